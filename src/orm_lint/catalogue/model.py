@@ -1,0 +1,113 @@
+"""The shape of a rule: pure data, read by every engine, the docs and the report."""
+
+from __future__ import annotations
+
+import enum
+import re
+import string
+from dataclasses import dataclass, field
+
+
+class Severity(enum.Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def priority(self) -> str:
+        """The P0–P3 label a review report uses."""
+        return f"P{list(Severity).index(self)}"
+
+
+class Category(enum.Enum):
+    PERFORMANCE = "performance"
+    SECURITY = "security"
+    SCHEMA = "schema"
+    MIGRATIONS = "migrations"
+    CORRECTNESS = "correctness"
+
+
+# Each category owns a block of a hundred codes, so a code tells its category.
+CATEGORY_BLOCKS = {
+    Category.PERFORMANCE: 100,
+    Category.SECURITY: 200,
+    Category.SCHEMA: 300,
+    Category.MIGRATIONS: 400,
+    Category.CORRECTNESS: 500,
+}
+
+
+class Engine(enum.Enum):
+    FLAKE8 = "flake8"
+    MYPY = "mypy"
+
+
+class Framework(enum.Enum):
+    DJANGO = "django"
+    SQLALCHEMY = "sqlalchemy"
+    SQLMODEL = "sqlmodel"
+    FLASK_SQLALCHEMY = "flask_sqlalchemy"
+
+
+ALL_FRAMEWORKS = tuple(Framework)
+SQLALCHEMY_FAMILY = (Framework.SQLALCHEMY, Framework.SQLMODEL, Framework.FLASK_SQLALCHEMY)
+
+# The problem vocabulary other tools (the acceptance scorer, dashboards) rely on.
+PROBLEMS = frozenset(
+    {
+        "n_plus_one",
+        "query_in_loop",
+        "raw_sql",
+        "unbounded_query",
+        "fk_no_index",
+        "queryset_evaluation",
+        "sql_semantics",
+        "unsafe_migration",
+    }
+)
+
+CODE_PATTERN = re.compile(r"^ORM[1-9]\d\d$")
+NAME_PATTERN = re.compile(r"^[a-z]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Docs:
+    """The sections a rule's page has, in the order users read them."""
+
+    what_it_does: str
+    why_bad: str
+    fix_steps: tuple[str, ...]
+    how_to_test: str
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """One rule, declared once; engines, docs, `orm-lint rules` and the report read it."""
+
+    code: str
+    name: str
+    problem: str
+    category: Category
+    severity: Severity
+    frameworks: tuple[Framework, ...]
+    engine: Engine
+    summary: str
+    message: str
+    docs: Docs
+    bad_example: str
+    good_example: str
+    # Examples are linted as a file of this name, so path-dependent rules can be shown.
+    example_filename: str = "example.py"
+    message_defaults: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return frozenset(
+            name for _, name, _, _ in string.Formatter().parse(self.message) if name
+        )
+
+    def format_message(self, **values: object) -> str:
+        """The finding text without the code: the template filled at one place."""
+        return self.message.format(**{**self.message_defaults, **values})

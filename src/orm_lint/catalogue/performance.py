@@ -1,0 +1,407 @@
+"""Performance rules (ORM1xx): queries issued per item, unbounded reads, wasteful evaluation."""
+
+from __future__ import annotations
+
+from .model import ALL_FRAMEWORKS, Category, Docs, Engine, Framework, Rule, Severity
+
+QUERY_IN_LOOP = Rule(
+    code="ORM101",
+    name="query-in-loop",
+    problem="query_in_loop",
+    category=Category.PERFORMANCE,
+    severity=Severity.HIGH,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="A query or write is sent to the database on every iteration of a loop.",
+    message="{call} runs a query on every iteration of this loop; {batch}",
+    docs=Docs(
+        what_it_does=(
+            "Finds ORM calls that talk to the database inside a `for`/`while` body or a "
+            "comprehension: `Model.objects.get()`, `.filter(...).first()`, `.count()`, "
+            "`.exists()`, `get_or_create()`, `.create()`, `.save()`, `.delete()`, "
+            "`session.get/execute/scalars/scalar/exec/merge/refresh`, legacy `Query` calls, "
+            "`Model.query...` and a `commit()`/`flush()` per iteration."
+        ),
+        why_bad=(
+            "Each call is a network round trip. A loop over 1,000 items sends 1,000 "
+            "statements where one would do; the page gets slower as the data grows and "
+            "the database spends its time parsing the same statement again and again."
+        ),
+        fix_steps=(
+            "Collect the keys first (`ids = [...]`).",
+            "Fetch everything in one query: `filter(id__in=ids)` / `in_bulk()` in Django, "
+            "`select(Model).where(Model.id.in_(ids))` in SQLAlchemy, then look items up in a dict.",
+            "Write in bulk: `bulk_create`, `bulk_update`, `QuerySet.update()`, "
+            "`session.add_all()` with one `commit()` after the loop, or an `update()` statement.",
+        ),
+        how_to_test=(
+            "Count the statements with two and with ten items and assert they are equal: "
+            "`with self.assertNumQueries(1):` (Django), `django_assert_num_queries` "
+            "(pytest-django), or a SQLAlchemy `before_cursor_execute` event listener."
+        ),
+        references=(
+            "https://docs.djangoproject.com/en/stable/topics/db/optimization/",
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/dml.html",
+        ),
+    ),
+    bad_example='''\
+from library.models import Book
+
+
+def prices(isbns):
+    return [Book.objects.get(isbn=isbn).price for isbn in isbns]
+''',
+    good_example='''\
+from library.models import Book
+
+
+def prices(isbns):
+    by_isbn = Book.objects.in_bulk(isbns, field_name="isbn")
+    return [by_isbn[isbn].price for isbn in isbns if isbn in by_isbn]
+''',
+)
+
+RELATION_LOADED_PER_ITEM = Rule(
+    code="ORM102",
+    name="relation-loaded-per-item",
+    problem="n_plus_one",
+    category=Category.PERFORMANCE,
+    severity=Severity.HIGH,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="A loop over a query follows a relation the query did not eager-load (N+1).",
+    message="{access} loads a related object once per item of {iterable}; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Looks at loops and comprehensions over a query built in the same function "
+            "and reports a relation followed on each item when the query did not "
+            "eager-load it: `item.author.name`, `item.comment_set.all()`, "
+            "`item.tags.all()`, `for c in item.comments`. It reads `select_related`, "
+            "`prefetch_related`, `Prefetch(to_attr=)`, `joinedload`, `selectinload`, "
+            "`subqueryload`, `contains_eager` and `raiseload`, including nested paths. "
+            "`*_id` attributes never query. When only the model types can tell whether "
+            "an attribute is a relation, this rule stays silent and leaves the case to "
+            "orm-lint's mypy plugin."
+        ),
+        why_bad=(
+            "The query loads N rows, then each item triggers one more query for its "
+            "relation: N+1 statements instead of one or two. It is invisible with test "
+            "data and slow in production."
+        ),
+        fix_steps=(
+            "Django: add `select_related(\"author\")` for a foreign key or one-to-one, "
+            "`prefetch_related(\"tags\")` for reverse and many-to-many relations.",
+            "SQLAlchemy/SQLModel/Flask-SQLAlchemy: add `.options(joinedload(Model.rel))` "
+            "for a many-to-one, `.options(selectinload(Model.rel))` for a collection.",
+            "Nested relations chain: `select_related(\"book__publisher\")`, "
+            "`selectinload(A.b).joinedload(B.c)`.",
+        ),
+        how_to_test=(
+            "Run the code with 2 and with 10 rows and assert the statement count does not "
+            "change (`assertNumQueries`, `django_assert_num_queries`, or a SQLAlchemy "
+            "`before_cursor_execute` listener)."
+        ),
+        references=(
+            "https://docs.djangoproject.com/en/stable/ref/models/querysets/#select-related",
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",
+        ),
+    ),
+    bad_example='''\
+from library.models import Book
+
+
+def catalogue():
+    return [f"{b.title} by {b.author.name}" for b in Book.objects.order_by("title")]
+''',
+    good_example='''\
+from library.models import Book
+
+
+def catalogue():
+    books = Book.objects.select_related("author").order_by("title")
+    return [f"{b.title} by {b.author.name}" for b in books]
+''',
+)
+
+UNBOUNDED_ALL_IN_ENDPOINT = Rule(
+    code="ORM103",
+    name="unbounded-all-in-endpoint",
+    problem="unbounded_query",
+    category=Category.PERFORMANCE,
+    severity=Severity.MEDIUM,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="A list endpoint returns every row of a table: no limit, slice or pagination.",
+    message="{call} returns the whole table from endpoint {endpoint}; paginate it or add a limit",
+    docs=Docs(
+        what_it_does=(
+            "In list endpoints (Django views, Flask routes, FastAPI-style route decorators, "
+            "handlers registered with a router decorator) reports a whole-table `.all()`, "
+            "`scalars().all()`, `exec().all()` or `Model.query.all()` that no `.limit()`, "
+            "slice, `Paginator`, `paginate()` or `LIMIT` bounds."
+        ),
+        why_bad=(
+            "The response grows with the table. What returns 20 rows today returns "
+            "200,000 next year: memory, serialization time and the database all pay, "
+            "and one request can take the service down."
+        ),
+        fix_steps=(
+            "Read the page size and page number from the request, with a maximum.",
+            "Django: `Paginator(qs, per_page)` or `qs[:limit]`; DRF: a pagination class.",
+            "SQLAlchemy: `.limit(n).offset(m)` or keyset pagination; Flask-SQLAlchemy: "
+            "`db.paginate(stmt)`.",
+        ),
+        how_to_test=(
+            "Seed more rows than the page size and assert the endpoint returns at most "
+            "one page; assert the SQL sent carries `LIMIT`."
+        ),
+        references=("https://docs.djangoproject.com/en/stable/topics/pagination/",),
+    ),
+    bad_example='''\
+from django.http import JsonResponse
+
+from library.models import Publisher
+
+
+def publisher_list(request):
+    publishers = Publisher.objects.all()
+    return JsonResponse({"results": [{"name": p.name} for p in publishers]})
+''',
+    good_example='''\
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+
+from library.models import Publisher
+
+
+def publisher_list(request):
+    page = Paginator(Publisher.objects.order_by("name").all(), 50).get_page(request.GET.get("page"))
+    return JsonResponse({"results": [{"name": p.name} for p in page.object_list]})
+''',
+    example_filename="views.py",
+)
+
+LEN_OF_QUERYSET = Rule(
+    code="ORM104",
+    name="len-of-queryset",
+    problem="queryset_evaluation",
+    category=Category.PERFORMANCE,
+    severity=Severity.LOW,
+    frameworks=(Framework.DJANGO, Framework.SQLALCHEMY, Framework.FLASK_SQLALCHEMY),
+    engine=Engine.FLAKE8,
+    summary="`len()` of a queryset loads every row just to count them.",
+    message="len({name}) loads every row to count them; use {name}.count()",
+    docs=Docs(
+        what_it_does=(
+            "Reports `len(qs)` where `qs` is a lazy query (a Django QuerySet or a legacy "
+            "`Query`) built in the same function and not iterated afterwards."
+        ),
+        why_bad=(
+            "`len()` fetches and builds every object, then throws them away. "
+            "`count()` sends `SELECT COUNT(*)` and returns one number."
+        ),
+        fix_steps=("Replace `len(qs)` with `qs.count()`.",),
+        how_to_test="Assert the statement sent is a `COUNT(*)` and no rows are fetched.",
+        references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#count",),
+    ),
+    bad_example='''\
+from library.models import Loan
+
+
+def open_loans(member):
+    loans = Loan.objects.filter(member=member, returned_at=None)
+    return len(loans)
+''',
+    good_example='''\
+from library.models import Loan
+
+
+def open_loans(member):
+    return Loan.objects.filter(member=member, returned_at=None).count()
+''',
+)
+
+QUERYSET_TRUTHINESS = Rule(
+    code="ORM105",
+    name="queryset-truthiness",
+    problem="queryset_evaluation",
+    category=Category.PERFORMANCE,
+    severity=Severity.LOW,
+    frameworks=(Framework.DJANGO,),
+    engine=Engine.FLAKE8,
+    summary="`if qs:` / `bool(qs)` loads the rows just to learn whether there is one.",
+    message="testing {name} for truth loads its rows; use {name}.exists()",
+    docs=Docs(
+        what_it_does=(
+            "Reports `if qs:`, `not qs`, `bool(qs)` and `while qs:` on a lazy Django "
+            "QuerySet built in the same function whose rows are not used afterwards."
+        ),
+        why_bad=(
+            "The truth test evaluates the whole queryset. `exists()` asks the database "
+            "for at most one row (`SELECT 1 ... LIMIT 1`)."
+        ),
+        fix_steps=(
+            "Replace `if qs:` with `if qs.exists():`.",
+            "Keep `if qs:` only when the rows are used right after: then it fills the cache.",
+        ),
+        how_to_test="Assert the statement sent carries `LIMIT 1`.",
+        references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#exists",),
+    ),
+    bad_example='''\
+from library.models import Loan
+
+
+def has_overdue(member):
+    overdue = Loan.objects.filter(member=member, overdue=True)
+    if overdue:
+        return True
+    return False
+''',
+    good_example='''\
+from library.models import Loan
+
+
+def has_overdue(member):
+    return Loan.objects.filter(member=member, overdue=True).exists()
+''',
+)
+
+COUNT_COMPARED_TO_ZERO = Rule(
+    code="ORM106",
+    name="count-compared-to-zero",
+    problem="queryset_evaluation",
+    category=Category.PERFORMANCE,
+    severity=Severity.LOW,
+    frameworks=(Framework.DJANGO, Framework.SQLALCHEMY, Framework.FLASK_SQLALCHEMY),
+    engine=Engine.FLAKE8,
+    summary="`qs.count() > 0` counts every matching row to answer a yes/no question.",
+    message="{expr} counts every matching row; use exists()",
+    docs=Docs(
+        what_it_does=(
+            "Reports `qs.count()` compared with 0 or 1 (`> 0`, `!= 0`, `== 0`, `>= 1`, "
+            "`< 1`) on a query chain."
+        ),
+        why_bad=(
+            "`COUNT(*)` has to visit every matching row; `EXISTS` stops at the first one."
+        ),
+        fix_steps=(
+            "Django: `qs.exists()` / `not qs.exists()`.",
+            "SQLAlchemy: `session.scalar(select(exists().where(...)))` or "
+            "`query.first() is not None`.",
+        ),
+        how_to_test="Assert the statement sent is an `EXISTS` or carries `LIMIT 1`.",
+        references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#exists",),
+    ),
+    bad_example='''\
+from library.models import Loan
+
+
+def has_loans(member):
+    return Loan.objects.filter(member=member).count() > 0
+''',
+    good_example='''\
+from library.models import Loan
+
+
+def has_loans(member):
+    return Loan.objects.filter(member=member).exists()
+''',
+)
+
+INDEX_INTO_EVALUATED_QUERY = Rule(
+    code="ORM107",
+    name="index-into-evaluated-query",
+    problem="queryset_evaluation",
+    category=Category.PERFORMANCE,
+    severity=Severity.MEDIUM,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="`list(qs)[0]` / `query.all()[0]` loads every row to use the first.",
+    message="{expr} loads every row to use one; use first()",
+    docs=Docs(
+        what_it_does=(
+            "Reports `list(qs)[0]`, `qs.all()[0]` on a legacy `Query` or a "
+            "`scalars(...).all()`/`exec(...).all()` result, indexed with a constant."
+        ),
+        why_bad=(
+            "The whole result set is fetched and turned into objects, then all but one "
+            "are discarded. `first()` adds `LIMIT 1`."
+        ),
+        fix_steps=(
+            "Django: `qs.first()` (or `qs[0]`, which adds `LIMIT 1` on a QuerySet).",
+            "SQLAlchemy: `session.scalars(stmt).first()` or `.limit(1)`.",
+        ),
+        how_to_test="Assert the statement sent carries `LIMIT 1`.",
+        references=("https://docs.sqlalchemy.org/en/20/core/connections.html#sqlalchemy.engine.Result.first",),
+    ),
+    bad_example='''\
+from library.models import Book
+
+
+def newest_book():
+    return list(Book.objects.order_by("-published"))[0]
+''',
+    good_example='''\
+from library.models import Book
+
+
+def newest_book():
+    return Book.objects.order_by("-published").first()
+''',
+)
+
+RANDOM_ORDERING = Rule(
+    code="ORM108",
+    name="random-ordering",
+    problem="queryset_evaluation",
+    category=Category.PERFORMANCE,
+    severity=Severity.MEDIUM,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary='`order_by("?")` / `order_by(func.random())` sorts the whole table randomly.',
+    message="{expr} makes the database sort the whole table randomly; pick random ids instead",
+    docs=Docs(
+        what_it_does=(
+            'Reports `order_by("?")` (Django) and `order_by(func.random())` / '
+            "`order_by(func.rand())` (SQLAlchemy)."
+        ),
+        why_bad=(
+            "The database must read every row, give each a random key and sort them all, "
+            "even to return one row. It gets slower with every row added."
+        ),
+        fix_steps=(
+            "Count the rows (or read the id range) and pick random offsets or ids.",
+            "Or sample with `TABLESAMPLE` on PostgreSQL.",
+        ),
+        how_to_test="Check `EXPLAIN` no longer shows a sort over the whole table.",
+        references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#order-by",),
+    ),
+    bad_example='''\
+from library.models import Book
+
+
+def book_of_the_day():
+    return Book.objects.order_by("?").first()
+''',
+    good_example='''\
+import random
+
+from library.models import Book
+
+
+def book_of_the_day():
+    ids = list(Book.objects.values_list("id", flat=True))
+    return Book.objects.get(id=random.choice(ids)) if ids else None
+''',
+)
+
+RULES = (
+    QUERY_IN_LOOP,
+    RELATION_LOADED_PER_ITEM,
+    UNBOUNDED_ALL_IN_ENDPOINT,
+    LEN_OF_QUERYSET,
+    QUERYSET_TRUTHINESS,
+    COUNT_COMPARED_TO_ZERO,
+    INDEX_INTO_EVALUATED_QUERY,
+    RANDOM_ORDERING,
+)

@@ -1,0 +1,179 @@
+"""Running the engines over files: discovery, parsing, `# noqa`, parallel workers.
+
+The syntax engine runs in-process (in worker processes for large trees). It never
+imports or executes the analysed code.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import io
+import os
+import re
+import tokenize
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings
+from .flake8_plugin.analysis import analyze
+from .report.findings import Finding
+
+SOURCE_SUFFIXES = (".py", ".pyw")
+SKIPPED_DIRECTORIES = frozenset(
+    {
+        ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__pycache__",
+        "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist",
+        "site-packages", ".eggs",
+    }
+)
+# flake8's own syntax: `# noqa` silences every code, `# noqa: ORM101,ORM2` the listed ones.
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
+_PARALLEL_THRESHOLD = 40
+
+
+@dataclass(frozen=True, order=True)
+class FileProblem:
+    """A file that could not be analysed: it is reported, and the run goes on."""
+
+    path: str
+    message: str
+
+
+def discover(paths: Sequence[str], exclude: Sequence[str]) -> list[Path]:
+    """Python files under the given paths, minus excluded patterns, in a stable order."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            if not _excluded(path, exclude):
+                found.append(path)
+            continue
+        for folder, dirnames, filenames in os.walk(path):
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in SKIPPED_DIRECTORIES and not d.endswith(".egg-info")
+                and not _excluded(Path(folder) / d, exclude)
+            )
+            for name in sorted(filenames):
+                candidate = Path(folder) / name
+                if name.endswith(SOURCE_SUFFIXES) and not _excluded(candidate, exclude):
+                    found.append(candidate)
+    return sorted(set(found))
+
+
+def _excluded(path: Path, patterns: Sequence[str]) -> bool:
+    text = path.as_posix().removeprefix("./")
+    return any(
+        fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(text, f"*/{pattern}")
+        for pattern in patterns
+    )
+
+
+def display_path(path: Path) -> str:
+    """Relative to the working folder, `/`-separated, as the JSON contract wants."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_source(path: Path) -> str:
+    """Decode as Python does: PEP 263 cookie or BOM, UTF-8 otherwise."""
+    data = path.read_bytes()
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+def _suppressed(finding: Finding, lines: list[str]) -> bool:
+    for number in {finding.line, finding.end_line}:
+        if 0 < number <= len(lines):
+            match = NOQA.search(lines[number - 1])
+            if match:
+                codes = match.group("codes")
+                if not codes:
+                    return True
+                if any(finding.code.startswith(c.upper()) for c in re.split(r"[,\s]+", codes) if c):
+                    return True
+    return False
+
+
+def check_file(path: Path, endpoint_decorators: frozenset[str] = frozenset()) -> tuple[list[Finding], list[FileProblem]]:
+    shown = display_path(path)
+    try:
+        text = read_source(path)
+    except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as error:
+        return [], [FileProblem(shown, f"cannot read the file: {error}")]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=shown)
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+        where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and error.lineno else ""
+        reason = error.msg if isinstance(error, SyntaxError) else str(error) or type(error).__name__
+        return [], [FileProblem(shown, f"cannot parse the file{where}: {reason}; it was not checked")]
+    try:
+        reports = analyze(tree, shown, endpoint_decorators)
+    except RecursionError:
+        return [], [FileProblem(shown, "the file is nested too deeply to analyse; it was not checked")]
+    except Exception as error:  # an orm-lint bug must not stop the run
+        return [], [FileProblem(shown, f"internal error in orm-lint ({error!r}); please report it")]
+    lines = text.splitlines()
+    findings = []
+    for report in reports:
+        node = report.node
+        end = report.end_node or node
+        finding = Finding(
+            path=shown,
+            line=node.lineno,  # type: ignore[attr-defined]
+            column=node.col_offset + 1,  # type: ignore[attr-defined]
+            end_line=getattr(end, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
+            end_column=(getattr(end, "end_col_offset", None) or node.col_offset) + 1,  # type: ignore[attr-defined]
+            code=report.rule.code,
+            message=report.rule.format_message(**report.values),
+            engine="flake8",
+        )
+        if not _suppressed(finding, lines):
+            findings.append(finding)
+    return findings, []
+
+
+def _check_batch(batch: list[str], endpoint_decorators: frozenset[str]) -> tuple[list[Finding], list[FileProblem]]:
+    findings: list[Finding] = []
+    problems: list[FileProblem] = []
+    for name in batch:
+        found, trouble = check_file(Path(name), endpoint_decorators)
+        findings.extend(found)
+        problems.extend(trouble)
+    return findings, problems
+
+
+def run_syntax_engine(files: list[Path], settings: Settings, jobs: int | None = None) -> tuple[list[Finding], list[FileProblem]]:
+    """Findings of the flake8-side rules for every file, using worker processes when it pays."""
+    workers = jobs or settings.jobs or os.cpu_count() or 1
+    decorators = settings.endpoint_decorators
+    if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
+        return _check_batch([str(f) for f in files], decorators)
+    batches = [[str(f) for f in files[i::workers * 4]] for i in range(workers * 4)]
+    findings: list[Finding] = []
+    problems: list[FileProblem] = []
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for found, trouble in pool.map(_check_batch, batches, [decorators] * len(batches)):
+                findings.extend(found)
+                problems.extend(trouble)
+    except (OSError, RuntimeError):  # no process support here: run in this process
+        return _check_batch([str(f) for f in files], decorators)
+    return findings, problems
+
+
+def selected(findings: Iterable[Finding], select: Sequence[str], ignore: Sequence[str]) -> Iterator[Finding]:
+    """flake8's prefix rules: the longest matching prefix between select and ignore wins."""
+    for finding in findings:
+        chosen = max((len(c) for c in select if finding.code.startswith(c)), default=-1 if select else 0)
+        ignored = max((len(c) for c in ignore if finding.code.startswith(c)), default=-1)
+        if chosen >= 0 and chosen >= ignored:
+            yield finding

@@ -1,0 +1,23 @@
+"""Run every registered syntax check on one parsed module."""
+
+from __future__ import annotations
+
+import ast
+
+from . import checks  # noqa: F401  (registers the checks)
+from .registry import CHECKS, Report
+from .scope import build_index
+
+
+def analyze(tree: ast.Module, filename: str, endpoint_decorators: frozenset[str] = frozenset()) -> list[Report]:
+    """Every report for the module, in source order."""
+    index = build_index(tree, filename, endpoint_decorators)
+    if not index.is_database_code:
+        return []
+    reports: list[Report] = []
+    for registered in CHECKS:
+        if index.is_migration and not registered.runs_on_migrations:
+            continue
+        reports.extend(registered.function(index))
+    reports.sort(key=lambda r: (getattr(r.node, "lineno", 0), getattr(r.node, "col_offset", 0), r.rule.code))
+    return reports

@@ -1,0 +1,69 @@
+"""Python operators inside SQLAlchemy filters: evaluated by Python, never turned into SQL."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ...catalogue.correctness import (
+    BOOLEAN_OPERATOR_IN_FILTER,
+    IDENTITY_TEST_IN_FILTER,
+    MEMBERSHIP_TEST_IN_FILTER,
+    NOT_OPERATOR_IN_FILTER,
+)
+from ...frameworks import sqlalchemy
+from ..queries import call_name, looks_like_model
+from ..registry import Report, check
+from ..render import source
+from ..scope import ModuleIndex
+
+
+def _is_column(expr: ast.expr) -> bool:
+    """`Model.column` or `table.c.column`."""
+    if not isinstance(expr, ast.Attribute) or expr.attr.isupper():
+        return False
+    owner = expr.value
+    if isinstance(owner, ast.Attribute) and owner.attr == "c":
+        return True
+    return looks_like_model(owner) is not None
+
+
+def _compares_column(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Compare) and any(_is_column(e) for e in [expr.left, *expr.comparators])
+
+
+def _identity_fix(compare: ast.Compare) -> str:
+    negated = isinstance(compare.ops[0], ast.IsNot)
+    return "<column>.is_not(...)" if negated else "<column>.is_(...)"
+
+
+def _inspect(arg: ast.expr) -> Iterator[Report]:
+    if isinstance(arg, ast.Compare) and _compares_column(arg):
+        ops = {type(op) for op in arg.ops}
+        if ops & {ast.Is, ast.IsNot}:
+            yield Report(IDENTITY_TEST_IN_FILTER, arg, {"expr": source(arg), "fix": _identity_fix(arg)})
+        elif ops & {ast.In, ast.NotIn}:
+            fix = "<column>.not_in(...)" if ast.NotIn in ops else "<column>.in_(...)"
+            yield Report(MEMBERSHIP_TEST_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
+    elif isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.Not):
+        if _is_column(arg.operand) or _compares_column(arg.operand):
+            yield Report(NOT_OPERATOR_IN_FILTER, arg, {"expr": source(arg), "fix": "~<column> or <column>.is_(False)"})
+    elif isinstance(arg, ast.BoolOp):
+        if any(_is_column(v) or _compares_column(v) for v in arg.values):
+            fix = "and_(...) or separate arguments" if isinstance(arg.op, ast.And) else "or_(...)"
+            yield Report(BOOLEAN_OPERATOR_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
+
+
+@check(IDENTITY_TEST_IN_FILTER, MEMBERSHIP_TEST_IN_FILTER, NOT_OPERATOR_IN_FILTER, BOOLEAN_OPERATOR_IN_FILTER,
+       runs_on_migrations=True)
+def python_operator_in_filter(index: ModuleIndex) -> Iterator[Report]:
+    """identity/membership/not/boolean operators applied to columns inside a filter."""
+    for scope in index.scopes:
+        for site in scope.calls:
+            call = site.node
+            name = call_name(call)
+            is_filter = isinstance(call.func, ast.Attribute) and name in sqlalchemy.FILTER_METHODS
+            if not is_filter and name not in sqlalchemy.BOOLEAN_FUNCTIONS:
+                continue
+            for arg in call.args:
+                yield from _inspect(arg)

@@ -1,0 +1,276 @@
+"""sql-built-from-strings: SQL text formatted from values that can come from outside.
+
+Injection needs a value from outside. A formatted value is trusted when it is a
+constant, an `UPPER_CASE` name, a number (`int()`, `len()`), a placeholder list, a
+quoted identifier, the ORM's own table name or compiled SQL, or a local built only
+from such values; anything else (a parameter, a request field, a call result) is not.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ...catalogue.security import SQL_BUILT_FROM_STRINGS
+from ...frameworks import django
+from ..queries import call_name, dotted_name, unchain
+from ..registry import Report, check
+from ..render import source
+from ..scope import CONSTANT_NAME, ModuleIndex, Scope
+
+_EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql"})
+_SQL_KEYWORDS = frozenset({"sql", "statement", "query", "operation", "raw_query"})
+_EXTRA_KEYWORDS = frozenset({"where", "select", "tables", "order_by"})
+_TEXT_OWNERS = frozenset({"db", "sa", "sqlalchemy", "sqlmodel", "sql", "expression"})
+_NUMERIC_CALLS = frozenset({"int", "float", "len", "bool", "abs", "round", "range", "min", "max", "sum", "ord", "Decimal"})
+_SQL_BUILDER_CALLS = frozenset({"sql_with_params", "compile", "as_sql", "mogrify", "literal_column"})
+_STRING_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "title", "items", "keys", "values", "copy"})
+_TRUSTED_ATTRIBUTES = frozenset(
+    {"_meta", "db_table", "__tablename__", "__table__", "table_name", "tablename", "model_name", "app_label", "pk", "id"}
+)
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class _Context:
+    index: ModuleIndex
+    scope: Scope
+
+
+def _sql_arguments(call: ast.Call, index: ModuleIndex) -> tuple[str, list[ast.expr]] | None:
+    """The sink's name and the arguments that must hold SQL text."""
+    func = call.func
+    name = call_name(call)
+    first = [call.args[0]] if call.args else [k.value for k in call.keywords if k.arg in _SQL_KEYWORDS]
+    if isinstance(func, ast.Attribute):
+        owner = func.value
+        if name in _EXECUTE_METHODS:
+            return name, first
+        if name == "raw" and any(step.name in django.MANAGER_ATTRIBUTES for step in unchain(owner)[1]):
+            return name, first
+        if name == "extra":
+            values: list[ast.expr] = []
+            for keyword in call.keywords:
+                if keyword.arg in _EXTRA_KEYWORDS:
+                    value = keyword.value
+                    if isinstance(value, (ast.List, ast.Tuple)):
+                        values.extend(value.elts)
+                    elif isinstance(value, ast.Dict):
+                        values.extend(value.values)
+                    else:
+                        values.append(value)
+            return name, values
+        if name == "text" and isinstance(owner, ast.Name) and owner.id in _TEXT_OWNERS:
+            return name, first
+        if name == "RawSQL":
+            return name, first
+        return None
+    if name == "RawSQL":
+        return name, first
+    if name == "text" and index.imports.get("text", "").startswith(("sqlalchemy", "sqlmodel")):
+        return name, first
+    return None
+
+
+def _is_string(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.JoinedStr) or (isinstance(expr, ast.Constant) and isinstance(expr.value, str))
+
+
+def built_from_outside(expr: ast.expr, ctx: _Context, depth: int = 0) -> tuple[str, ast.expr] | None:
+    """(how, value) when the SQL text is built with a value that is not trusted."""
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(expr, ast.JoinedStr):
+        for part in expr.values:
+            if isinstance(part, ast.FormattedValue) and not trusted(part.value, ctx, depth + 1):
+                return "an f-string", part.value
+        return None
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and _stringy(expr.left, ctx, depth):
+        right = expr.right
+        items = right.elts if isinstance(right, ast.Tuple) else right.values if isinstance(right, ast.Dict) else [right]
+        for item in items:
+            if not trusted(item, ctx, depth + 1):
+                return "% formatting", item
+        return built_from_outside(expr.left, ctx, depth + 1)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        operands = _flatten_add(expr)
+        if not any(_stringy(o, ctx, depth) for o in operands):
+            return None
+        for operand in operands:
+            inner = built_from_outside(operand, ctx, depth + 1)
+            if inner is not None:
+                return inner
+            if not _is_string(operand) and not trusted(operand, ctx, depth + 1):
+                return "concatenation", operand
+        return None
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+        method, owner = expr.func.attr, expr.func.value
+        if method == "format" and _stringy(owner, ctx, depth):
+            for arg in [*expr.args, *(k.value for k in expr.keywords)]:
+                if not trusted(arg, ctx, depth + 1):
+                    return ".format()", arg
+            return built_from_outside(owner, ctx, depth + 1)
+        if method == "join" and _is_string(owner) and len(expr.args) == 1:
+            return _joined_from_outside(expr.args[0], ctx, depth + 1)
+        return None
+    if isinstance(expr, ast.Name):
+        for value in _bindings(expr.id, ctx):
+            inner = built_from_outside(value, ctx, depth + 1)
+            if inner is not None:
+                return inner
+        return None
+    if isinstance(expr, ast.IfExp):
+        return built_from_outside(expr.body, ctx, depth + 1) or built_from_outside(expr.orelse, ctx, depth + 1)
+    return None
+
+
+def _joined_from_outside(items: ast.expr, ctx: _Context, depth: int) -> tuple[str, ast.expr] | None:
+    elements: list[ast.expr]
+    if isinstance(items, (ast.List, ast.Tuple, ast.Set)):
+        elements = list(items.elts)
+    elif isinstance(items, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        elements = [items.elt]
+    elif isinstance(items, ast.Name):
+        elements = _bindings(items.id, ctx)
+    else:
+        return None if trusted(items, ctx, depth) else ("join", items)
+    for element in elements:
+        inner = built_from_outside(element, ctx, depth + 1)
+        if inner is not None:
+            return inner
+        if not _is_string(element) and not trusted(element, ctx, depth + 1):
+            return "join", element
+    return None
+
+
+def _flatten_add(expr: ast.expr) -> list[ast.expr]:
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return _flatten_add(expr.left) + _flatten_add(expr.right)
+    return [expr]
+
+
+def _stringy(expr: ast.expr, ctx: _Context, depth: int) -> bool:
+    """A string literal, or a local only ever bound to strings being built."""
+    if _is_string(expr):
+        return True
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mod)):
+        return _stringy(expr.left, ctx, depth + 1)
+    if isinstance(expr, ast.Name) and depth < _MAX_DEPTH:
+        values = ctx.scope.assignments.get(expr.id) or []
+        return bool(values) and all(_stringy(v, ctx, depth + 1) for v in values)
+    return False
+
+
+def _bindings(name: str, ctx: _Context) -> list[ast.expr]:
+    scope = ctx.scope
+    return [*scope.assignments.get(name, []), *scope.contributions.get(name, [])]
+
+
+def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
+    """True when the value cannot carry text from outside the program."""
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(expr, ast.Constant):
+        return True
+    if isinstance(expr, ast.JoinedStr):
+        return all(
+            trusted(p.value, ctx, depth + 1) for p in expr.values if isinstance(p, ast.FormattedValue)
+        )
+    if isinstance(expr, ast.Name):
+        return _trusted_name(expr.id, ctx, depth)
+    if isinstance(expr, ast.Attribute):
+        name = dotted_name(expr) or ""
+        parts = name.split(".")
+        return (
+            bool(CONSTANT_NAME.match(expr.attr))
+            or parts[0] in {"self", "cls"}
+            or any(part in _TRUSTED_ATTRIBUTES for part in parts)
+        )
+    if isinstance(expr, ast.Subscript):
+        return trusted(expr.value, ctx, depth + 1)
+    if isinstance(expr, ast.Call):
+        return _trusted_call(expr, ctx, depth)
+    if isinstance(expr, ast.BinOp):
+        return trusted(expr.left, ctx, depth + 1) and trusted(expr.right, ctx, depth + 1)
+    if isinstance(expr, ast.UnaryOp):
+        return trusted(expr.operand, ctx, depth + 1)
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return all(trusted(e, ctx, depth + 1) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return all(trusted(v, ctx, depth + 1) for v in expr.values)
+    if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return trusted(expr.elt, ctx, depth + 1)
+    if isinstance(expr, ast.IfExp):
+        return trusted(expr.body, ctx, depth + 1) and trusted(expr.orelse, ctx, depth + 1)
+    return False
+
+
+def _trusted_name(name: str, ctx: _Context, depth: int) -> bool:
+    if CONSTANT_NAME.match(name) or ctx.index.module_constant(name):
+        return True
+    scope = ctx.scope
+    if name in scope.params:
+        return False
+    frames = scope.loop_bindings.get(name)
+    if frames:
+        return all(f.iter is not None and trusted(f.iter, ctx, depth + 1) for f in frames)
+    values = _bindings(name, ctx)
+    if values:
+        return all(trusted(v, ctx, depth + 1) for v in values)
+    if scope is not ctx.index.module and name in ctx.index.module.assignments:
+        return trusted(ast.Name(id=name), _Context(ctx.index, ctx.index.module), depth + 1)
+    return name not in _outer_params(scope)
+
+
+def _outer_params(scope: Scope) -> set[str]:
+    names: set[str] = set()
+    parent = scope.parent
+    while parent is not None:
+        names |= parent.params
+        parent = parent.parent
+    return names
+
+
+def _trusted_call(call: ast.Call, ctx: _Context, depth: int) -> bool:
+    name = call_name(call) or ""
+    lowered = name.lower()
+    if name in _NUMERIC_CALLS or name in _SQL_BUILDER_CALLS:
+        return True
+    if lowered.startswith(("quote", "escape", "sanitize")):
+        return True
+    if name in {"str", "repr"} and len(call.args) == 1:
+        arg = call.args[0]
+        if isinstance(arg, ast.Attribute) and arg.attr == "query":
+            return True  # str(qs.query): the ORM's own SQL
+        return trusted(arg, ctx, depth + 1)
+    if isinstance(call.func, ast.Attribute):
+        owner = call.func.value
+        if name == "format" or name in _STRING_METHODS:
+            args = [*call.args, *(k.value for k in call.keywords)]
+            return trusted(owner, ctx, depth + 1) and all(trusted(a, ctx, depth + 1) for a in args)
+        if name == "join" and len(call.args) == 1:
+            return trusted(owner, ctx, depth + 1) and trusted(call.args[0], ctx, depth + 1)
+    return False
+
+
+@check(SQL_BUILT_FROM_STRINGS, runs_on_migrations=True)
+def sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
+    """sql-built-from-strings: formatted SQL text reaches an execution API."""
+    for scope in index.scopes:
+        ctx = _Context(index, scope)
+        for site in scope.calls:
+            found = _sql_arguments(site.node, index)
+            if found is None:
+                continue
+            sink, arguments = found
+            for argument in arguments:
+                built = built_from_outside(argument, ctx)
+                if built is not None:
+                    how, value = built
+                    yield Report(
+                        SQL_BUILT_FROM_STRINGS,
+                        site.node,
+                        {"sink": f"{sink}()", "how": how, "value": source(value)},
+                    )
+                    break

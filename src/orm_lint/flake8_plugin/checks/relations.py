@@ -1,0 +1,169 @@
+"""relation-loaded-per-item: an N+1 visible in one function.
+
+Only loops over a query built in the same function are considered, and only accesses
+that syntax alone shows to be relations. Everything else is left to the mypy plugin.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ...catalogue.performance import RELATION_LOADED_PER_ITEM
+from ...frameworks import django
+from ..queries import QueryShape, describe_query
+from ..registry import Report, check
+from ..render import short_call
+from ..scope import LoopFrame, ModuleIndex, Scope
+
+# Attribute names that hold values, not related objects (`order.created_at.year`).
+_VALUE_NAME_ENDINGS = (
+    "_at", "_on", "_date", "_time", "_ts", "date", "time", "timestamp", "_id", "_ids", "_pk",
+    "_url", "_path", "_file", "_json", "_data", "_range", "_count", "_status", "_type",
+)
+_VALUE_NAMES = frozenset(
+    {
+        "pk", "id", "uuid", "objects", "query", "created", "updated", "modified", "status",
+        "state", "type", "kind", "data", "json", "meta", "metadata", "config", "settings",
+        "options", "extra", "info", "payload", "attrs", "properties", "props", "name", "title",
+        "email", "path", "url", "file", "image", "photo", "avatar", "picture", "logo", "document",
+        "attachment", "upload", "thumbnail", "price", "amount", "total", "cost", "balance",
+        "location", "point", "geom", "geometry", "coordinates", "range", "period", "duration",
+        "delta", "interval", "money", "currency", "address", "phone", "slug", "text", "body",
+        "content", "description", "value", "values", "labels", "tags_list",
+    }
+)
+# Attributes of plain values (dates, files, enums, ranges, money) read after a field.
+_VALUE_ATTRIBUTES = frozenset(
+    {
+        "year", "month", "day", "hour", "minute", "second", "microsecond", "tzinfo", "days",
+        "seconds", "microseconds", "value", "label", "real", "imag", "hex", "url", "path",
+        "size", "width", "height", "lower", "upper", "bounds", "x", "y", "srid", "coords",
+        "amount", "currency", "closed", "mode", "encoding", "int", "bytes", "version",
+    }
+)
+
+
+def _loop_item(loop: LoopFrame) -> tuple[str, ast.expr] | None:
+    """The loop variable bound to each item, and the iterated expression."""
+    iterable, target = loop.iter, loop.target
+    if iterable is None or target is None:
+        return None
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "enumerate"
+        and iterable.args
+        and isinstance(target, ast.Tuple)
+        and len(target.elts) == 2
+    ):
+        iterable, target = iterable.args[0], target.elts[1]
+    if isinstance(target, ast.Name):
+        return target.id, iterable
+    return None
+
+
+def _parents(roots: list[ast.AST]) -> dict[int, ast.AST]:
+    parents: dict[int, ast.AST] = {}
+    for root in roots:
+        for node in ast.walk(root):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+    return parents
+
+
+def _iterated_nodes(roots: list[ast.AST]) -> set[int]:
+    ids: set[int] = set()
+    for root in roots:
+        for node in ast.walk(root):
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                ids.add(id(node.iter))
+    return ids
+
+
+def _relation_use(access: ast.Attribute, parent: ast.AST | None, grandparent: ast.AST | None,
+                  iterated: set[int], shape: QueryShape) -> str | None:
+    """How the access follows a relation: 'object', 'manager', 'collection', or None."""
+    relation = access.attr
+    if relation.startswith("_"):
+        return None
+    if relation.endswith(django.REVERSE_MANAGER_SUFFIX) and shape.framework == "django":
+        if isinstance(parent, ast.Attribute) and parent.attr == "all":
+            return "manager"
+        return None
+    if isinstance(parent, ast.Attribute) and parent.value is access:
+        is_method = isinstance(grandparent, ast.Call) and grandparent.func is parent
+        if is_method:
+            if parent.attr == "all" and not grandparent.args:  # type: ignore[union-attr]
+                return "manager"
+            return None
+        if relation in _VALUE_NAMES or relation.endswith(_VALUE_NAME_ENDINGS):
+            return None
+        if parent.attr in _VALUE_ATTRIBUTES or parent.attr.startswith("_"):
+            return None
+        return "object"
+    if id(access) in iterated and shape.framework == "sqlalchemy":
+        if relation in _VALUE_NAMES or relation.endswith(_VALUE_NAME_ENDINGS):
+            return None
+        return "collection"
+    return None
+
+
+def _fix(use: str, relation: str, shape: QueryShape) -> str:
+    if shape.framework == "django":
+        if use == "object":
+            return f'add select_related("{relation}") to the query'
+        return f'add prefetch_related("{relation}") to the query'
+    entity = shape.entity or "Model"
+    loader = "joinedload" if use == "object" else "selectinload"
+    return f"add .options({loader}({entity}.{relation})) to the query"
+
+
+@check(RELATION_LOADED_PER_ITEM)
+def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
+    """relation-loaded-per-item: a loop over a local query follows an unloaded relation."""
+    for scope in index.scopes:
+        for loop in scope.loops:
+            yield from _loop_findings(loop, scope)
+
+
+def _loop_findings(loop: LoopFrame, scope: Scope) -> Iterator[Report]:
+    item = _loop_item(loop)
+    if item is None:
+        return
+    variable, iterable = item
+    shape = describe_query(iterable, scope)
+    if shape is None or shape.entity is None or shape.loads_everything:
+        return
+    parents = _parents(loop.body)
+    iterated = _iterated_nodes(loop.body)
+    reported: set[str] = set()
+    accesses = [
+        node
+        for root in loop.body
+        for node in ast.walk(root)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == variable
+        and isinstance(node.ctx, ast.Load)
+    ]
+    accesses.sort(key=lambda n: (n.lineno, n.col_offset))
+    for access in accesses:
+        relation = access.attr
+        if relation in reported or shape.loads(relation):
+            continue
+        parent = parents.get(id(access))
+        grandparent = parents.get(id(parent)) if parent is not None else None
+        use = _relation_use(access, parent, grandparent, iterated, shape)
+        if use is None:
+            continue
+        reported.add(relation)
+        yield Report(
+            RELATION_LOADED_PER_ITEM,
+            access,
+            {
+                "access": f"{variable}.{relation}",
+                "iterable": short_call(iterable),
+                "fix": _fix(use, relation, shape),
+            },
+        )

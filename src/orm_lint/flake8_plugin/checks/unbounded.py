@@ -1,0 +1,110 @@
+"""unbounded-all-in-endpoint: a list endpoint returns a whole table."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ...catalogue.performance import UNBOUNDED_ALL_IN_ENDPOINT
+from ...frameworks import django
+from ..endpoints import endpoint_name
+from ..queries import QueryShape, describe_query, unchain
+from ..registry import Report, check
+from ..render import short_call
+from ..scope import ModuleIndex, Scope, enclosing_names
+
+_PAGINATORS = django.PAGINATOR_NAMES | {"paginate", "paginate_queryset", "Page"}
+_LIST_VIEW_BASES = frozenset({"ListView", "BaseListView"})
+
+
+def _unbounded_all(call: ast.Call, scope: Scope) -> QueryShape | None:
+    """The query when this chain ends in (or passes through) a zero-argument `.all()`."""
+    _, steps = unchain(call)
+    if not any(s.name == "all" and s.call is not None and not s.call.args for s in steps):
+        return None
+    shape = describe_query(call, scope)
+    if shape is None or shape.is_bounded:
+        return None
+    return shape
+
+
+def _names_reaching_response(scope: Scope) -> set[str]:
+    """Local names whose value flows into a `return` (through other locals)."""
+    reaching: set[str] = set()
+    frontier = [name for ret in scope.returns if ret.value is not None for name in enclosing_names(ret.value)]
+    while frontier:
+        name = frontier.pop()
+        if name in reaching:
+            continue
+        reaching.add(name)
+        for value in scope.assignments.get(name, []):
+            frontier.extend(enclosing_names(value))
+    return reaching
+
+
+def _bounded_later(name: str, function: ast.AST) -> bool:
+    """`Paginator(qs, ...)`, `paginate(qs)` or `qs[a:b]` somewhere in the function."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            if isinstance(node.value, ast.Name) and node.value.id == name:
+                return True
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in _PAGINATORS and any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+                return True
+    return False
+
+
+@check(UNBOUNDED_ALL_IN_ENDPOINT)
+def unbounded_all_in_endpoint(index: ModuleIndex) -> Iterator[Report]:
+    """unbounded-all-in-endpoint: `.all()` of a whole table returned by a list endpoint."""
+    extra = index.endpoint_decorators
+    for scope in index.scopes:
+        endpoint = endpoint_name(scope, index, extra)
+        if endpoint is None:
+            continue
+        yield from _endpoint_findings(scope, endpoint)
+    yield from _list_view_findings(index)
+
+
+def _endpoint_findings(scope: Scope, endpoint: str) -> Iterator[Report]:
+    sliced = {id(s.value) for s in scope.indexed_calls if isinstance(s.slice, ast.Slice)}
+    returned = {id(n) for ret in scope.returns if ret.value is not None for n in ast.walk(ret.value)}
+    reaching: set[str] | None = None
+    for site in scope.calls:
+        call = site.node
+        if id(call) in scope.receiver_calls or id(call) in sliced:
+            continue  # only whole chains, and a sliced chain is bounded
+        shape = _unbounded_all(call, scope)
+        if shape is None:
+            continue
+        if id(call) not in returned:
+            holders = [
+                name for name, values in scope.assignments.items()
+                if any(call is node for v in values for node in ast.walk(v))
+            ]
+            if reaching is None:
+                reaching = _names_reaching_response(scope)
+            if not any(name in reaching for name in holders):
+                continue
+            if any(_bounded_later(name, scope.node) for name in holders):
+                continue
+        yield Report(UNBOUNDED_ALL_IN_ENDPOINT, call, {"call": short_call(call), "endpoint": endpoint})
+
+
+def _list_view_findings(index: ModuleIndex) -> Iterator[Report]:
+    """Django `ListView` subclasses without `paginate_by` whose queryset is `.all()`."""
+    for cls in index.classes:
+        if not any((getattr(b, "attr", None) or getattr(b, "id", None)) in _LIST_VIEW_BASES for b in cls.bases):
+            continue
+        attributes = {
+            t.id: stmt.value
+            for stmt in cls.body if isinstance(stmt, ast.Assign)
+            for t in stmt.targets if isinstance(t, ast.Name)
+        }
+        if "paginate_by" in attributes:
+            continue
+        queryset = attributes.get("queryset")
+        if isinstance(queryset, ast.Call) and _unbounded_all(queryset, index.module):
+            yield Report(UNBOUNDED_ALL_IN_ENDPOINT, queryset, {"call": short_call(queryset), "endpoint": cls.name})

@@ -1,0 +1,39 @@
+"""The flake8 entry point (`ORM`): adapts the syntax checks to flake8's plugin protocol."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from .. import __version__
+from ..config import load_settings_quietly
+from .analysis import analyze
+
+
+class Plugin:
+    """flake8 calls `run()` once per file with the tree it already parsed."""
+
+    name = "orm-lint"
+    version = __version__
+
+    def __init__(self, tree: ast.AST, filename: str = "stdin") -> None:
+        self.tree = tree
+        self.filename = filename
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        if not isinstance(self.tree, ast.Module):
+            return
+        try:
+            settings = load_settings_quietly()
+            reports = analyze(self.tree, self.filename, settings.endpoint_decorators)
+        except Exception as error:  # never break the user's flake8 run
+            sys.stderr.write(
+                f"orm-lint: internal error while checking {self.filename}: {error!r}; "
+                "the file was skipped, please report this at the orm-lint issue tracker\n"
+            )
+            return
+        for report in reports:
+            node = report.node
+            yield node.lineno, node.col_offset, report.message, type(self)  # type: ignore[attr-defined]

@@ -1,0 +1,308 @@
+"""Recognising queries in syntax: what a chain of calls builds, and what it eager-loads.
+
+A chain such as `Book.objects.select_related("author").filter(x=1)` or
+`session.scalars(select(Order).options(joinedload(Order.customer)))` is described as a
+`QueryShape`. Local variables are followed inside one function; anything else is unknown,
+and unknown never produces a finding.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field, replace
+
+from ..frameworks import django, sqlalchemy
+from .scope import Scope
+
+_MAX_DEPTH = 6
+_MATERIALIZERS = frozenset({"list", "tuple", "sorted", "set", "iter", "reversed", "frozenset"})
+_SESSION_RUNNERS = frozenset({"query", "execute", "scalars", "exec", "scalar"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of a method chain: `.name` or `.name(...)`."""
+
+    name: str
+    call: ast.Call | None
+
+
+def unchain(expr: ast.expr) -> tuple[ast.expr, list[Step]]:
+    """Split `a.b(x).c` into its root `a` and the steps `b(x)`, `c`, innermost first."""
+    steps: list[Step] = []
+    node = expr
+    while True:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            steps.append(Step(node.func.attr, node))
+            node = node.func.value
+        elif isinstance(node, ast.Attribute):
+            steps.append(Step(node.attr, None))
+            node = node.value
+        else:
+            break
+    steps.reverse()
+    return node, steps
+
+
+def dotted_name(expr: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def call_name(call: ast.Call) -> str | None:
+    """`f` for `f(...)`, `m` for `x.m(...)`."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def looks_like_model(expr: ast.expr) -> str | None:
+    """`Book` or `models.Book`: a capitalised class name; returns the class name."""
+    if isinstance(expr, ast.Name):
+        name = expr.id
+    elif isinstance(expr, ast.Attribute):
+        name = expr.attr
+    else:
+        return None
+    if name[:1].isupper() and not name.isupper():
+        return name
+    return None
+
+
+def is_session_like(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.endswith("session") or lowered in {"conn", "connection", "db"}
+
+
+@dataclass
+class QueryShape:
+    """What a query expression is known to be."""
+
+    framework: str  # "django" or "sqlalchemy"
+    entity: str | None  # model whose instances the rows are; None for rows, values, scalars of columns
+    steps: list[Step]
+    loaded: set[str] = field(default_factory=set)
+    loads_everything: bool = False
+    sql_text: str | None = None
+    # Lazily-built refinements of the same variable (`qs = qs.filter(...)`), trusted to apply.
+    refinements: list[Step] = field(default_factory=list)
+
+    @property
+    def all_steps(self) -> list[Step]:
+        return self.steps + self.refinements
+
+    def has_step(self, names: frozenset[str] | set[str]) -> bool:
+        return any(step.name in names for step in self.all_steps)
+
+    @property
+    def terminal(self) -> str | None:
+        """The method that already ran the query (`in_bulk`, `first`, `all` ...), if any."""
+        if not self.steps or self.steps[-1].call is None:
+            return None
+        name = self.steps[-1].name
+        if self.framework == "django":
+            evaluating = django.EVALUATING_METHODS | django.WRITE_METHODS | django.NON_ENTITY_METHODS - {"values", "values_list"}
+        else:
+            evaluating = sqlalchemy.QUERY_TERMINAL_METHODS | {"fetchall"}
+        return name if name in evaluating else None
+
+    def loads(self, relation: str) -> bool:
+        return self.loads_everything or relation in self.loaded
+
+    def extended(self, steps: list[Step]) -> QueryShape:
+        shape = replace(self, steps=self.steps + steps, loaded=set(self.loaded), refinements=list(self.refinements))
+        shape._absorb(steps)
+        return shape
+
+    def _absorb(self, steps: list[Step]) -> None:
+        for step in steps:
+            if step.call is None:
+                continue
+            if step.name in django.NON_ENTITY_METHODS or step.name in {"with_only_columns", "add_columns"}:
+                self.entity = None
+            elif step.name == "select_related":
+                if not step.call.args:
+                    self.loads_everything = True
+                self.loaded.update(_lookup_heads(step.call))
+            elif step.name == "prefetch_related":
+                self.loaded.update(_lookup_heads(step.call))
+            elif step.name == "options":
+                _loader_option_names(step.call, self)
+
+    @property
+    def is_bounded(self) -> bool:
+        """Limited, paginated, or restricted to given keys: its size does not grow with the table."""
+        if self.has_step(sqlalchemy.BOUNDING_METHODS):
+            return True
+        if self.sql_text is not None and "limit" in self.sql_text.lower():
+            return True
+        for step in self.all_steps:
+            if step.call is None:
+                continue
+            for keyword in step.call.keywords:
+                if keyword.arg and (keyword.arg.endswith("__in") or keyword.arg in {"pk", "id"}):
+                    return True
+            for node in ast.walk(step.call):
+                if isinstance(node, ast.Attribute) and node.attr in {"in_", "between"}:
+                    return True
+        return False
+
+
+def _lookup_heads(call: ast.Call) -> set[str]:
+    """Relations named by `select_related`/`prefetch_related` arguments (first path segment)."""
+    names: set[str] = set()
+    for arg in call.args:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            names.add(arg.value.split(django.LOOKUP_SEPARATOR)[0])
+        elif isinstance(arg, ast.Call) and call_name(arg) == django.PREFETCH_CLASS:
+            if arg.args and isinstance(arg.args[0], ast.Constant) and isinstance(arg.args[0].value, str):
+                names.add(arg.args[0].value.split(django.LOOKUP_SEPARATOR)[0])
+            for keyword in arg.keywords:
+                if keyword.arg == "to_attr" and isinstance(keyword.value, ast.Constant):
+                    names.add(str(keyword.value.value))
+        else:
+            # A computed lookup: assume it loads what the loop needs (precision first).
+            names.add("*")
+    return names
+
+
+def _loader_option_names(call: ast.Call, shape: QueryShape) -> None:
+    """Every relation named inside `.options(...)`; a `*` wildcard loads everything."""
+    for arg in call.args:
+        if isinstance(arg, (ast.Name, ast.Starred, ast.Subscript)):
+            # Options built elsewhere: unknown, assume they load what is needed.
+            shape.loads_everything = True
+            continue
+        for node in ast.walk(arg):
+            if isinstance(node, ast.Attribute):
+                shape.loaded.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value == "*":
+                    shape.loads_everything = True
+                shape.loaded.add(node.value)
+
+
+def _select_entity(call: ast.Call) -> str | None:
+    if len(call.args) == 1 and not call.keywords:
+        return looks_like_model(call.args[0])
+    return None
+
+
+def _is_select_call(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and call_name(expr) in sqlalchemy.SELECT_FUNCTIONS
+
+
+def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape | None:
+    """The QueryShape of an expression, or None when it is not recognisably a query."""
+    if depth > _MAX_DEPTH:
+        return None
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id in _MATERIALIZERS
+        and len(expr.args) == 1
+    ):
+        return describe_query(expr.args[0], scope, depth + 1)
+    root, steps = unchain(expr)
+
+    # Django: Model.objects...
+    if steps and steps[0].call is None and steps[0].name in django.MANAGER_ATTRIBUTES:
+        model = looks_like_model(root)
+        if model:
+            return _shape("django", model, steps[1:])
+    # Flask-SQLAlchemy legacy: Model.query...
+    if steps and steps[0].call is None and steps[0].name == "query":
+        model = looks_like_model(root)
+        if model:
+            return _shape("sqlalchemy", model, steps[1:])
+    # select(Model)...
+    if isinstance(root, ast.Call) and _is_select_call(root):
+        return _shape("sqlalchemy", _select_entity(root), steps)
+    if isinstance(root, ast.Name) and root.id in {"db", "sa", "sqlalchemy", "sqlmodel"} and steps:
+        first = steps[0]
+        if first.call is not None and first.name == "select":
+            return _shape("sqlalchemy", _select_entity(first.call), steps[1:])
+    # session.query(Model) / session.scalars(stmt) / db.session.execute(stmt)
+    for index, step in enumerate(steps):
+        if step.call is None or step.name not in _SESSION_RUNNERS:
+            continue
+        receiver = steps[index - 1].name if index else (root.id if isinstance(root, ast.Name) else "")
+        if not is_session_like(receiver):
+            continue
+        rest = steps[index + 1:]
+        if step.name == "query":
+            return _shape("sqlalchemy", _select_entity(step.call), rest)
+        if not step.call.args:
+            return None
+        inner = _statement(step.call.args[0], scope, depth)
+        if inner is None:
+            return None
+        shape = inner.extended(rest)
+        if step.name == "execute" and not any(s.name == "scalars" for s in rest):
+            shape.entity = None  # rows, not entities
+        return shape
+    # A local variable holding a query, refined further here.
+    if isinstance(root, ast.Name) and scope is not None:
+        base = _resolve_name(root.id, scope, depth)
+        if base is not None:
+            return base.extended(steps)
+    return None
+
+
+def _statement(arg: ast.expr, scope: Scope, depth: int) -> QueryShape | None:
+    if isinstance(arg, ast.Call) and call_name(arg) == sqlalchemy.TEXT_FUNCTION:
+        text = _constant_text(arg.args[0]) if arg.args else None
+        return QueryShape("sqlalchemy", None, [], sql_text=text)
+    return describe_query(arg, scope, depth + 1)
+
+
+def _constant_text(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    return None
+
+
+def _shape(framework: str, entity: str | None, steps: list[Step]) -> QueryShape:
+    return QueryShape(framework, entity, []).extended(steps)
+
+
+def _resolve_name(name: str, scope: Scope, depth: int) -> QueryShape | None:
+    values = scope.values_of(name)
+    if not values:
+        return None
+    shapes: list[QueryShape] = []
+    refinements: list[Step] = []
+    for value in values:
+        root, steps = unchain(value)
+        if isinstance(root, ast.Name) and root.id == name:
+            refinements.extend(steps)  # qs = qs.filter(...): a refinement of itself
+            continue
+        shape = describe_query(value, scope, depth + 1)
+        if shape is None:
+            return None
+        shapes.append(shape)
+    if not shapes:
+        return None
+    merged = shapes[0]
+    for other in shapes[1:]:
+        if other.framework != merged.framework:
+            return None
+        merged = replace(
+            merged,
+            entity=merged.entity if merged.entity == other.entity else None,
+            loaded=merged.loaded & other.loaded,
+            loads_everything=merged.loads_everything and other.loads_everything,
+        )
+    result = merged.extended([])
+    result.refinements = result.refinements + refinements
+    result._absorb(refinements)
+    return result

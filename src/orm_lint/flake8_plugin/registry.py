@@ -1,0 +1,48 @@
+"""Checks register themselves next to their rule; the plugin runs whatever is registered."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ..catalogue import Rule
+from .scope import ModuleIndex
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rule's finding at a node, with the values for its message template."""
+
+    rule: Rule
+    node: ast.AST
+    values: dict[str, str]
+    end_node: ast.AST | None = None
+
+    @property
+    def message(self) -> str:
+        return f"{self.rule.code} {self.rule.format_message(**self.values)}"
+
+
+CheckFunction = Callable[[ModuleIndex], Iterator[Report]]
+
+
+@dataclass(frozen=True)
+class Check:
+    rules: tuple[Rule, ...]
+    function: CheckFunction
+    # Migrations are linted by the migration-safety rules only (issue: N+1 noise there).
+    runs_on_migrations: bool
+
+
+CHECKS: list[Check] = []
+
+
+def check(*rules: Rule, runs_on_migrations: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check that reports the given rules."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        CHECKS.append(Check(rules, function, runs_on_migrations))
+        return function
+
+    return register

@@ -1,0 +1,402 @@
+"""One walk over a module that records what every check needs: scopes, loops, calls.
+
+Checks never walk the whole tree themselves; they read the lists built here, and walk
+a single function or loop body lazily when a candidate needs a closer look.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Union
+
+# Modules whose import marks a file as database code; other files are skipped cheaply.
+ORM_MODULE_ROOTS = frozenset(
+    {
+        "django", "sqlalchemy", "sqlmodel", "flask_sqlalchemy", "alembic", "sqlite3",
+        "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "aiosqlite", "asyncpg",
+        "databases", "peewee", "rest_framework",
+    }
+)
+# Names whose import from the project marks database code (`from app import db`).
+ORM_IMPORTED_NAMES = frozenset({"db", "session", "Session", "SessionLocal", "engine", "models"})
+
+CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
+
+Loop = Union[ast.For, ast.AsyncFor, ast.While, ast.comprehension]
+
+
+@dataclass(eq=False)
+class LoopFrame:
+    """A loop or comprehension generator; code inside runs once per item."""
+
+    node: Loop
+    iter: ast.expr | None  # None for `while`
+    target: ast.expr | None
+    parent: LoopFrame | None
+    body: list[ast.AST]  # what runs per item (statements or expressions)
+
+
+@dataclass(eq=False)
+class CallSite:
+    node: ast.Call
+    frame: LoopFrame | None
+    # True when the call sits in a block that leaves the loop (ends in return/break/raise):
+    # it runs at most once however many items there are.
+    leaves_loop: bool
+
+
+@dataclass(eq=False)
+class Scope:
+    """A function body (or the module): where local names are resolved."""
+
+    node: ast.AST
+    parent: Scope | None
+    owner_class: ast.ClassDef | None = None
+    params: set[str] = field(default_factory=set)
+    assignments: dict[str, list[ast.expr]] = field(default_factory=dict)
+    # name -> loop frames binding it as a loop variable
+    loop_bindings: dict[str, list[LoopFrame]] = field(default_factory=dict)
+    # values added to a name by `+=`, `.append()`, `.extend()`
+    contributions: dict[str, list[ast.expr]] = field(default_factory=dict)
+    calls: list[CallSite] = field(default_factory=list)
+    loops: list[LoopFrame] = field(default_factory=list)
+    returns: list[ast.Return] = field(default_factory=list)
+    truth_tests: list[ast.expr] = field(default_factory=list)
+    compares: list[ast.Compare] = field(default_factory=list)
+    indexed_calls: list[ast.Subscript] = field(default_factory=list)
+    receiver_calls: set[int] = field(default_factory=set)
+
+    @property
+    def is_function(self) -> bool:
+        return isinstance(self.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+
+    @property
+    def name(self) -> str:
+        return getattr(self.node, "name", "<module>")
+
+    def values_of(self, name: str) -> list[ast.expr] | None:
+        """Every value assigned to a local name, or None when it is not a plain local."""
+        if name in self.params or name in self.loop_bindings:
+            return None
+        return self.assignments.get(name)
+
+
+@dataclass(eq=False)
+class ModuleIndex:
+    filename: str
+    tree: ast.Module
+    module: Scope
+    scopes: list[Scope]
+    classes: list[ast.ClassDef]
+    imports: dict[str, str]  # local name -> "module.name"
+    is_database_code: bool
+    is_migration: bool
+    endpoint_decorators: frozenset[str] = frozenset()
+
+    def module_constant(self, name: str) -> bool:
+        """A module-level name only ever bound to literal constants."""
+        values = self.module.assignments.get(name)
+        if not values or name in self.module.loop_bindings:
+            return False
+        return all(_is_literal(v) for v in values)
+
+
+def _is_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_is_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _is_literal(k) for k in node.keys) and all(
+            _is_literal(v) for v in node.values
+        )
+    return False
+
+
+_EXITS = (ast.Return, ast.Break, ast.Raise)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_CONTRIBUTING_METHODS = frozenset({"append", "extend", "insert", "appendleft"})
+
+
+class _Walker:
+    """Builds a ModuleIndex; recursion follows the AST, loop context follows evaluation."""
+
+    def __init__(self) -> None:
+        self.scopes: list[Scope] = []
+        self.classes: list[ast.ClassDef] = []
+        self.imports: dict[str, str] = {}
+
+    def new_scope(self, node: ast.AST, parent: Scope | None, owner: ast.ClassDef | None) -> Scope:
+        scope = Scope(node=node, parent=parent, owner_class=owner)
+        self.scopes.append(scope)
+        return scope
+
+    # -- generic traversal -------------------------------------------------------------
+    def visit(self, node: ast.AST, scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None) -> None:
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:
+            handler(self, node, scope, frame, leaves, owner)
+        else:
+            self.children(node, scope, frame, leaves, owner)
+
+    def children(self, node: ast.AST, scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                if value and isinstance(value[0], ast.stmt):
+                    self.block(value, scope, frame, leaves, owner)
+                else:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            self.visit(item, scope, frame, leaves, owner)
+            elif isinstance(value, ast.AST):
+                self.visit(value, scope, frame, leaves, owner)
+
+    def block(self, stmts: list[ast.stmt], scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None) -> None:
+        leaves = leaves or (frame is not None and isinstance(stmts[-1], _EXITS))
+        for stmt in stmts:
+            self.visit(stmt, scope, frame, leaves, owner)
+
+    # -- scopes --------------------------------------------------------------------------
+    def function(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        for deco in node.decorator_list:
+            self.visit(deco, scope, frame, leaves, owner)
+        self.visit(node.args, scope, frame, leaves, owner)
+        if node.returns is not None:
+            self.visit(node.returns, scope, frame, leaves, owner)
+        inner = self.new_scope(node, scope, owner)
+        args = node.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None:
+                inner.params.add(arg.arg)
+        self.block(node.body, inner, None, False, None)
+
+    def lambda_(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        self.visit(node.args, scope, frame, leaves, owner)
+        inner = self.new_scope(node, scope, None)
+        for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+            inner.params.add(arg.arg)
+        self.visit(node.body, inner, None, False, None)
+
+    def class_(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        self.classes.append(node)
+        for child in [*node.decorator_list, *node.bases, *node.keywords]:
+            self.visit(child, scope, frame, leaves, owner)
+        self.block(node.body, scope, frame, leaves, node)
+
+    # -- loops ---------------------------------------------------------------------------
+    def for_(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        self.visit(node.iter, scope, frame, leaves, owner)
+        inner = LoopFrame(node, node.iter, node.target, frame, list(node.body))
+        scope.loops.append(inner)
+        self.bind_target(node.target, scope, inner)
+        self.block(node.body, scope, inner, False, owner)
+        if node.orelse:
+            self.block(node.orelse, scope, frame, leaves, owner)
+
+    def while_(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        inner = LoopFrame(node, None, None, frame, [node.test, *node.body])
+        scope.loops.append(inner)
+        self.visit(node.test, scope, inner, False, owner)
+        scope.truth_tests.append(node.test)
+        self.block(node.body, scope, inner, False, owner)
+        if node.orelse:
+            self.block(node.orelse, scope, frame, leaves, owner)
+
+    def comprehension(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(node, ast.DictComp):
+            results: list[ast.AST] = [node.key, node.value]
+        else:
+            results = [node.elt]
+        current = frame
+        generators = node.generators
+        for index, gen in enumerate(generators):
+            self.visit(gen.iter, scope, current, leaves if index == 0 else False, owner)
+            rest: list[ast.AST] = [*gen.ifs, *[g for g in generators[index + 1:]], *results]
+            inner = LoopFrame(gen, gen.iter, gen.target, current, rest)
+            scope.loops.append(inner)
+            self.bind_target(gen.target, scope, inner)
+            for cond in gen.ifs:
+                self.visit(cond, scope, inner, False, owner)
+            current = inner
+        for result in results:
+            self.visit(result, scope, current, False, owner)
+
+    def bind_target(self, target: ast.expr, scope: Scope, frame: LoopFrame) -> None:
+        for name in _target_names(target):
+            scope.loop_bindings.setdefault(name, []).append(frame)
+
+    # -- records -------------------------------------------------------------------------
+    def assign(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        value = node.value
+        if value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in _target_names(target):
+                    scope.assignments.setdefault(name, []).append(value)
+        self.children(node, scope, frame, leaves, owner)
+
+    def aug_assign(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(node.target, ast.Name):
+            scope.contributions.setdefault(node.target.id, []).append(node.value)
+        self.children(node, scope, frame, leaves, owner)
+
+    def named_expr(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        scope.assignments.setdefault(node.target.id, []).append(node.value)
+        self.children(node, scope, frame, leaves, owner)
+
+    def with_item(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        if node.optional_vars is not None:
+            for name in _target_names(node.optional_vars):
+                scope.assignments.setdefault(name, []).append(node.context_expr)
+        self.children(node, scope, frame, leaves, owner)
+
+    def call(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        scope.calls.append(CallSite(node, frame, leaves))
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in _CONTRIBUTING_METHODS
+            and isinstance(func.value, ast.Name)
+        ):
+            scope.contributions.setdefault(func.value.id, []).extend(node.args)
+        self.children(node, scope, frame, leaves, owner)
+
+    def attribute(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(node.value, ast.Call):
+            scope.receiver_calls.add(id(node.value))
+        self.visit(node.value, scope, frame, leaves, owner)
+
+    def subscript(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(node.value, ast.Call):
+            scope.indexed_calls.append(node)
+        self.children(node, scope, frame, leaves, owner)
+
+    def return_(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        scope.returns.append(node)
+        self.children(node, scope, frame, leaves, owner)
+
+    def test(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        scope.truth_tests.append(node.test)
+        self.children(node, scope, frame, leaves, owner)
+
+    def not_(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(node.op, ast.Not):
+            scope.truth_tests.append(node.operand)
+        self.children(node, scope, frame, leaves, owner)
+
+    def compare(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        scope.compares.append(node)
+        self.children(node, scope, frame, leaves, owner)
+
+    def import_(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        for alias in node.names:
+            local = alias.asname or alias.name.split(".")[0]
+            self.imports[local] = alias.name
+
+    def import_from(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
+        module = "." * node.level + (node.module or "")
+        for alias in node.names:
+            self.imports[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+
+_HANDLERS = {
+    ast.FunctionDef: _Walker.function,
+    ast.AsyncFunctionDef: _Walker.function,
+    ast.Lambda: _Walker.lambda_,
+    ast.ClassDef: _Walker.class_,
+    ast.For: _Walker.for_,
+    ast.AsyncFor: _Walker.for_,
+    ast.While: _Walker.while_,
+    ast.ListComp: _Walker.comprehension,
+    ast.SetComp: _Walker.comprehension,
+    ast.GeneratorExp: _Walker.comprehension,
+    ast.DictComp: _Walker.comprehension,
+    ast.Assign: _Walker.assign,
+    ast.AnnAssign: _Walker.assign,
+    ast.AugAssign: _Walker.aug_assign,
+    ast.NamedExpr: _Walker.named_expr,
+    ast.withitem: _Walker.with_item,
+    ast.Call: _Walker.call,
+    ast.Attribute: _Walker.attribute,
+    ast.Subscript: _Walker.subscript,
+    ast.Return: _Walker.return_,
+    ast.If: _Walker.test,
+    ast.IfExp: _Walker.test,
+    ast.Assert: _Walker.test,
+    ast.UnaryOp: _Walker.not_,
+    ast.Compare: _Walker.compare,
+    ast.Import: _Walker.import_,
+    ast.ImportFrom: _Walker.import_from,
+}
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for elt in target.elts for name in _target_names(elt)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def imports_database_code(tree: ast.Module) -> bool:
+    """Cheap gate: does any import in the module bring in an ORM, a driver or project models?"""
+    for node in ast.walk(tree) if _has_nested_imports(tree) else tree.body:
+        if isinstance(node, ast.Import):
+            if any(alias.name.split(".")[0] in ORM_MODULE_ROOTS for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            parts = module.split(".")
+            if parts[0] in ORM_MODULE_ROOTS and node.level == 0:
+                return True
+            if "models" in parts or any(a.name in ORM_IMPORTED_NAMES for a in node.names):
+                return True
+    return False
+
+
+def _has_nested_imports(tree: ast.Module) -> bool:
+    # Most modules import at the top; look deeper only when the top level imports nothing.
+    return not any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in tree.body)
+
+
+def is_migration_module(filename: str, tree: ast.Module) -> bool:
+    """Django migrations and Alembic revisions, recognised by content and path."""
+    normalized = filename.replace("\\", "/")
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Migration":
+            return True
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "down_revision" for t in node.targets
+        ):
+            return True
+    return "/migrations/" in normalized and not normalized.endswith("__init__.py")
+
+
+def build_index(tree: ast.Module, filename: str, endpoint_decorators: frozenset[str] = frozenset()) -> ModuleIndex:
+    walker = _Walker()
+    module = walker.new_scope(tree, None, None)
+    is_database_code = imports_database_code(tree)
+    if is_database_code and tree.body:
+        walker.block(tree.body, module, None, False, None)
+    return ModuleIndex(
+        filename=filename,
+        tree=tree,
+        module=module,
+        scopes=walker.scopes,
+        classes=walker.classes,
+        imports=walker.imports,
+        is_database_code=is_database_code,
+        is_migration=is_migration_module(filename, tree),
+        endpoint_decorators=endpoint_decorators,
+    )
+
+
+def enclosing_names(node: ast.AST) -> set[str]:
+    """Names loaded anywhere inside an expression."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}

@@ -1,0 +1,36 @@
+"""Writing findings: text (flake8-like lines) and JSON (the contract other tools read)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+
+from .. import __version__
+from ..catalogue import Severity
+from .findings import Finding
+
+JSON_VERSION = 1
+
+
+def render_text(findings: Sequence[Finding], problems: Sequence[object], files: int) -> str:
+    lines = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in findings]
+    counts = Counter(f.rule.severity for f in findings)
+    summary = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
+    noun = "finding" if len(findings) == 1 else "findings"
+    lines.append(
+        f"orm-lint: {len(findings)} {noun} in {files} files" + (f" ({summary})" if summary else "")
+    )
+    return "\n".join(lines)
+
+
+def render_json(findings: Sequence[Finding], problems: Sequence[object], files: int, engines: Sequence[str]) -> str:
+    data = {
+        "version": JSON_VERSION,
+        "tool": {"name": "orm-lint", "version": __version__},
+        "engines": list(engines),
+        "files": files,
+        "findings": [f.as_json() for f in findings],
+        "errors": [{"path": p.path, "message": p.message} for p in problems],  # type: ignore[attr-defined]
+    }
+    return json.dumps(data, indent=2)
