@@ -190,7 +190,7 @@ LEN_OF_QUERYSET = Rule(
     frameworks=(Framework.DJANGO, Framework.SQLALCHEMY, Framework.FLASK_SQLALCHEMY),
     engine=Engine.FLAKE8,
     summary="`len()` of a queryset loads every row just to count them.",
-    message="len({name}) loads every row to count them; use {name}.count()",
+    message="len({name}) loads every row to count them; {fix}",
     docs=Docs(
         what_it_does=(
             "Reports `len(qs)` where `qs` is a lazy query (a Django QuerySet or a legacy "

@@ -15,6 +15,8 @@ from ..scope import ModuleIndex, Scope, enclosing_names
 
 _PAGINATORS = django.PAGINATOR_NAMES | {"paginate", "paginate_queryset", "Page"}
 _LIST_VIEW_BASES = frozenset({"ListView", "BaseListView"})
+# Builtins that reduce rows to one value: the rows are loaded, but not returned.
+_REDUCERS = frozenset({"len", "bool", "sum", "min", "max", "any", "all"})
 
 
 def _unbounded_all(call: ast.Call, scope: Scope) -> QueryShape | None:
@@ -42,6 +44,11 @@ def _names_reaching_response(scope: Scope) -> set[str]:
     return reaching
 
 
+def _called_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
 def _bounded_later(name: str, function: ast.AST) -> bool:
     """`Paginator(qs, ...)`, `paginate(qs)` or `qs[a:b]` somewhere in the function."""
     for node in ast.walk(function):
@@ -49,9 +56,7 @@ def _bounded_later(name: str, function: ast.AST) -> bool:
             if isinstance(node.value, ast.Name) and node.value.id == name:
                 return True
         elif isinstance(node, ast.Call):
-            func = node.func
-            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if called in _PAGINATORS and any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+            if _called_name(node) in _PAGINATORS and any(isinstance(a, ast.Name) and a.id == name for a in node.args):
                 return True
     return False
 
@@ -72,9 +77,15 @@ def _endpoint_findings(scope: Scope, endpoint: str) -> Iterator[Report]:
     sliced = {id(s.value) for s in scope.indexed_calls if isinstance(s.slice, ast.Slice)}
     returned = {id(n) for ret in scope.returns if ret.value is not None for n in ast.walk(ret.value)}
     reaching: set[str] | None = None
+    # Rows reduced to one value, or handed to a paginator, are not a whole-table response.
+    reduced = {
+        id(arg) for site in scope.calls
+        if _called_name(site.node) in _REDUCERS | _PAGINATORS
+        for arg in site.node.args
+    }
     for site in scope.calls:
         call = site.node
-        if id(call) in scope.receiver_calls or id(call) in sliced:
+        if id(call) in scope.receiver_calls or id(call) in sliced or id(call) in reduced:
             continue  # only whole chains, and a sliced chain is bounded
         shape = _unbounded_all(call, scope)
         if shape is None:

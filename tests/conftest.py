@@ -1,0 +1,68 @@
+"""Shared helpers: run the real tools (flake8, orm-lint) as a user would."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared"
+MARKER = re.compile(r"# error: (ORM\d{3})")
+FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>ORM\d{3}) (?P<message>.*)$")
+
+
+def run_flake8(*paths: Path | str, cwd: Path | None = None) -> list[dict[str, object]]:
+    """`flake8 --select ORM` in a subprocess; returns the parsed findings."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "ORM", *map(str, paths)],
+        capture_output=True, text=True, cwd=cwd, timeout=600,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    found = []
+    for line in proc.stdout.splitlines():
+        match = FLAKE8_LINE.match(line)
+        assert match, f"unexpected flake8 output: {line!r}"
+        found.append({**match.groupdict(), "line": int(match["line"]), "col": int(match["col"])})
+    return found
+
+
+def run_orm_lint(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orm_lint", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+
+
+def check_json(*args: str, cwd: Path | None = None) -> dict[str, object]:
+    proc = run_orm_lint("check", "--format", "json", *args, cwd=cwd)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def expected_markers(folder: Path) -> set[tuple[str, int, str]]:
+    """Every `# error: ORM###` marker under a folder, as (relative path, line, code)."""
+    markers = set()
+    for path in sorted(folder.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for code in MARKER.findall(line):
+                markers.add((path.relative_to(folder).as_posix(), number, code))
+    return markers
+
+
+@pytest.fixture
+def write_module(tmp_path: Path):
+    """Write source text to a file in a temporary folder and return its path."""
+
+    def write(source: str, name: str = "example.py") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+        return path
+
+    return write

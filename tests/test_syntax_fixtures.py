@@ -1,0 +1,42 @@
+"""The fixture files say, line by line, what must be reported: `# error: ORM###`.
+
+Every other line (the clean look-alikes next to each bad pattern) must stay silent.
+"""
+
+from __future__ import annotations
+
+from conftest import FIXTURES, expected_markers, run_flake8
+
+SYNTAX = FIXTURES / "syntax"
+
+
+def test_flake8_reports_exactly_the_marked_lines() -> None:
+    found = run_flake8(".", cwd=SYNTAX)
+    reported = {(str(f["path"]).removeprefix("./"), f["line"], f["code"]) for f in found}
+    expected = expected_markers(SYNTAX)
+    assert sorted(reported - expected) == [], "reported on a line without a marker"
+    assert sorted(expected - reported) == [], "marker without a report"
+
+
+def test_one_report_per_place() -> None:
+    found = run_flake8(".", cwd=SYNTAX)
+    places = [(f["path"], f["line"], f["col"], f["code"]) for f in found]
+    assert len(places) == len(set(places))
+
+
+def test_messages_name_the_fix() -> None:
+    found = {(str(f["path"]).removeprefix("./"), f["line"]): str(f["message"]) for f in run_flake8(".", cwd=SYNTAX)}
+    assert found[("relations.py", 13)] == (
+        'book.author loads a related object once per item of Book.objects.order_by(...); '
+        'add select_related("author") to the query'
+    )
+    assert "joinedload(Order.customer)" in found[("relations.py", 47)]
+    assert "selectinload(Order.lines)" in found[("relations.py", 48)]
+    assert "bound parameter" in found[("raw_sql.py", 15)] and "term" in found[("raw_sql.py", 15)]
+    assert "add_all()" in found[("query_in_loop.py", 44)]
+
+
+def test_columns_point_at_the_expression() -> None:
+    found = {(str(f["path"]).removeprefix("./"), f["line"]): f["col"] for f in run_flake8(".", cwd=SYNTAX)}
+    # `book.author` starts at column 22 of `        lines.append(book.author.full_name)`
+    assert found[("relations.py", 13)] == 22
