@@ -31,7 +31,7 @@ SKIPPED_DIRECTORIES = frozenset(
     }
 )
 # flake8's own syntax: `# noqa` silences every code, `# noqa: ORM101,ORM2` the listed ones.
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
+NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 _PARALLEL_THRESHOLD = 40
 
 

@@ -32,22 +32,26 @@ def _compares_column(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Compare) and any(_is_column(e) for e in [expr.left, *expr.comparators])
 
 
-def _identity_fix(compare: ast.Compare) -> str:
-    negated = isinstance(compare.ops[0], ast.IsNot)
-    return "<column>.is_not(...)" if negated else "<column>.is_(...)"
+def _operator_fix(compare: ast.Compare, method: str) -> str:
+    """`Order.shipped_at.is_(None)`: the SQL operator method on the column side."""
+    left, right = compare.left, compare.comparators[0]
+    column, other = (left, right) if _is_column(left) else (right, left)
+    return f"{source(column)}.{method}({source(other)})"
 
 
 def _inspect(arg: ast.expr) -> Iterator[Report]:
     if isinstance(arg, ast.Compare) and _compares_column(arg):
         ops = {type(op) for op in arg.ops}
         if ops & {ast.Is, ast.IsNot}:
-            yield Report(IDENTITY_TEST_IN_FILTER, arg, {"expr": source(arg), "fix": _identity_fix(arg)})
+            fix = _operator_fix(arg, "is_not" if ast.IsNot in ops else "is_")
+            yield Report(IDENTITY_TEST_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
         elif ops & {ast.In, ast.NotIn}:
-            fix = "<column>.not_in(...)" if ast.NotIn in ops else "<column>.in_(...)"
+            fix = _operator_fix(arg, "not_in" if ast.NotIn in ops else "in_")
             yield Report(MEMBERSHIP_TEST_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
     elif isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.Not):
         if _is_column(arg.operand) or _compares_column(arg.operand):
-            yield Report(NOT_OPERATOR_IN_FILTER, arg, {"expr": source(arg), "fix": "~<column> or <column>.is_(False)"})
+            fix = f"~{source(arg.operand)}" if _is_column(arg.operand) else f"not_({source(arg.operand)})"
+            yield Report(NOT_OPERATOR_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
     elif isinstance(arg, ast.BoolOp):
         if any(_is_column(v) or _compares_column(v) for v in arg.values):
             fix = "and_(...) or separate arguments" if isinstance(arg.op, ast.And) else "or_(...)"
