@@ -30,8 +30,8 @@ def test_messages_name_the_fix() -> None:
         'book.author loads a related object once per item of Book.objects.order_by(...); '
         'add select_related("author") to the query'
     )
-    assert "joinedload(Order.customer)" in found[("relations.py", 47)]
-    assert "selectinload(Order.lines)" in found[("relations.py", 48)]
+    assert "joinedload(Order.customer)" in found[("relations_sqlalchemy.py", 44)]
+    assert "selectinload(Order.lines)" in found[("relations_sqlalchemy.py", 45)]
     assert "bound parameter" in found[("raw_sql.py", 15)] and "term" in found[("raw_sql.py", 15)]
     assert "add_all()" in found[("query_in_loop.py", 44)]
 

@@ -138,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
+    except BrokenPipeError:  # `orm-lint explain X | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLEAN
     except Exception as error:  # no traceback reaches the user unless asked for
         if os.environ.get("ORM_LINT_DEBUG"):
             raise

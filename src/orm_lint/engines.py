@@ -11,6 +11,7 @@ import fnmatch
 import io
 import os
 import re
+import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -114,7 +115,10 @@ def check_file(path: Path, endpoint_decorators: frozenset[str] = frozenset()) ->
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
         where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and error.lineno else ""
         reason = error.msg if isinstance(error, SyntaxError) else str(error) or type(error).__name__
-        return [], [FileProblem(shown, f"cannot parse the file{where}: {reason}; it was not checked")]
+        hint = ""
+        if isinstance(error, SyntaxError):
+            hint = f" (if it uses syntax newer than Python {sys.version_info.major}.{sys.version_info.minor}, run orm-lint with a newer Python)"
+        return [], [FileProblem(shown, f"cannot parse the file{where}: {reason}; it was not checked{hint}")]
     try:
         reports = analyze(tree, shown, endpoint_decorators)
     except RecursionError:

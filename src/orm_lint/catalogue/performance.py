@@ -132,7 +132,7 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
     frameworks=ALL_FRAMEWORKS,
     engine=Engine.FLAKE8,
     summary="A list endpoint returns every row of a table: no limit, slice or pagination.",
-    message="{call} returns the whole table from endpoint {endpoint}; paginate it or add a limit",
+    message="{call} returns every matching row from endpoint {endpoint} with no limit; paginate it or add a limit",
     docs=Docs(
         what_it_does=(
             "In list endpoints (Django views, Flask routes, FastAPI-style route decorators, "
@@ -395,6 +395,112 @@ def book_of_the_day():
 ''',
 )
 
+LAZY_LOAD_PER_ITEM = Rule(
+    code="ORM110",
+    name="lazy-load-per-item",
+    problem="n_plus_one",
+    category=Category.PERFORMANCE,
+    severity=Severity.HIGH,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.MYPY,
+    summary="The model types show a relation lazily loaded once per item of a loop (N+1).",
+    message="{access} is lazily loaded once per item of this loop ({kind}); {fix}",
+    docs=Docs(
+        what_it_does=(
+            "The mypy plugin knows from the model types which attribute is a relationship, "
+            "a foreign key, a reverse manager or a many-to-many manager (SQLAlchemy "
+            "`relationship()`, SQLModel `Relationship()`, Flask-SQLAlchemy `db.relationship`, "
+            "Django `ForeignKey`/`OneToOneField`/`ManyToManyField` and reverse managers). It "
+            "reports such an attribute read on the item of a `for`/`while` loop or a "
+            "comprehension when the iterated query did not eager-load it and the relationship "
+            "is not declared eager (`lazy=\"selectin\"`, `\"joined\"`, `\"subquery\"`). "
+            "It follows the query back through local variables and method chains, into "
+            "collections of a single object (`for line in order.lines: line.product`) and "
+            "nested paths (`select_related(\"book__publisher\")`, "
+            "`selectinload(A.b).joinedload(B.c)`). When the loop iterates something whose "
+            "loading it cannot see (a parameter, a helper's result), it stays silent."
+        ),
+        why_bad=(
+            "Every item triggers one more SELECT for its relation: N+1 statements for N rows. "
+            "Unlike the syntax-level rule (ORM102), this rule does not guess: the types say "
+            "the attribute is a relation."
+        ),
+        fix_steps=(
+            "Eager-load the relation in the query that produces the items: "
+            "`select_related`/`prefetch_related` (Django), `.options(joinedload(...))` for a "
+            "many-to-one or `.options(selectinload(...))` for a collection (SQLAlchemy).",
+            "Or, when the relation is always needed, declare it eager on the model: "
+            "`relationship(lazy=\"selectin\")`.",
+            "For a relation of a single object's collection, chain the loader: "
+            "`selectinload(Order.lines).joinedload(OrderLine.product)`.",
+        ),
+        how_to_test=(
+            "Run the code with 2 and with 10 rows and assert the statement count does not "
+            "change (`assertNumQueries`, `django_assert_num_queries`, or a SQLAlchemy "
+            "`before_cursor_execute` listener)."
+        ),
+        references=(
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",
+            "https://docs.djangoproject.com/en/stable/ref/models/querysets/#prefetch-related",
+        ),
+    ),
+    bad_example='''\
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer: Mapped[Customer] = relationship()
+
+
+def customer_names(session: Session) -> list[str]:
+    return [order.customer.name for order in session.scalars(select(Order))]
+''',
+    good_example='''\
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, joinedload, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer: Mapped[Customer] = relationship()
+
+
+def customer_names(session: Session) -> list[str]:
+    stmt = select(Order).options(joinedload(Order.customer))
+    return [order.customer.name for order in session.scalars(stmt)]
+''',
+)
+
 RULES = (
     QUERY_IN_LOOP,
     RELATION_LOADED_PER_ITEM,
@@ -404,4 +510,5 @@ RULES = (
     COUNT_COMPARED_TO_ZERO,
     INDEX_INTO_EVALUATED_QUERY,
     RANDOM_ORDERING,
+    LAZY_LOAD_PER_ITEM,
 )

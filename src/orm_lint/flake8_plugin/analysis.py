@@ -6,7 +6,7 @@ import ast
 
 from . import checks  # noqa: F401  (registers the checks)
 from .registry import CHECKS, Report
-from .scope import build_index
+from .scope import build_index, is_test_module
 
 
 def analyze(tree: ast.Module, filename: str, endpoint_decorators: frozenset[str] = frozenset()) -> list[Report]:
@@ -15,8 +15,11 @@ def analyze(tree: ast.Module, filename: str, endpoint_decorators: frozenset[str]
     if not index.is_database_code:
         return []
     reports: list[Report] = []
+    is_test = is_test_module(filename)
     for registered in CHECKS:
         if index.is_migration and not registered.runs_on_migrations:
+            continue
+        if is_test and not registered.runs_on_tests:
             continue
         reports.extend(registered.function(index))
     reports.sort(key=lambda r: (getattr(r.node, "lineno", 0), getattr(r.node, "col_offset", 0), r.rule.code))

@@ -83,6 +83,12 @@ def is_session_like(name: str) -> bool:
     return lowered.endswith("session") or lowered in {"conn", "connection", "db"}
 
 
+_KNOWN_METHODS = {
+    "django": django.LAZY_METHODS | django.EVALUATING_METHODS | django.WRITE_METHODS | {"iterator"},
+    "sqlalchemy": sqlalchemy.STATEMENT_METHODS | sqlalchemy.QUERY_TERMINAL_METHODS | sqlalchemy.RESULT_METHODS,
+}
+
+
 @dataclass
 class QueryShape:
     """What a query expression is known to be."""
@@ -93,15 +99,13 @@ class QueryShape:
     loaded: set[str] = field(default_factory=set)
     loads_everything: bool = False
     sql_text: str | None = None
-    # Lazily-built refinements of the same variable (`qs = qs.filter(...)`), trusted to apply.
-    refinements: list[Step] = field(default_factory=list)
 
     @property
     def all_steps(self) -> list[Step]:
-        return self.steps + self.refinements
+        return self.steps
 
     def has_step(self, names: frozenset[str] | set[str]) -> bool:
-        return any(step.name in names for step in self.all_steps)
+        return any(step.name in names for step in self.steps)
 
     @property
     def terminal(self) -> str | None:
@@ -110,16 +114,30 @@ class QueryShape:
             return None
         name = self.steps[-1].name
         if self.framework == "django":
-            evaluating = django.EVALUATING_METHODS | django.WRITE_METHODS | django.NON_ENTITY_METHODS - {"values", "values_list"}
+            evaluating = django.EVALUATING_METHODS | django.WRITE_METHODS | {"in_bulk", "aggregate"}
         else:
             evaluating = sqlalchemy.QUERY_TERMINAL_METHODS | {"fetchall"}
         return name if name in evaluating else None
 
+    @property
+    def only_known_methods(self) -> bool:
+        """No custom manager/queryset method whose effect syntax cannot see."""
+        known = _KNOWN_METHODS[self.framework]
+        return all(step.name in known for step in self.steps)
+
+    @property
+    def is_lazy_queryset(self) -> bool:
+        """A Django QuerySet built only with methods that return QuerySets."""
+        return self.framework == "django" and all(step.name in django.LAZY_METHODS for step in self.steps)
+
     def loads(self, relation: str) -> bool:
         return self.loads_everything or relation in self.loaded
 
-    def extended(self, steps: list[Step]) -> QueryShape:
-        shape = replace(self, steps=self.steps + steps, loaded=set(self.loaded), refinements=list(self.refinements))
+    def extended(self, steps: list[Step]) -> QueryShape | None:
+        """The query with more steps applied, or None when the steps leave query territory."""
+        if steps and (self.terminal is not None or any(step.call is None for step in steps)):
+            return None  # a result (list, dict, object) or an attribute of one
+        shape = replace(self, steps=self.steps + steps, loaded=set(self.loaded))
         shape._absorb(steps)
         return shape
 
@@ -213,6 +231,9 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
     ):
         return describe_query(expr.args[0], scope, depth + 1)
     root, steps = unchain(expr)
+    # `models.Book.objects`: the model is the last capitalised step before the manager.
+    while steps and steps[0].call is None and looks_like_model(_attribute(root, steps[0].name)) and len(steps) > 1:
+        root, steps = _attribute(root, steps[0].name), steps[1:]
 
     # Django: Model.objects...
     if steps and steps[0].call is None and steps[0].name in django.MANAGER_ATTRIBUTES:
@@ -244,10 +265,10 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
         if not step.call.args:
             return None
         inner = _statement(step.call.args[0], scope, depth)
-        if inner is None:
+        if inner is None or inner.terminal is not None:
             return None
         shape = inner.extended(rest)
-        if step.name == "execute" and not any(s.name == "scalars" for s in rest):
+        if shape is not None and step.name == "execute" and not any(s.name == "scalars" for s in rest):
             shape.entity = None  # rows, not entities
         return shape
     # A local variable holding a query, refined further here.
@@ -271,11 +292,16 @@ def _constant_text(expr: ast.expr) -> str | None:
     return None
 
 
-def _shape(framework: str, entity: str | None, steps: list[Step]) -> QueryShape:
+def _shape(framework: str, entity: str | None, steps: list[Step]) -> QueryShape | None:
     return QueryShape(framework, entity, []).extended(steps)
 
 
+def _attribute(root: ast.expr, name: str) -> ast.Attribute:
+    return ast.Attribute(value=root, attr=name, ctx=ast.Load())
+
+
 def _resolve_name(name: str, scope: Scope, depth: int) -> QueryShape | None:
+    """The query a local variable holds; `qs = qs.filter(...)` refinements are applied in order."""
     values = scope.values_of(name)
     if not values:
         return None
@@ -302,7 +328,4 @@ def _resolve_name(name: str, scope: Scope, depth: int) -> QueryShape | None:
             loaded=merged.loaded & other.loaded,
             loads_everything=merged.loads_everything and other.loads_everything,
         )
-    result = merged.extended([])
-    result.refinements = result.refinements + refinements
-    result._absorb(refinements)
-    return result
+    return merged.extended(refinements)

@@ -33,16 +33,20 @@ class Check:
     function: CheckFunction
     # Migrations are linted by the migration-safety rules only (issue: N+1 noise there).
     runs_on_migrations: bool
+    # Test code asserts on counts and truth values on purpose (`assert len(qs) == 2`).
+    runs_on_tests: bool
 
 
 CHECKS: list[Check] = []
 
 
-def check(*rules: Rule, runs_on_migrations: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+def check(
+    *rules: Rule, runs_on_migrations: bool = False, runs_on_tests: bool = True
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check that reports the given rules."""
 
     def register(function: CheckFunction) -> CheckFunction:
-        CHECKS.append(Check(rules, function, runs_on_migrations))
+        CHECKS.append(Check(rules, function, runs_on_migrations, runs_on_tests))
         return function
 
     return register

@@ -378,6 +378,19 @@ def is_migration_module(filename: str, tree: ast.Module) -> bool:
     return "/migrations/" in normalized and not normalized.endswith("__init__.py")
 
 
+def is_test_module(filename: str) -> bool:
+    """pytest/unittest naming: `tests/`, `test_*.py`, `*_test.py`, `*_tests.py`, `conftest.py`."""
+    normalized = filename.replace("\\", "/")
+    name = normalized.rsplit("/", 1)[-1]
+    return (
+        "/tests/" in f"/{normalized}"
+        or "/test/" in f"/{normalized}"
+        or name.startswith("test_")
+        or name.endswith(("_test.py", "_tests.py"))
+        or name == "conftest.py"
+    )
+
+
 def build_index(tree: ast.Module, filename: str, endpoint_decorators: frozenset[str] = frozenset()) -> ModuleIndex:
     walker = _Walker()
     module = walker.new_scope(tree, None, None)

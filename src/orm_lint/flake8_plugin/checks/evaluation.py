@@ -32,10 +32,7 @@ def _lazy_django_queryset(expr: ast.expr, scope: Scope) -> QueryShape | None:
         if isinstance(value, ast.Call) and call_name(value) in _MATERIALIZING_CALLS:
             return None
     shape = describe_query(expr, scope)
-    if shape is None or shape.framework != "django":
-        return None
-    last = shape.all_steps[-1].name if shape.all_steps else "objects"
-    if last in django.EVALUATING_METHODS or last in django.WRITE_METHODS:
+    if shape is None or not shape.is_lazy_queryset:
         return None
     return shape
 
@@ -63,7 +60,7 @@ def _only_counted_or_tested(name: str, scope: Scope) -> bool:
     return True
 
 
-@check(LEN_OF_QUERYSET)
+@check(LEN_OF_QUERYSET, runs_on_tests=False)
 def len_of_queryset(index: ModuleIndex) -> Iterator[Report]:
     """len-of-queryset: `len(qs)` where `qs.count()` was meant."""
     for scope in index.scopes:
@@ -92,7 +89,7 @@ def _inline_sqlalchemy_all(expr: ast.expr, scope: Scope) -> bool:
     return shape is not None and shape.framework == "sqlalchemy" and not shape.is_bounded
 
 
-@check(QUERYSET_TRUTHINESS)
+@check(QUERYSET_TRUTHINESS, runs_on_tests=False)
 def queryset_truthiness(index: ModuleIndex) -> Iterator[Report]:
     """queryset-truthiness: `if qs:` where `qs.exists()` was meant."""
     for scope in index.scopes:
@@ -128,7 +125,7 @@ def _is_query_count(expr: ast.expr, scope: Scope) -> bool:
     return isinstance(expr.func, ast.Attribute) and describe_query(expr.func.value, scope) is not None
 
 
-@check(COUNT_COMPARED_TO_ZERO)
+@check(COUNT_COMPARED_TO_ZERO, runs_on_tests=False)
 def count_compared_to_zero(index: ModuleIndex) -> Iterator[Report]:
     """count-compared-to-zero: `qs.count() > 0` where `exists()` was meant."""
     for scope in index.scopes:

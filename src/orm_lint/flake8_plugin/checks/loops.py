@@ -10,7 +10,7 @@ from ...frameworks import django, sqlalchemy
 from ..queries import QueryShape, dotted_name, describe_query, is_session_like, looks_like_model, unchain
 from ..registry import Report, check
 from ..render import short_call
-from ..scope import ModuleIndex, Scope
+from ..scope import LoopFrame, ModuleIndex, Scope
 
 _BATCH_READ = {
     "django": "load them all before the loop with one filter(<field>__in=...) or in_bulk() and look them up in a dict",
@@ -78,7 +78,7 @@ def per_iteration_query(call: ast.Call, scope: Scope) -> tuple[str, str] | None:
         return method, "sqlalchemy"
     if receiver_name == "db" and method in sqlalchemy.DB_QUERY_HELPERS:
         return "get", "sqlalchemy"
-    if method in {"execute", "executescript"} and receiver_name.lower() in _CURSOR_NAMES and call.args:
+    if method in {"execute", "executescript", "exec_driver_sql"} and receiver_name.lower() in _CURSOR_NAMES and call.args:
         return "execute", "sqlalchemy"
     if method in {"get_or_create", "update_or_create"}:
         return method, "django"
@@ -90,7 +90,7 @@ def per_iteration_query(call: ast.Call, scope: Scope) -> tuple[str, str] | None:
         if _is_related_manager(receiver, scope) and _related_manager_query(method, call):
             return method, "django"
 
-    if method in django.INSTANCE_WRITE_METHODS and not call.args:
+    if method in django.INSTANCE_WRITE_METHODS and not call.args and not _commit_false(call):
         if isinstance(receiver, (ast.Name, ast.Attribute)) and not any(
             word in receiver_text for word in ("session", "cache", "storage", "file")
         ):
@@ -98,9 +98,18 @@ def per_iteration_query(call: ast.Call, scope: Scope) -> tuple[str, str] | None:
     return None
 
 
+def _commit_false(call: ast.Call) -> bool:
+    """`form.save(commit=False)` builds the object without writing it."""
+    return any(
+        k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False for k in call.keywords
+    )
+
+
 def _query_method(method: str, call: ast.Call, shape: QueryShape) -> tuple[str, str] | None:
     if shape.terminal is not None:
         return None  # the receiver is a result already (a dict from in_bulk, a list from all())
+    if method == "get" and len(call.args) > 1:
+        return None  # (key, default): a dict's get
     if method == "all" and shape.framework == "django":
         return None  # lazy in Django
     if method == "update" and shape.framework == "django" and call.args:
@@ -129,6 +138,53 @@ def _related_manager_query(method: str, call: ast.Call) -> bool:
     return False
 
 
+_BATCH_CALLS = frozenset(
+    {"add_all", "bulk_create", "bulk_update", "bulk_save_objects", "bulk_insert_mappings",
+     "bulk_update_mappings", "executemany"}
+)
+
+
+def _fixed_iterations(frame: LoopFrame) -> bool:
+    """A loop over a literal collection or `range(<constant>)`: its length does not grow with data."""
+    iterable = frame.iter
+    if isinstance(iterable, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        return True
+    return (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "range"
+        and all(isinstance(a, ast.Constant) for a in iterable.args)
+    )
+
+
+def _works_in_batches(frame: LoopFrame) -> bool:
+    """`for start in range(0, n, 1000)` or a body that writes with bulk calls: one query per batch."""
+    iterable = frame.iter
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "range"
+        and len(iterable.args) == 3
+    ):
+        return True
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _BATCH_CALLS
+        for stmt in frame.body
+        for node in ast.walk(stmt)
+    )
+
+
+def _runs_per_item(frame: LoopFrame | None) -> bool:
+    """Some enclosing loop repeats with the data (not a fixed list, not a batch loop)."""
+    while frame is not None:
+        if not isinstance(frame.node, ast.While) and not _fixed_iterations(frame) and not _works_in_batches(frame):
+            return True
+        if isinstance(frame.node, ast.While):
+            return True
+        frame = frame.parent
+    return False
+
+
 @check(QUERY_IN_LOOP)
 def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
     """query-in-loop: a call that sends SQL, or a query iterated, once per item."""
@@ -136,6 +192,8 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
         covered: set[int] = set()
         for site in scope.calls:
             if site.frame is None or site.leaves_loop or id(site.node) in covered:
+                continue
+            if not _runs_per_item(site.frame):
                 continue
             verdict = per_iteration_query(site.node, scope)
             if verdict is None:
@@ -155,6 +213,8 @@ def _queries_iterated_per_item(scope: Scope, covered: set[int]) -> Iterator[Repo
     for loop in scope.loops:
         iterable = loop.iter
         if loop.parent is None or iterable is None or not isinstance(iterable, ast.Call):
+            continue
+        if not _runs_per_item(loop.parent):
             continue
         if id(iterable) in covered:
             continue

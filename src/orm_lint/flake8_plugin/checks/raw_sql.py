@@ -9,6 +9,7 @@ from such values; anything else (a parameter, a request field, a call result) is
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -30,6 +31,18 @@ _TRUSTED_ATTRIBUTES = frozenset(
     {"_meta", "db_table", "__tablename__", "__table__", "table_name", "tablename", "model_name", "app_label", "pk", "id"}
 )
 _MAX_DEPTH = 8
+# Names that hold SQL text already (a whole statement or a fragment): a wrapper that adds
+# `EXPLAIN` or a sub-select around it is not where outside values enter.
+_SQL_HOLDER = re.compile(r"(^|_)(sql|query|stmt|statement|subquery|clause)$")
+# Roots of configuration objects: not values that come from a request.
+_CONFIG_ROOTS = frozenset({"self", "cls", "settings", "config", "conf", "options", "app"})
+# Statements whose variable parts are identifiers, which no driver can bind as parameters.
+_DDL = re.compile(
+    r"^\s*(create|drop|alter|truncate|grant|revoke|use|kill|attach|detach|vacuum|analyze|reindex|"
+    r"set|reset|comment|cluster|lock|savepoint|release|pragma|show|describe)\b",
+    re.IGNORECASE,
+)
+_RESULT_METHODS = frozenset({"fetchall", "fetchone", "fetchmany", "all", "scalars", "mappings", "execute"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,29 @@ def _sql_arguments(call: ast.Call, index: ModuleIndex) -> tuple[str, list[ast.ex
     if name == "text" and index.imports.get("text", "").startswith(("sqlalchemy", "sqlmodel")):
         return name, first
     return None
+
+
+def _leading_text(expr: ast.expr, ctx: _Context, depth: int = 0) -> str:
+    """The constant text a built string starts with, as far as syntax shows it."""
+    if depth > _MAX_DEPTH:
+        return ""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ast.JoinedStr) and expr.values:
+        return _leading_text(expr.values[0], ctx, depth + 1)
+    if isinstance(expr, ast.BinOp):
+        return _leading_text(expr.left, ctx, depth + 1)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format":
+        return _leading_text(expr.func.value, ctx, depth + 1)
+    if isinstance(expr, ast.Name):
+        values = ctx.scope.assignments.get(expr.id) or []
+        return _leading_text(values[0], ctx, depth + 1) if len(values) == 1 else ""
+    return ""
+
+
+def _is_ddl(expr: ast.expr, ctx: _Context) -> bool:
+    """Schema and administration statements: their variable parts are identifiers, not values."""
+    return bool(_DDL.match(_leading_text(expr, ctx)))
 
 
 def _is_string(expr: ast.expr) -> bool:
@@ -184,8 +220,9 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
         parts = name.split(".")
         return (
             bool(CONSTANT_NAME.match(expr.attr))
-            or parts[0] in {"self", "cls"}
+            or parts[0] in _CONFIG_ROOTS
             or any(part in _TRUSTED_ATTRIBUTES for part in parts)
+            or bool(_SQL_HOLDER.search(expr.attr.lower()))
         )
     if isinstance(expr, ast.Subscript):
         return trusted(expr.value, ctx, depth + 1)
@@ -207,20 +244,27 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
 
 
 def _trusted_name(name: str, ctx: _Context, depth: int) -> bool:
-    if CONSTANT_NAME.match(name) or ctx.index.module_constant(name):
+    if CONSTANT_NAME.match(name) or ctx.index.module_constant(name) or _SQL_HOLDER.search(name.lower()):
         return True
     scope = ctx.scope
     if name in scope.params:
         return False
     frames = scope.loop_bindings.get(name)
     if frames:
-        return all(f.iter is not None and trusted(f.iter, ctx, depth + 1) for f in frames)
+        return all(
+            f.iter is not None and (trusted(f.iter, ctx, depth + 1) or _database_rows(f.iter)) for f in frames
+        )
     values = _bindings(name, ctx)
     if values:
         return all(trusted(v, ctx, depth + 1) for v in values)
     if scope is not ctx.index.module and name in ctx.index.module.assignments:
         return trusted(ast.Name(id=name), _Context(ctx.index, ctx.index.module), depth + 1)
     return name not in _outer_params(scope)
+
+
+def _database_rows(expr: ast.expr) -> bool:
+    """Rows read back from the database (`cursor.fetchall()`, `conn.execute(...)`)."""
+    return isinstance(expr, ast.Call) and call_name(expr) in _RESULT_METHODS
 
 
 def _outer_params(scope: Scope) -> set[str]:
@@ -265,6 +309,8 @@ def sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
                 continue
             sink, arguments = found
             for argument in arguments:
+                if _is_ddl(argument, ctx):
+                    continue
                 built = built_from_outside(argument, ctx)
                 if built is not None:
                     how, value = built

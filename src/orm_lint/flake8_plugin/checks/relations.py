@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
 from ...frameworks import django
-from ..queries import QueryShape, describe_query
+from ..queries import QueryShape, call_name, describe_query
 from ..registry import Report, check
 from ..render import short_call
 from ..scope import LoopFrame, ModuleIndex, Scope
@@ -119,21 +119,60 @@ def _fix(use: str, relation: str, shape: QueryShape) -> str:
     return f"add .options({loader}({entity}.{relation})) to the query"
 
 
+_RELATIONSHIP_CALLS = frozenset({"relationship", "Relationship", "relation"})
+_LAZY_DEFAULTS = frozenset({"select", "True"})
+
+
+def lazy_relationships(index: ModuleIndex) -> set[tuple[str, str]]:
+    """(class, attribute) of relationships declared in this module that load lazily (the default).
+
+    SQLAlchemy models can make a relation eager where it is declared (`lazy="joined"`), so a
+    relation counts only when its declaration is visible here and is lazy.
+    """
+    found: set[tuple[str, str]] = set()
+    for cls in index.classes:
+        for stmt in cls.body:
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else getattr(stmt, "target", None)
+            value = getattr(stmt, "value", None)
+            if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)):
+                continue
+            if call_name(value) in _RELATIONSHIP_CALLS and _declared_lazy(value) in _LAZY_DEFAULTS:
+                found.add((cls.name, target.id))
+    return found
+
+
+def _declared_lazy(call: ast.Call) -> str:
+    for keyword in call.keywords:
+        value = keyword.value
+        if keyword.arg == "lazy":
+            return str(value.value) if isinstance(value, ast.Constant) else "unknown"
+        if keyword.arg == "sa_relationship_kwargs":
+            if not isinstance(value, ast.Dict):
+                return "unknown"
+            for key, item in zip(value.keys, value.values):
+                if isinstance(key, ast.Constant) and key.value == "lazy":
+                    return str(item.value) if isinstance(item, ast.Constant) else "unknown"
+    return "select"
+
+
 @check(RELATION_LOADED_PER_ITEM)
 def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
     """relation-loaded-per-item: a loop over a local query follows an unloaded relation."""
+    declared: set[tuple[str, str]] | None = None
     for scope in index.scopes:
         for loop in scope.loops:
-            yield from _loop_findings(loop, scope)
+            if declared is None:
+                declared = lazy_relationships(index)
+            yield from _loop_findings(loop, scope, declared)
 
 
-def _loop_findings(loop: LoopFrame, scope: Scope) -> Iterator[Report]:
+def _loop_findings(loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]]) -> Iterator[Report]:
     item = _loop_item(loop)
     if item is None:
         return
     variable, iterable = item
     shape = describe_query(iterable, scope)
-    if shape is None or shape.entity is None or shape.loads_everything:
+    if shape is None or shape.entity is None or shape.loads_everything or not shape.only_known_methods:
         return
     parents = _parents(loop.body)
     iterated = _iterated_nodes(loop.body)
@@ -152,6 +191,8 @@ def _loop_findings(loop: LoopFrame, scope: Scope) -> Iterator[Report]:
         relation = access.attr
         if relation in reported or shape.loads(relation):
             continue
+        if shape.framework == "sqlalchemy" and (shape.entity, relation) not in declared:
+            continue  # only the model can say whether it is a lazy relation: left to the mypy plugin
         parent = parents.get(id(access))
         grandparent = parents.get(id(parent)) if parent is not None else None
         use = _relation_use(access, parent, grandparent, iterated, shape)

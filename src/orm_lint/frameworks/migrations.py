@@ -1,0 +1,152 @@
+"""Django migration operations and Alembic `op` directives, as named constants."""
+
+from __future__ import annotations
+
+# -- database backends (the `backend` setting) ------------------------------------------
+POSTGRESQL = "postgresql"
+MYSQL = "mysql"
+SQLITE = "sqlite"
+BACKENDS = (POSTGRESQL, MYSQL, SQLITE)
+
+# -- Django migrations ------------------------------------------------------------------
+MIGRATION_CLASS = "Migration"
+OPERATIONS_ATTRIBUTE = "operations"
+DEPENDENCIES_ATTRIBUTE = "dependencies"
+ATOMIC_ATTRIBUTE = "atomic"
+MIGRATIONS_FOLDER = "migrations"
+
+CREATE_MODEL = "CreateModel"
+DELETE_MODEL = "DeleteModel"
+RENAME_MODEL = "RenameModel"
+ALTER_MODEL_TABLE = "AlterModelTable"
+ADD_FIELD = "AddField"
+REMOVE_FIELD = "RemoveField"
+ALTER_FIELD = "AlterField"
+RENAME_FIELD = "RenameField"
+ADD_INDEX = "AddIndex"
+ADD_CONSTRAINT = "AddConstraint"
+RUN_PYTHON = "RunPython"
+RUN_SQL = "RunSQL"
+SEPARATE_DATABASE_AND_STATE = "SeparateDatabaseAndState"
+# django.contrib.postgres.operations: the safe variants.
+ADD_INDEX_CONCURRENTLY = "AddIndexConcurrently"
+ADD_CONSTRAINT_NOT_VALID = "AddConstraintNotValid"
+
+STATE_OPERATIONS = "state_operations"
+DATABASE_OPERATIONS = "database_operations"
+REVERSE_CODE = "reverse_code"
+REVERSE_SQL = "reverse_sql"
+
+# Parameter names in declaration order, so positional and keyword arguments read alike.
+OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
+    CREATE_MODEL: ("name", "fields", "options", "bases", "managers"),
+    DELETE_MODEL: ("name",),
+    RENAME_MODEL: ("old_name", "new_name"),
+    ALTER_MODEL_TABLE: ("name", "table"),
+    ADD_FIELD: ("model_name", "name", "field", "preserve_default"),
+    REMOVE_FIELD: ("model_name", "name", "field"),
+    ALTER_FIELD: ("model_name", "name", "field", "preserve_default"),
+    RENAME_FIELD: ("model_name", "old_name", "new_name"),
+    ADD_INDEX: ("model_name", "index"),
+    ADD_INDEX_CONCURRENTLY: ("model_name", "index"),
+    ADD_CONSTRAINT: ("model_name", "constraint"),
+    ADD_CONSTRAINT_NOT_VALID: ("model_name", "constraint"),
+    RUN_PYTHON: ("code", REVERSE_CODE, "atomic", "hints", "elidable"),
+    RUN_SQL: ("sql", REVERSE_SQL, STATE_OPERATIONS, "hints", "elidable"),
+    SEPARATE_DATABASE_AND_STATE: (DATABASE_OPERATIONS, STATE_OPERATIONS),
+}
+DB_TABLE_OPTION = "db_table"
+
+# Fields: what decides the column, its default and its indexes.
+FIELDS_WITHOUT_COLUMN = frozenset({"ManyToManyField", "GeneratedField"})
+FOREIGN_KEY_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
+DEFAULT_KEYWORDS = frozenset({"default", "db_default"})
+NULL_KEYWORD = "null"
+DB_COLUMN_KEYWORD = "db_column"
+INDEX_KEYWORDS = frozenset({"db_index", "unique"})
+# Keywords that change the column's SQL type; the rest (help_text, choices, default,
+# validators, on_delete, related_name ...) live in Python only.
+TYPE_KEYWORDS = frozenset(
+    {"max_length", "max_digits", "decimal_places", "db_collation", "to", "to_field", "primary_key", "base_field", "size"}
+)
+VARCHAR_FIELDS = frozenset({"CharField", "SlugField", "EmailField", "URLField"})
+TEXT_FIELDS = frozenset({"TextField"})
+MAX_LENGTH_KEYWORD = "max_length"
+
+CHECK_CONSTRAINT = "CheckConstraint"
+UNIQUE_CONSTRAINT = "UniqueConstraint"
+
+# Writes that touch one row per call.
+ROW_WRITE_METHODS = frozenset({"save", "create", "get_or_create", "update_or_create", "update", "delete"})
+INSTANCE_ROW_METHODS = frozenset({"save", "delete"})
+
+# -- Alembic revisions ------------------------------------------------------------------
+ALEMBIC_OP = "alembic.op"
+REVISION_NAMES = frozenset({"revision", "down_revision"})
+UPGRADE = "upgrade"
+DOWNGRADE = "downgrade"
+
+ADD_COLUMN = "add_column"
+DROP_COLUMN = "drop_column"
+ALTER_COLUMN = "alter_column"
+CREATE_TABLE = "create_table"
+DROP_TABLE = "drop_table"
+RENAME_TABLE = "rename_table"
+CREATE_INDEX = "create_index"
+CREATE_UNIQUE_CONSTRAINT = "create_unique_constraint"
+CREATE_FOREIGN_KEY = "create_foreign_key"
+CREATE_CHECK_CONSTRAINT = "create_check_constraint"
+BATCH_ALTER_TABLE = "batch_alter_table"
+EXECUTE = "execute"
+GET_BIND = "get_bind"
+
+# Where the table name sits: (positional index, keyword) on `op`; a batch operation has no
+# table argument (it comes from `batch_alter_table`), so its positions shift by one.
+TABLE_ARGUMENT: dict[str, tuple[int, str]] = {
+    ADD_COLUMN: (0, "table_name"),
+    DROP_COLUMN: (0, "table_name"),
+    ALTER_COLUMN: (0, "table_name"),
+    CREATE_TABLE: (0, "table_name"),
+    DROP_TABLE: (0, "table_name"),
+    RENAME_TABLE: (0, "old_table_name"),
+    CREATE_INDEX: (1, "table_name"),
+    CREATE_UNIQUE_CONSTRAINT: (1, "table_name"),
+    CREATE_FOREIGN_KEY: (1, "source_table"),
+    CREATE_CHECK_CONSTRAINT: (1, "table_name"),
+    BATCH_ALTER_TABLE: (0, "table_name"),
+}
+# The argument after the table: the column for add/drop/alter, the index name before it.
+COLUMN_ARGUMENT: dict[str, tuple[int, str]] = {
+    ADD_COLUMN: (1, "column"),
+    DROP_COLUMN: (1, "column_name"),
+    ALTER_COLUMN: (1, "column_name"),
+}
+NAME_ARGUMENT = (0, "constraint_name")
+INDEX_NAME_ARGUMENT = (0, "index_name")
+
+# `op` directives that change the schema (an empty downgrade() must undo them).
+SCHEMA_DIRECTIVES = frozenset(
+    {
+        ADD_COLUMN, DROP_COLUMN, ALTER_COLUMN, CREATE_TABLE, DROP_TABLE, RENAME_TABLE,
+        CREATE_INDEX, "drop_index", CREATE_UNIQUE_CONSTRAINT, CREATE_FOREIGN_KEY,
+        CREATE_CHECK_CONSTRAINT, "create_primary_key", "create_exclude_constraint",
+        "drop_constraint", BATCH_ALTER_TABLE, EXECUTE, "bulk_insert",
+    }
+)
+
+COLUMN_CLASS = "Column"
+NULLABLE_KEYWORD = "nullable"
+SERVER_DEFAULT_KEYWORD = "server_default"
+PRIMARY_KEY_KEYWORD = "primary_key"
+GENERATED_COLUMN_CLASSES = frozenset({"Computed", "Identity"})
+NEW_COLUMN_NAME_KEYWORD = "new_column_name"
+TYPE_KEYWORD = "type_"
+EXISTING_TYPE_KEYWORD = "existing_type"
+EXISTING_NULLABLE_KEYWORD = "existing_nullable"
+POSTGRESQL_CONCURRENTLY = "postgresql_concurrently"
+POSTGRESQL_NOT_VALID = "postgresql_not_valid"
+VARCHAR_TYPES = frozenset({"String", "VARCHAR", "Unicode", "NVARCHAR"})
+TEXT_TYPES = frozenset({"Text", "TEXT", "UnicodeText"})
+LENGTH_KEYWORD = "length"
+# Receivers that run SQL in a revision: `op` itself and what `op.get_bind()` returns.
+CONNECTION_NAMES = frozenset({"op", "bind", "conn", "connection", "session"})
