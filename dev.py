@@ -19,9 +19,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def run(*args: str | Path, check: bool = True) -> int:
+def run(*args: str | Path, check: bool = True, cwd: Path = ROOT) -> int:
     print("+", " ".join(str(a) for a in args), flush=True)
-    return subprocess.run([str(a) for a in args], cwd=ROOT, check=check).returncode
+    return subprocess.run([str(a) for a in args], cwd=cwd, check=check).returncode
 
 
 def setup(extra: str) -> None:
@@ -32,9 +32,9 @@ def setup(extra: str) -> None:
 
 
 def demo() -> int:
-    """Set up and run orm-lint on the bundled example projects (findings are expected)."""
-    setup("")
-    status = run(BIN / "orm-lint", "check", "examples", check=False)
+    """Set up and run orm-lint (both engines) on the bundled example projects; findings are expected."""
+    setup("examples")
+    status = run(BIN / "orm-lint", "check", ".", check=False, cwd=ROOT / "examples")
     return 0 if status in (0, 1) else status
 
 

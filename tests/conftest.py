@@ -39,8 +39,9 @@ def run_orm_lint(*args: str, cwd: Path | None = None) -> subprocess.CompletedPro
     )
 
 
-def check_json(*args: str, cwd: Path | None = None) -> dict[str, object]:
-    proc = run_orm_lint("check", "--format", "json", *args, cwd=cwd)
+def check_json(*args: str, cwd: Path | None = None, mypy: bool = False) -> dict[str, object]:
+    """`orm-lint check --format json`; the syntax engine only unless `mypy=True`."""
+    proc = run_orm_lint("check", "--format", "json", *args, *([] if mypy else ["--no-mypy"]), cwd=cwd)
     assert proc.returncode in (0, 1), proc.stderr
     return json.loads(proc.stdout)
 

@@ -29,7 +29,7 @@ def test_exit_codes(tmp_path: Path, write_module) -> None:
 
 def test_json_contract(tmp_path: Path, write_module) -> None:
     write_module(N_PLUS_ONE.format(comment=""), "app/services.py")
-    data = check_json(".", "--no-mypy", cwd=tmp_path)
+    data = check_json(".", cwd=tmp_path)
     assert data["version"] == 1
     [finding] = data["findings"]
     assert finding == {
@@ -50,7 +50,7 @@ def test_json_contract(tmp_path: Path, write_module) -> None:
 
 def test_text_output_is_flake8_like(write_module) -> None:
     path = write_module(N_PLUS_ONE.format(comment=""))
-    lines = run_orm_lint("check", str(path)).stdout.splitlines()
+    lines = run_orm_lint("check", "--no-mypy", str(path)).stdout.splitlines()
     assert lines[0].startswith(f"{path}:5:13: ORM102 b.author loads a related object")
     assert lines[-1].startswith("orm-lint: 1 finding in 1 files")
 
@@ -88,10 +88,10 @@ def test_settings_from_pyproject_and_setup_cfg(tmp_path: Path, write_module) -> 
 def test_unknown_setting_warns_and_bad_value_fails(tmp_path: Path, write_module) -> None:
     write_module(N_PLUS_ONE.format(comment=""), "services.py")
     write_module('[tool.orm-lint]\nignroe = ["ORM102"]\n', "pyproject.toml")
-    proc = run_orm_lint("check", ".", cwd=tmp_path)
+    proc = run_orm_lint("check", "--no-mypy", ".", cwd=tmp_path)
     assert proc.returncode == 1 and "unknown setting `ignroe`" in proc.stderr
     write_module('[tool.orm-lint]\njobs = "many"\n', "pyproject.toml")
-    proc = run_orm_lint("check", ".", cwd=tmp_path)
+    proc = run_orm_lint("check", "--no-mypy", ".", cwd=tmp_path)
     assert proc.returncode == 2
     assert "pyproject.toml: `jobs` must be a whole number" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -110,7 +110,7 @@ def test_unreadable_files_get_one_diagnostic_and_the_run_goes_on(tmp_path: Path,
     errors = {e["path"]: e["message"] for e in data["errors"]}
     assert set(errors) == {"syntax.py", "latin1.py", "nul.py"}
     assert "line 1" in errors["syntax.py"]
-    text = run_orm_lint("check", ".", cwd=tmp_path)
+    text = run_orm_lint("check", "--no-mypy", ".", cwd=tmp_path)
     assert "syntax.py: cannot parse the file (line 1)" in text.stderr
 
 
@@ -153,6 +153,16 @@ def test_docs_check_reports_stale_pages(tmp_path: Path) -> None:
 
 
 def test_examples_show_their_findings() -> None:
-    data = check_json("examples", cwd=ROOT)
-    codes = sorted(f["code"] for f in data["findings"])
-    assert codes == ["ORM101", "ORM101", "ORM102", "ORM103", "ORM201", "ORM201", "ORM501"]
+    data = check_json(".", cwd=ROOT / "examples", mypy=True)
+    assert data["engines"] == ["flake8", "mypy"]
+    found = sorted((f["path"], f["line"], f["code"]) for f in data["findings"])
+    assert found == [
+        ("bookshop/services.py", 12, "ORM110"),
+        ("bookshop/services.py", 24, "ORM101"),
+        ("bookshop/services.py", 36, "ORM201"),
+        ("bookshop/views.py", 8, "ORM103"),
+        ("orders_api/api.py", 11, "ORM110"),
+        ("orders_api/api.py", 22, "ORM101"),
+        ("orders_api/api.py", 31, "ORM201"),
+        ("orders_api/api.py", 41, "ORM501"),
+    ]

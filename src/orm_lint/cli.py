@@ -13,13 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .catalogue import RULES, find_rule
+from .catalogue import RULES, Engine, find_rule
 from .config import ConfigError, load_settings
-from .engines import discover, run_syntax_engine, selected
+from .engines import discover, merge_engines, run_syntax_engine, selected
+from .mypy_engine import mypy_available, run_mypy
 from .report.formats import render_json, render_text
 from .rule_docs import rule_page, stale_docs, write_docs
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# mypy error code (`orm-lazy-load-per-item`) -> catalogue code, without importing mypy here.
+RULE_CODE_BY_MYPY_CODE = {f"orm-{r.name}": r.code for r in RULES if r.engine is Engine.MYPY}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", help="comma-separated code prefixes to leave out")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--no-mypy", action="store_true", help="run the syntax engine only")
+    check.add_argument("--mypy-config-file", metavar="FILE", help="mypy configuration to use (default: the project's)")
     check.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
 
     rules = commands.add_parser("rules", help="list the rule catalogue")
@@ -65,15 +69,29 @@ def _check(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("orm-lint: error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_ERROR
-    files = discover(args.paths, [*settings.exclude, *args.exclude])
+    exclude = [*settings.exclude, *args.exclude]
+    files = discover(args.paths, exclude)
     findings, problems = run_syntax_engine(files, settings, args.jobs)
+    engines = ["flake8"]
+    other_mypy_errors = 0
+    if not args.no_mypy and files:
+        if mypy_available():
+            unparseable = [p.path for p in problems]
+            outcome = run_mypy(args.paths, exclude, args.mypy_config_file, RULE_CODE_BY_MYPY_CODE, unparseable)
+            findings = merge_engines(findings, outcome.findings)
+            problems += outcome.problems
+            other_mypy_errors = outcome.other_errors
+            if outcome.ran:
+                engines.append("mypy")
+        else:
+            print("orm-lint: warning: mypy is not installed, type-aware rules skipped "
+                  "(pip install 'orm-lint[mypy]', or pass --no-mypy)", file=sys.stderr)
     select = _codes(args.select) or settings.select
     ignore = _codes(args.ignore) or settings.ignore
     findings = sorted(set(selected(findings, select, ignore)))
     problems = sorted(problems)
-    engines = ["flake8"]
     if args.format == "json":
-        print(render_json(findings, problems, len(files), engines))
+        print(render_json(findings, problems, len(files), engines, other_mypy_errors))
     else:
         for problem in problems:
             print(f"{problem.path}: {problem.message}", file=sys.stderr)

@@ -181,3 +181,9 @@ def selected(findings: Iterable[Finding], select: Sequence[str], ignore: Sequenc
         ignored = max((len(c) for c in ignore if finding.code.startswith(c)), default=-1)
         if chosen >= 0 and chosen >= ignored:
             yield finding
+
+
+def merge_engines(syntax: list[Finding], typed: list[Finding]) -> list[Finding]:
+    """Both engines' findings, one per place and problem: the type-aware one wins."""
+    taken = {(f.path, f.line, f.rule.problem) for f in typed}
+    return [*typed, *(f for f in syntax if (f.path, f.line, f.rule.problem) not in taken)]

@@ -24,7 +24,9 @@ def render_text(findings: Sequence[Finding], problems: Sequence[object], files: 
     return "\n".join(lines)
 
 
-def render_json(findings: Sequence[Finding], problems: Sequence[object], files: int, engines: Sequence[str]) -> str:
+def render_json(
+    findings: Sequence[Finding], problems: Sequence[object], files: int, engines: Sequence[str], mypy_errors: int = 0
+) -> str:
     data = {
         "version": JSON_VERSION,
         "tool": {"name": "orm-lint", "version": __version__},
@@ -32,5 +34,10 @@ def render_json(findings: Sequence[Finding], problems: Sequence[object], files: 
         "files": files,
         "findings": [f.as_json() for f in findings],
         "errors": [{"path": p.path, "message": p.message} for p in problems],  # type: ignore[attr-defined]
+        "summary": {
+            "findings": len(findings),
+            "by_severity": {s.value: sum(1 for f in findings if f.rule.severity is s) for s in Severity},
+            "mypy_errors_not_reported": mypy_errors,
+        },
     }
     return json.dumps(data, indent=2)

@@ -1,0 +1,220 @@
+"""Where each attribute access sits in its function: which loops enclose it, what they iterate.
+
+mypy offers no "am I in a loop" API to hooks, and compiled mypy's visitors cannot be
+subclassed from Python, so a small table-driven walker maps a function once; hooks look
+their node up by identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mypy.nodes import (
+    AssignmentExpr,
+    AssignmentStmt,
+    AwaitExpr,
+    Block,
+    CallExpr,
+    CastExpr,
+    ComparisonExpr,
+    ConditionalExpr,
+    Decorator,
+    DelStmt,
+    DictExpr,
+    DictionaryComprehension,
+    Expression,
+    ExpressionStmt,
+    ForStmt,
+    FuncDef,
+    GeneratorExpr,
+    IfStmt,
+    IndexExpr,
+    LambdaExpr,
+    ListComprehension,
+    ListExpr,
+    MemberExpr,
+    MypyFile,
+    NameExpr,
+    Node,
+    OperatorAssignmentStmt,
+    OpExpr,
+    ReturnStmt,
+    SetComprehension,
+    SetExpr,
+    SliceExpr,
+    StarExpr,
+    TryStmt,
+    TupleExpr,
+    UnaryExpr,
+    WhileStmt,
+    WithStmt,
+    YieldExpr,
+    YieldFromExpr,
+    AssertStmt,
+    RaiseStmt,
+)
+
+
+@dataclass(eq=False)
+class Frame:
+    """A loop or comprehension generator: code inside runs once per item."""
+
+    iterable: Expression | None  # None for `while`
+    target: Expression | None
+    parent: Frame | None
+
+    def binds(self, name: str) -> bool:
+        return name in _target_names(self.target)
+
+
+@dataclass(eq=False)
+class FunctionMap:
+    frame_of: dict[int, Frame] = field(default_factory=dict)  # id(MemberExpr) -> innermost loop
+    method_on: dict[int, str] = field(default_factory=dict)  # id(expr) -> method called on it
+    assignments: dict[str, list[Expression]] = field(default_factory=dict)
+    loop_bindings: dict[str, list[Frame]] = field(default_factory=dict)
+    params: set[str] = field(default_factory=set)
+
+
+def _target_names(target: Expression | None) -> list[str]:
+    if isinstance(target, NameExpr):
+        return [target.name]
+    if isinstance(target, (TupleExpr, ListExpr)):
+        return [n for item in target.items for n in _target_names(item)]
+    if isinstance(target, StarExpr):
+        return _target_names(target.expr)
+    return []
+
+
+def _children(node: Node) -> list[Node | None]:
+    """Children evaluated in the same loop context as the node."""
+    kind = type(node)
+    if kind is ExpressionStmt or kind is AwaitExpr or kind is StarExpr or kind is CastExpr:
+        return [node.expr]  # type: ignore[attr-defined]
+    if kind is CallExpr:
+        return [node.callee, *node.args]  # type: ignore[attr-defined]
+    if kind is MemberExpr:
+        return [node.expr]  # type: ignore[attr-defined]
+    if kind is Block:
+        return list(node.body)  # type: ignore[attr-defined]
+    if kind is ReturnStmt or kind is YieldExpr or kind is YieldFromExpr:
+        return [node.expr]  # type: ignore[attr-defined]
+    if kind is IfStmt:
+        return [*node.expr, *node.body, node.else_body]  # type: ignore[attr-defined]
+    if kind is OpExpr:
+        return [node.left, node.right]  # type: ignore[attr-defined]
+    if kind is ComparisonExpr:
+        return list(node.operands)  # type: ignore[attr-defined]
+    if kind is UnaryExpr:
+        return [node.expr]  # type: ignore[attr-defined]
+    if kind is IndexExpr:
+        return [node.base, node.index]  # type: ignore[attr-defined]
+    if kind is ListExpr or kind is TupleExpr or kind is SetExpr:
+        return list(node.items)  # type: ignore[attr-defined]
+    if kind is DictExpr:
+        return [part for pair in node.items for part in pair]  # type: ignore[attr-defined]
+    if kind is ConditionalExpr:
+        return [node.cond, node.if_expr, node.else_expr]  # type: ignore[attr-defined]
+    if kind is WithStmt:
+        return [*node.expr, *node.target, node.body]  # type: ignore[attr-defined]
+    if kind is TryStmt:
+        return [node.body, *node.handlers, node.else_body, node.finally_body]  # type: ignore[attr-defined]
+    if kind is SliceExpr:
+        return [node.begin_index, node.end_index, node.stride]  # type: ignore[attr-defined]
+    if kind is AssertStmt:
+        return [node.expr, node.msg]  # type: ignore[attr-defined]
+    if kind is RaiseStmt:
+        return [node.expr, node.from_expr]  # type: ignore[attr-defined]
+    if kind is DelStmt:
+        return [node.expr]  # type: ignore[attr-defined]
+    if kind is LambdaExpr:
+        return [node.body]  # type: ignore[attr-defined]
+    return []
+
+
+class _Mapper:
+    def __init__(self) -> None:
+        self.map = FunctionMap()
+
+    def walk(self, node: Node | None, frame: Frame | None) -> None:
+        if node is None:
+            return
+        kind = type(node)
+        if kind is MemberExpr:
+            if frame is not None:
+                self.map.frame_of[id(node)] = frame
+        elif kind is CallExpr:
+            callee = node.callee  # type: ignore[attr-defined]
+            if isinstance(callee, MemberExpr):
+                self.map.method_on[id(callee.expr)] = callee.name
+        elif kind is AssignmentStmt:
+            for lvalue in node.lvalues:  # type: ignore[attr-defined]
+                if isinstance(lvalue, NameExpr):
+                    self.map.assignments.setdefault(lvalue.name, []).append(node.rvalue)  # type: ignore[attr-defined]
+                else:
+                    for name in _target_names(lvalue):
+                        self.map.params.add(name)  # unpacked: treat as unknown
+                self.walk(lvalue, frame)
+            self.walk(node.rvalue, frame)  # type: ignore[attr-defined]
+            return
+        elif kind is OperatorAssignmentStmt:
+            self.walk(node.rvalue, frame)  # type: ignore[attr-defined]
+            return
+        elif kind is AssignmentExpr:
+            self.map.assignments.setdefault(node.target.name, []).append(node.value)  # type: ignore[attr-defined]
+            self.walk(node.value, frame)  # type: ignore[attr-defined]
+            return
+        elif kind is ForStmt:
+            self.walk(node.expr, frame)  # type: ignore[attr-defined]
+            inner = Frame(node.expr, node.index, frame)  # type: ignore[attr-defined]
+            self._bind(node.index, inner)  # type: ignore[attr-defined]
+            self.walk(node.body, inner)  # type: ignore[attr-defined]
+            self.walk(node.else_body, frame)  # type: ignore[attr-defined]
+            return
+        elif kind is WhileStmt:
+            inner = Frame(None, None, frame)
+            self.walk(node.expr, inner)  # type: ignore[attr-defined]
+            self.walk(node.body, inner)  # type: ignore[attr-defined]
+            self.walk(node.else_body, frame)  # type: ignore[attr-defined]
+            return
+        elif kind is ListComprehension or kind is SetComprehension:
+            self.walk(node.generator, frame)  # type: ignore[attr-defined]
+            return
+        elif kind is GeneratorExpr or kind is DictionaryComprehension:
+            self._comprehension(node, frame)
+            return
+        elif kind is FuncDef or kind is Decorator:
+            return  # a nested function runs when called, mapped on its own
+        for child in _children(node):
+            self.walk(child, frame)
+
+    def _comprehension(self, node: Node, frame: Frame | None) -> None:
+        current = frame
+        for sequence, index, conditions in zip(node.sequences, node.indices, node.condlists):  # type: ignore[attr-defined]
+            self.walk(sequence, current)
+            current = Frame(sequence, index, current)
+            self._bind(index, current)
+            for condition in conditions:
+                self.walk(condition, current)
+        if isinstance(node, DictionaryComprehension):
+            self.walk(node.key, current)
+            self.walk(node.value, current)
+        else:
+            self.walk(node.left_expr, current)  # type: ignore[attr-defined]
+
+    def _bind(self, target: Expression, frame: Frame) -> None:
+        for name in _target_names(target):
+            self.map.loop_bindings.setdefault(name, []).append(frame)
+        self.walk(target, frame)
+
+
+def map_function(function: FuncDef | LambdaExpr | MypyFile) -> FunctionMap:
+    mapper = _Mapper()
+    if isinstance(function, MypyFile):
+        for definition in function.defs:
+            mapper.walk(definition, None)
+        return mapper.map
+    for argument in function.arguments:
+        mapper.map.params.add(argument.variable.name)
+    mapper.walk(function.body, None)
+    return mapper.map

@@ -1,0 +1,178 @@
+"""The mypy plugin: hook lookups by fullname, each hook chained to the plugins after it.
+
+mypy's chain gives each fullname to the first plugin that claims it. django-stubs claims
+the base-class hook of every model, so orm-lint must be listed first and must call the
+rest of the chain from every hook it claims; then django-stubs' results are unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from mypy.nodes import FuncDef, LambdaExpr, MypyFile, TypeInfo
+from mypy.options import Options
+from mypy.plugin import AttributeContext, ClassDefContext, Plugin, ReportConfigContext
+from mypy.types import Type
+
+from .. import __version__
+from ..frameworks import fullnames
+from .errorcodes import INTERNAL
+from .foreign_keys import report_unindexed_foreign_keys
+from .function_map import FunctionMap, map_function
+from .lazy_loads import check_lazy_load
+from .model_facts import collect_facts, framework_of, store_facts
+
+_MAP_CACHE_SIZE = 512
+
+
+def _source_fingerprint() -> str:
+    """A hash of orm-lint's own sources: an edited checkout must not reuse stale mypy caches."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).resolve().parent.parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+SOURCE_FINGERPRINT = _source_fingerprint()
+
+
+def _flatten(plugin: Any) -> list[Plugin]:
+    """The plugins of a (possibly nested) ChainedPlugin, in order (a private attribute of mypy)."""
+    inner = getattr(plugin, "_plugins", None)
+    if inner is None:
+        return [plugin]
+    return [leaf for child in inner for leaf in _flatten(child)]
+
+
+class OrmLintPlugin(Plugin):
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
+        self._model_classes: dict[str, bool] = {}
+        self._next_hooks: dict[tuple[str, str], Callable[..., Any] | None] = {}
+        self._maps: OrderedDict[int, tuple[object, FunctionMap]] = OrderedDict()
+        self._failed_files: set[str] = set()
+        self._warn_about_order(options)
+
+    # -- configuration -------------------------------------------------------------------
+    def report_config_data(self, ctx: ReportConfigContext) -> Any:
+        return {"orm_lint": __version__, "source": SOURCE_FINGERPRINT}
+
+    @staticmethod
+    def _warn_about_order(options: Options) -> None:
+        plugins = [p.split(":")[0].strip() for p in options.plugins]
+        ours = next((i for i, p in enumerate(plugins) if p.startswith(fullnames.ORM_LINT_PLUGIN)), None)
+        theirs = next((i for i, p in enumerate(plugins) if p == fullnames.DJANGO_STUBS_PLUGIN), None)
+        if ours is not None and theirs is not None and theirs < ours:
+            sys.stderr.write(
+                "orm-lint: list orm_lint.mypy_plugin before mypy_django_plugin.main in `plugins`; "
+                "in this order django-stubs takes the model hooks first and orm-lint checks less\n"
+            )
+
+    # -- hook lookup: dictionary hits after the first time ------------------------------
+    def get_base_class_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
+        if self._is_model_class(fullname, allow_self=True):
+            return partial(self._on_model_class, fullname)
+        return None
+
+    def get_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
+        owner = fullname.rpartition(".")[0]
+        if owner and self._is_model_class(owner):
+            return partial(self._on_attribute, fullname)
+        return None
+
+    def _is_model_class(self, fullname: str, allow_self: bool = False) -> bool:
+        known = self._model_classes.get(fullname)
+        if known is not None:
+            return known
+        if allow_self and fullname in fullnames.MODEL_BASES:
+            self._model_classes[fullname] = True
+            return True
+        try:
+            symbol = self.lookup_fully_qualified(fullname)
+        except Exception:  # mypy asserts on some partial names; treat as unknown
+            return False
+        info = symbol.node if symbol is not None else None
+        if not isinstance(info, TypeInfo) or not info.mro:
+            return False  # not analysed yet: ask again next time
+        result = info.fallback_to_any or any(base.fullname in fullnames.MODEL_BASES for base in info.mro)
+        self._model_classes[fullname] = result
+        return result
+
+    def _next_hook(self, api: Any, method: str, fullname: str) -> Callable[..., Any] | None:
+        key = (method, fullname)
+        if key not in self._next_hooks:
+            plugins = _flatten(getattr(api, "plugin", None))
+            position = next((i for i, p in enumerate(plugins) if p is self), len(plugins))
+            hook = None
+            for plugin in plugins[position + 1:]:
+                hook = getattr(plugin, method)(fullname)
+                if hook is not None:
+                    break
+            self._next_hooks[key] = hook
+        return self._next_hooks[key]
+
+    # -- hooks ---------------------------------------------------------------------------
+    def _on_model_class(self, fullname: str, ctx: ClassDefContext) -> None:
+        try:
+            framework = framework_of(ctx.cls.info)
+            if framework is not None:
+                facts = collect_facts(ctx.cls, framework)
+                store_facts(ctx.cls.info, facts)
+                report_unindexed_foreign_keys(ctx, facts)
+        except Exception as error:
+            self._internal_error(ctx.api, ctx.cls, error)
+        hook = self._next_hook(ctx.api, "get_base_class_hook", fullname)
+        if hook is not None:
+            hook(ctx)
+
+    def _on_attribute(self, fullname: str, ctx: AttributeContext) -> Type:
+        hook = self._next_hook(ctx.api, "get_attribute_hook", fullname)
+        result = hook(ctx) if hook is not None else ctx.default_attr_type
+        try:
+            check_lazy_load(ctx, partial(self._function_map, ctx.api))
+        except Exception as error:
+            self._internal_error(ctx.api, ctx.context, error)
+        return result
+
+    def _function_map(self, api: Any) -> FunctionMap | None:
+        scope = getattr(api, "scope", None)
+        if scope is None:
+            return None
+        function: object = None
+        for entry in reversed(scope.stack):
+            if isinstance(entry, FuncDef) or isinstance(entry, MypyFile):
+                function = entry
+                break
+        if function is None or isinstance(function, LambdaExpr):
+            return None
+        cached = self._maps.get(id(function))
+        if cached is not None and cached[0] is function:
+            self._maps.move_to_end(id(function))
+            return cached[1]
+        mapped = map_function(function)  # type: ignore[arg-type]
+        self._maps[id(function)] = (function, mapped)
+        if len(self._maps) > _MAP_CACHE_SIZE:
+            self._maps.popitem(last=False)
+        return mapped
+
+    def _internal_error(self, api: Any, context: Any, error: Exception) -> None:
+        """One note per file; mypy's run goes on."""
+        path = getattr(api, "path", None) or getattr(getattr(api, "cur_mod_node", None), "path", "?")
+        if path in self._failed_files:
+            return
+        self._failed_files.add(path)
+        message = f"orm-lint internal error in {path}: {error!r}; please report it (the rest of the file was checked)"
+        note = getattr(api, "note", None) or getattr(getattr(api, "msg", None), "note", None)
+        if note is not None:
+            try:
+                note(message, context, code=INTERNAL)
+                return
+            except Exception:
+                pass
+        sys.stderr.write(message + "\n")
