@@ -70,6 +70,7 @@ class Frame:
 @dataclass(eq=False)
 class FunctionMap:
     frame_of: dict[int, Frame] = field(default_factory=dict)  # id(MemberExpr) -> innermost loop
+    members_in_loops: list[MemberExpr] = field(default_factory=list)
     method_on: dict[int, str] = field(default_factory=dict)  # id(expr) -> method called on it
     assignments: dict[str, list[Expression]] = field(default_factory=dict)
     loop_bindings: dict[str, list[Frame]] = field(default_factory=dict)
@@ -143,6 +144,7 @@ class _Mapper:
         if kind is MemberExpr:
             if frame is not None:
                 self.map.frame_of[id(node)] = frame
+                self.map.members_in_loops.append(node)  # type: ignore[arg-type]
         elif kind is CallExpr:
             callee = node.callee  # type: ignore[attr-defined]
             if isinstance(callee, MemberExpr):

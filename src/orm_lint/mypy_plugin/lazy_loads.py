@@ -12,7 +12,7 @@ from ..catalogue.performance import LAZY_LOAD_PER_ITEM
 from ..frameworks import fullnames, models
 from .eager_loading import Tracer, _item_source, subtree
 from .errorcodes import CODES
-from .function_map import FunctionMap
+from .function_map import Frame, FunctionMap
 from .model_facts import framework_of, relation_declaration
 from .reporting import report
 
@@ -83,7 +83,56 @@ def _fix(kind: str, framework: str | None, owner: str, attribute: str, path: lis
     return f"add .options({loader}({owner}.{attribute})) to the query"
 
 
+def _loop_item(member: MemberExpr, function: FunctionMap) -> tuple[NameExpr, list[str], Frame] | None:
+    """The loop variable the access starts from, the relations in between, and its loop."""
+    frame = function.frame_of.get(id(member))
+    if frame is None:
+        return None
+    path: list[str] = []
+    root = member.expr
+    while isinstance(root, MemberExpr):
+        path.append(root.name)
+        root = root.expr
+    if not isinstance(root, NameExpr):
+        return None
+    path.reverse()
+    binding: Frame | None = frame
+    while binding is not None and not binding.binds(root.name):
+        binding = binding.parent
+    if binding is None:
+        return None  # not the item of an enclosing loop: loaded once
+    return root, path, binding
+
+
+def lazy_load_message(
+    member: MemberExpr, function: FunctionMap, info: TypeInfo, kind: str | None, root: NameExpr, path: list[str], binding: Frame
+) -> str | None:
+    """The finding's message when the access is a lazy load per item, else None."""
+    attribute = member.name
+    if kind is None:
+        return None
+    if kind == "manager" and function.method_on.get(id(member)) not in (None, "all"):
+        return None  # `tag.books.count()` is an explicit query: reported as query-in-loop
+    declaration = relation_declaration(info, attribute)
+    strategy = declaration["lazy"] if declaration else "select"
+    if strategy not in models.LAZY_STRATEGIES:
+        return None
+    loads = Tracer(function).loads(_item_source(binding.iterable, binding.target, root.name))
+    if loads is None:
+        return None  # where the items come from is not visible here: stay silent
+    for name in path:
+        loads = subtree(loads, name) or {}
+    if subtree(loads, attribute) is not None:
+        return None
+    return LAZY_LOAD_PER_ITEM.format_message(
+        access=".".join([root.name, *path, attribute]),
+        kind=_KIND_TEXT[kind],
+        fix=_fix(kind, framework_of(info), info.name, attribute, path),
+    )
+
+
 def check_lazy_load(ctx: AttributeContext, function_map: Callable[[], FunctionMap | None]) -> None:
+    """The attribute hook's check: the receiver's type is known here."""
     member = ctx.context
     if not isinstance(member, MemberExpr) or ctx.is_lvalue:
         return
@@ -93,43 +142,11 @@ def check_lazy_load(ctx: AttributeContext, function_map: Callable[[], FunctionMa
     function = function_map()
     if function is None:
         return
-    frame = function.frame_of.get(id(member))
-    if frame is None:
+    item = _loop_item(member, function)
+    if item is None:
         return
-    path: list[str] = []
-    root = member.expr
-    while isinstance(root, MemberExpr):
-        path.append(root.name)
-        root = root.expr
-    if not isinstance(root, NameExpr):
-        return
-    path.reverse()
-    binding = frame
-    while binding is not None and not binding.binds(root.name):
-        binding = binding.parent
-    if binding is None:
-        return  # not the item of an enclosing loop: loaded once
-    info, attribute = receiver.type, member.name
-    kind = relation_kind(info, attribute, ctx.default_attr_type)
-    if kind is None:
-        return
-    if kind == "manager" and function.method_on.get(id(member)) not in (None, "all"):
-        return  # `tag.books.count()` is an explicit query: reported as query-in-loop
-    declaration = relation_declaration(info, attribute)
-    strategy = declaration["lazy"] if declaration else "select"
-    if strategy not in models.LAZY_STRATEGIES:
-        return
-    loads = Tracer(function).loads(_item_source(binding.iterable, binding.target, root.name))
-    if loads is None:
-        return  # where the items come from is not visible here: stay silent
-    for name in path:
-        loads = subtree(loads, name) or {}
-    if subtree(loads, attribute) is not None:
-        return
-    framework = framework_of(info)
-    message = LAZY_LOAD_PER_ITEM.format_message(
-        access=".".join([root.name, *path, attribute]),
-        kind=_KIND_TEXT[kind],
-        fix=_fix(kind, framework, info.name, attribute, path),
-    )
-    report(ctx.api, message, member, CODE)
+    root, path, binding = item
+    kind = relation_kind(receiver.type, member.name, ctx.default_attr_type)
+    message = lazy_load_message(member, function, receiver.type, kind, root, path, binding)
+    if message is not None:
+        report(ctx.api, message, member, CODE)

@@ -17,7 +17,7 @@ from typing import Any
 
 from mypy.nodes import FuncDef, LambdaExpr, MypyFile, TypeInfo
 from mypy.options import Options
-from mypy.plugin import AttributeContext, ClassDefContext, Plugin, ReportConfigContext
+from mypy.plugin import AttributeContext, ClassDefContext, MethodContext, Plugin, ReportConfigContext
 from mypy.types import Type
 
 from .. import __version__
@@ -27,6 +27,7 @@ from .foreign_keys import report_unindexed_foreign_keys
 from .function_map import FunctionMap, map_function
 from .lazy_loads import check_lazy_load
 from .model_facts import collect_facts, framework_of, store_facts
+from .untyped_items import UNTYPED_SOURCES, sweep_untyped_items
 
 _MAP_CACHE_SIZE = 512
 
@@ -57,6 +58,7 @@ class OrmLintPlugin(Plugin):
         self._next_hooks: dict[tuple[str, str], Callable[..., Any] | None] = {}
         self._maps: OrderedDict[int, tuple[object, FunctionMap]] = OrderedDict()
         self._failed_files: set[str] = set()
+        self._swept: set[int] = set()  # ids of FunctionMaps (kept alive by self._maps)
         self._warn_about_order(options)
 
     # -- configuration -------------------------------------------------------------------
@@ -84,6 +86,11 @@ class OrmLintPlugin(Plugin):
         owner = fullname.rpartition(".")[0]
         if owner and self._is_model_class(owner):
             return partial(self._on_attribute, fullname)
+        return None
+
+    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        if fullname in UNTYPED_SOURCES:
+            return partial(self._on_untyped_source, fullname)
         return None
 
     def _is_model_class(self, fullname: str, allow_self: bool = False) -> bool:
@@ -140,6 +147,22 @@ class OrmLintPlugin(Plugin):
             self._internal_error(ctx.api, ctx.context, error)
         return result
 
+    def _on_untyped_source(self, fullname: str, ctx: MethodContext) -> Type:
+        hook = self._next_hook(ctx.api, "get_method_hook", fullname)
+        result = hook(ctx) if hook is not None else ctx.default_return_type
+        self._sweep(ctx.api, ctx.context)
+        return result
+
+    def _sweep(self, api: Any, context: Any) -> None:
+        """Check the loops of the current function over items typed `Any`, once per function."""
+        try:
+            function = self._function_map(api)
+            if function is not None and id(function) not in self._swept:
+                self._swept.add(id(function))
+                sweep_untyped_items(api, function)
+        except Exception as error:
+            self._internal_error(api, context, error)
+
     def _function_map(self, api: Any) -> FunctionMap | None:
         scope = getattr(api, "scope", None)
         if scope is None:
@@ -158,7 +181,8 @@ class OrmLintPlugin(Plugin):
         mapped = map_function(function)  # type: ignore[arg-type]
         self._maps[id(function)] = (function, mapped)
         if len(self._maps) > _MAP_CACHE_SIZE:
-            self._maps.popitem(last=False)
+            _, (_, evicted) = self._maps.popitem(last=False)
+            self._swept.discard(id(evicted))
         return mapped
 
     def _internal_error(self, api: Any, context: Any, error: Exception) -> None:
