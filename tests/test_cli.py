@@ -166,3 +166,12 @@ def test_examples_show_their_findings() -> None:
         ("orders_api/api.py", 31, "ORM201"),
         ("orders_api/api.py", 41, "ORM501"),
     ]
+
+
+def test_backend_setting_is_checked(tmp_path: Path, write_module) -> None:
+    write_module("import django\n", "app.py")
+    write_module('[tool.orm-lint]\nbackend = "Postgres"\n', "pyproject.toml")
+    assert run_orm_lint("check", "--no-mypy", ".", cwd=tmp_path).returncode == 0
+    write_module('[tool.orm-lint]\nbackend = "oracle"\n', "pyproject.toml")
+    proc = run_orm_lint("check", "--no-mypy", ".", cwd=tmp_path)
+    assert proc.returncode == 2 and "`backend` must be one of postgresql, mysql, sqlite" in proc.stderr

@@ -30,6 +30,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     endpoint_decorators: frozenset[str] = frozenset()
     jobs: int | None = None
+    backend: str | None = None  # postgresql, mysql or sqlite: some migration rules depend on it
     source: str | None = None  # the file the settings came from
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -41,7 +42,10 @@ _KEYS: dict[str, tuple[str, str]] = {
     "exclude": ("strings", "exclude"),
     "endpoint-decorators": ("names", "endpoint_decorators"),
     "jobs": ("int", "jobs"),
+    "backend": ("backend", "backend"),
 }
+BACKENDS = {"postgresql": "postgresql", "postgres": "postgresql", "psql": "postgresql", "mysql": "mysql",
+            "mariadb": "mysql", "sqlite": "sqlite", "sqlite3": "sqlite"}
 KNOWN_KEYS = tuple(_KEYS)
 
 
@@ -76,6 +80,11 @@ def _convert(raw: dict[str, Any], origin: str) -> Settings:
             if bad:
                 raise ConfigError(f"{origin}: `{key}` holds codes that are not orm-lint codes: {', '.join(bad)}")
             values[attribute] = tuple(codes)
+        elif kind == "backend":
+            backend = BACKENDS.get(str(value).strip().lower())
+            if backend is None:
+                raise ConfigError(f"{origin}: `{key}` must be one of postgresql, mysql, sqlite; got {value!r}")
+            values[attribute] = backend
         elif kind == "names":
             values[attribute] = frozenset(_as_list(value, key, origin))
         else:

@@ -102,7 +102,7 @@ def _suppressed(finding: Finding, lines: list[str]) -> bool:
     return False
 
 
-def check_file(path: Path, endpoint_decorators: frozenset[str] = frozenset()) -> tuple[list[Finding], list[FileProblem]]:
+def check_file(path: Path, settings: Settings = Settings()) -> tuple[list[Finding], list[FileProblem]]:
     shown = display_path(path)
     try:
         text = read_source(path)
@@ -120,7 +120,7 @@ def check_file(path: Path, endpoint_decorators: frozenset[str] = frozenset()) ->
             hint = f" (if it uses syntax newer than Python {sys.version_info.major}.{sys.version_info.minor}, run orm-lint with a newer Python)"
         return [], [FileProblem(shown, f"cannot parse the file{where}: {reason}; it was not checked{hint}")]
     try:
-        reports = analyze(tree, shown, endpoint_decorators)
+        reports = analyze(tree, shown, settings)
     except RecursionError:
         return [], [FileProblem(shown, "the file is nested too deeply to analyse; it was not checked")]
     except Exception as error:  # an orm-lint bug must not stop the run
@@ -145,11 +145,11 @@ def check_file(path: Path, endpoint_decorators: frozenset[str] = frozenset()) ->
     return findings, []
 
 
-def _check_batch(batch: list[str], endpoint_decorators: frozenset[str]) -> tuple[list[Finding], list[FileProblem]]:
+def _check_batch(batch: list[str], settings: Settings) -> tuple[list[Finding], list[FileProblem]]:
     findings: list[Finding] = []
     problems: list[FileProblem] = []
     for name in batch:
-        found, trouble = check_file(Path(name), endpoint_decorators)
+        found, trouble = check_file(Path(name), settings)
         findings.extend(found)
         problems.extend(trouble)
     return findings, problems
@@ -158,19 +158,18 @@ def _check_batch(batch: list[str], endpoint_decorators: frozenset[str]) -> tuple
 def run_syntax_engine(files: list[Path], settings: Settings, jobs: int | None = None) -> tuple[list[Finding], list[FileProblem]]:
     """Findings of the flake8-side rules for every file, using worker processes when it pays."""
     workers = jobs or settings.jobs or os.cpu_count() or 1
-    decorators = settings.endpoint_decorators
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        return _check_batch([str(f) for f in files], decorators)
+        return _check_batch([str(f) for f in files], settings)
     batches = [[str(f) for f in files[i::workers * 4]] for i in range(workers * 4)]
     findings: list[Finding] = []
     problems: list[FileProblem] = []
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for found, trouble in pool.map(_check_batch, batches, [decorators] * len(batches)):
+            for found, trouble in pool.map(_check_batch, batches, [settings] * len(batches)):
                 findings.extend(found)
                 problems.extend(trouble)
     except (OSError, RuntimeError):  # no process support here: run in this process
-        return _check_batch([str(f) for f in files], decorators)
+        return _check_batch([str(f) for f in files], settings)
     return findings, problems
 
 

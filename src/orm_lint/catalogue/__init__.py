@@ -5,7 +5,7 @@ This package imports neither `ast` walkers nor mypy: engines, docs and reports r
 
 from __future__ import annotations
 
-from . import correctness, performance, schema, security
+from . import correctness, migrations, performance, schema, security
 from .model import (
     CATEGORY_BLOCKS,
     CODE_PATTERN,
@@ -19,7 +19,7 @@ from .model import (
     Severity,
 )
 
-RULES: tuple[Rule, ...] = performance.RULES + security.RULES + schema.RULES + correctness.RULES
+RULES: tuple[Rule, ...] = performance.RULES + security.RULES + schema.RULES + migrations.RULES + correctness.RULES
 RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 

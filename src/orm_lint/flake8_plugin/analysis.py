@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ast
 
+from ..config import Settings
 from . import checks  # noqa: F401  (registers the checks)
 from .registry import CHECKS, Report
 from .scope import build_index, is_test_module
 
+DEFAULT_SETTINGS = Settings()
 
-def analyze(tree: ast.Module, filename: str, endpoint_decorators: frozenset[str] = frozenset()) -> list[Report]:
+
+def analyze(tree: ast.Module, filename: str, settings: Settings = DEFAULT_SETTINGS) -> list[Report]:
     """Every report for the module, in source order."""
-    index = build_index(tree, filename, endpoint_decorators)
+    index = build_index(tree, filename, settings.endpoint_decorators, settings.backend)
     if not index.is_database_code:
         return []
     reports: list[Report] = []

@@ -27,7 +27,7 @@ class Plugin:
             return
         try:
             settings = load_settings_quietly()
-            reports = analyze(self.tree, self.filename, settings.endpoint_decorators)
+            reports = analyze(self.tree, self.filename, settings)
         except Exception as error:  # never break the user's flake8 run
             sys.stderr.write(
                 f"orm-lint: internal error while checking {self.filename}: {error!r}; "

@@ -94,6 +94,7 @@ class ModuleIndex:
     is_database_code: bool
     is_migration: bool
     endpoint_decorators: frozenset[str] = frozenset()
+    backend: str | None = None
 
     def module_constant(self, name: str) -> bool:
         """A module-level name only ever bound to literal constants."""
@@ -371,10 +372,9 @@ def is_migration_module(filename: str, tree: ast.Module) -> bool:
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "Migration":
             return True
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "down_revision" for t in node.targets
-        ):
-            return True
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == "down_revision" for t in targets):
+            return True  # an Alembic revision (`down_revision: Union[str, None] = ...` in new templates)
     return "/migrations/" in normalized and not normalized.endswith("__init__.py")
 
 
@@ -391,7 +391,9 @@ def is_test_module(filename: str) -> bool:
     )
 
 
-def build_index(tree: ast.Module, filename: str, endpoint_decorators: frozenset[str] = frozenset()) -> ModuleIndex:
+def build_index(
+    tree: ast.Module, filename: str, endpoint_decorators: frozenset[str] = frozenset(), backend: str | None = None
+) -> ModuleIndex:
     walker = _Walker()
     module = walker.new_scope(tree, None, None)
     is_database_code = imports_database_code(tree)
@@ -407,6 +409,7 @@ def build_index(tree: ast.Module, filename: str, endpoint_decorators: frozenset[
         is_database_code=is_database_code,
         is_migration=is_migration_module(filename, tree),
         endpoint_decorators=endpoint_decorators,
+        backend=backend,
     )
 
 

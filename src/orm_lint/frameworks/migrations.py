@@ -25,6 +25,7 @@ ALTER_FIELD = "AlterField"
 RENAME_FIELD = "RenameField"
 ADD_INDEX = "AddIndex"
 ADD_CONSTRAINT = "AddConstraint"
+REMOVE_CONSTRAINT = "RemoveConstraint"
 RUN_PYTHON = "RunPython"
 RUN_SQL = "RunSQL"
 SEPARATE_DATABASE_AND_STATE = "SeparateDatabaseAndState"
@@ -51,6 +52,7 @@ OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
     ADD_INDEX_CONCURRENTLY: ("model_name", "index"),
     ADD_CONSTRAINT: ("model_name", "constraint"),
     ADD_CONSTRAINT_NOT_VALID: ("model_name", "constraint"),
+    REMOVE_CONSTRAINT: ("model_name", "name"),
     RUN_PYTHON: ("code", REVERSE_CODE, "atomic", "hints", "elidable"),
     RUN_SQL: ("sql", REVERSE_SQL, STATE_OPERATIONS, "hints", "elidable"),
     SEPARATE_DATABASE_AND_STATE: (DATABASE_OPERATIONS, STATE_OPERATIONS),
@@ -67,7 +69,10 @@ INDEX_KEYWORDS = frozenset({"db_index", "unique"})
 # Keywords that change the column's SQL type; the rest (help_text, choices, default,
 # validators, on_delete, related_name ...) live in Python only.
 TYPE_KEYWORDS = frozenset(
-    {"max_length", "max_digits", "decimal_places", "db_collation", "to", "to_field", "primary_key", "base_field", "size"}
+    {
+        "max_length", "max_digits", "decimal_places", "db_collation", "to", "to_field", "primary_key",
+        "base_field", "size",
+    }
 )
 VARCHAR_FIELDS = frozenset({"CharField", "SlugField", "EmailField", "URLField"})
 TEXT_FIELDS = frozenset({"TextField"})
@@ -96,6 +101,7 @@ CREATE_INDEX = "create_index"
 CREATE_UNIQUE_CONSTRAINT = "create_unique_constraint"
 CREATE_FOREIGN_KEY = "create_foreign_key"
 CREATE_CHECK_CONSTRAINT = "create_check_constraint"
+DROP_CONSTRAINT = "drop_constraint"
 BATCH_ALTER_TABLE = "batch_alter_table"
 EXECUTE = "execute"
 GET_BIND = "get_bind"
@@ -113,6 +119,7 @@ TABLE_ARGUMENT: dict[str, tuple[int, str]] = {
     CREATE_UNIQUE_CONSTRAINT: (1, "table_name"),
     CREATE_FOREIGN_KEY: (1, "source_table"),
     CREATE_CHECK_CONSTRAINT: (1, "table_name"),
+    DROP_CONSTRAINT: (1, "table_name"),
     BATCH_ALTER_TABLE: (0, "table_name"),
 }
 # The argument after the table: the column for add/drop/alter, the index name before it.
@@ -130,7 +137,7 @@ SCHEMA_DIRECTIVES = frozenset(
         ADD_COLUMN, DROP_COLUMN, ALTER_COLUMN, CREATE_TABLE, DROP_TABLE, RENAME_TABLE,
         CREATE_INDEX, "drop_index", CREATE_UNIQUE_CONSTRAINT, CREATE_FOREIGN_KEY,
         CREATE_CHECK_CONSTRAINT, "create_primary_key", "create_exclude_constraint",
-        "drop_constraint", BATCH_ALTER_TABLE, EXECUTE, "bulk_insert",
+        DROP_CONSTRAINT, BATCH_ALTER_TABLE, EXECUTE, "bulk_insert",
     }
 )
 
@@ -148,5 +155,7 @@ POSTGRESQL_NOT_VALID = "postgresql_not_valid"
 VARCHAR_TYPES = frozenset({"String", "VARCHAR", "Unicode", "NVARCHAR"})
 TEXT_TYPES = frozenset({"Text", "TEXT", "UnicodeText"})
 LENGTH_KEYWORD = "length"
+CONSTRAINT_TYPE_KEYWORD = "type_"
+CHECK_CONSTRAINT_TYPE = "check"
 # Receivers that run SQL in a revision: `op` itself and what `op.get_bind()` returns.
 CONNECTION_NAMES = frozenset({"op", "bind", "conn", "connection", "session"})

@@ -71,6 +71,7 @@ class Frame:
 class FunctionMap:
     frame_of: dict[int, Frame] = field(default_factory=dict)  # id(MemberExpr) -> innermost loop
     members_in_loops: list[MemberExpr] = field(default_factory=list)
+    assigned: set[int] = field(default_factory=set)  # ids of `obj.attr = ...` targets: writes load nothing
     method_on: dict[int, str] = field(default_factory=dict)  # id(expr) -> method called on it
     assignments: dict[str, list[Expression]] = field(default_factory=dict)
     loop_bindings: dict[str, list[Frame]] = field(default_factory=dict)
@@ -153,6 +154,8 @@ class _Mapper:
             for lvalue in node.lvalues:  # type: ignore[attr-defined]
                 if isinstance(lvalue, NameExpr):
                     self.map.assignments.setdefault(lvalue.name, []).append(node.rvalue)  # type: ignore[attr-defined]
+                elif isinstance(lvalue, MemberExpr):
+                    self.map.assigned.add(id(lvalue))
                 else:
                     for name in _target_names(lvalue):
                         self.map.params.add(name)  # unpacked: treat as unknown

@@ -109,7 +109,7 @@ def lazy_load_message(
 ) -> str | None:
     """The finding's message when the access is a lazy load per item, else None."""
     attribute = member.name
-    if kind is None:
+    if kind is None or id(member) in function.assigned:
         return None
     if kind == "manager" and function.method_on.get(id(member)) not in (None, "all"):
         return None  # `tag.books.count()` is an explicit query: reported as query-in-loop

@@ -1,0 +1,228 @@
+"""Migration safety (ORM4xx): Django migrations and Alembic revisions, linted by the real flake8.
+
+The fixtures say line by line what must be reported (`# error: ORM4xx`); a real Django
+project's `makemigrations` output is linted too.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, expected_markers, run_flake8
+from orm_lint.flake8_plugin.checks import migrations as migration_checks
+from orm_lint.flake8_plugin.scope import build_index
+
+MIGRATIONS = FIXTURES / "migrations"
+
+
+@pytest.fixture(scope="module")
+def fixture_findings() -> list[dict[str, object]]:
+    return run_flake8(".", cwd=MIGRATIONS)
+
+
+def test_flake8_reports_exactly_the_marked_lines(fixture_findings) -> None:
+    reported = {(str(f["path"]).removeprefix("./"), f["line"], f["code"]) for f in fixture_findings}
+    expected = expected_markers(MIGRATIONS)
+    assert sorted(reported - expected) == [], "reported on a line without a marker"
+    assert sorted(expected - reported) == [], "marker without a report"
+    assert len(fixture_findings) == len(reported), "one report per place"
+
+
+def _message(findings: list[dict[str, object]], path: str, line_text: str) -> str:
+    """The message reported on the fixture line that contains `line_text`."""
+    lines = (MIGRATIONS / path).read_text(encoding="utf-8").splitlines()
+    [number] = [n for n, line in enumerate(lines, 1) if line_text in line]
+    [message] = [str(f["message"]) for f in findings if f["path"] == f"./{path}" and f["line"] == number]
+    return message
+
+
+def test_messages_name_the_target_and_the_safe_path(fixture_findings) -> None:
+    def message(path: str, line_text: str) -> str:
+        return _message(fixture_findings, path, line_text)
+
+    django = "library/migrations/"
+    alembic = "alembic/versions/"
+    assert message(django + "0002_add_columns.py", "(book.language)") == (
+        "AddField adds NOT NULL column book.language without a default to a table that may have rows; "
+        "add it with null=True (or db_default=...), backfill it, then make it NOT NULL in a later migration"
+    )
+    alter = django + "0003_alter_columns.py"
+    assert "makes column book.isbn NOT NULL" in message(alter, "(made NOT NULL)")
+    assert "(IntegerField() to BigIntegerField())" in message(alter, "(a wider integer)")
+    assert "(CharField(max_length=100) to CharField(max_length=50))" in message(alter, "(a shorter varchar)")
+    assert "book.legacy_code to book_code" in message(alter, "# error: ORM403")
+    assert "previous definition was not found" in message("shop/migrations/0007_alter_product.py", "AlterField(")
+    indexes = django + "0005_indexes_and_constraints.py"
+    assert "AddIndexConcurrently" in message(indexes, "AddIndex(  # error: ORM405")
+    assert "USING INDEX" in message(indexes, "AddConstraint(  # error: ORM405")
+    data = django + "0008_data.py"
+    assert "bulk_update()" in message(data, "book.save(update_fields")
+    assert "os.environ['SHELF']" in message(data, "(f-string)")
+    revision = alembic + "2b3c4d5e6f7a_add_columns_indexes_constraints.py"
+    assert "postgresql_concurrently=True" in message(revision, "ix_book_language'), 'book'")
+    assert message(alembic + "4d5e6f7a8b9c_add_book_language_index.py", "def downgrade").startswith(
+        "downgrade() has no reverse: it does nothing while upgrade() runs op.add_column(...)"
+    )
+    assert message(alembic + "3c4d5e6f7a8b_alter_drop_rename.py", "batch_op.add_column(sa.Column('stars'").startswith(
+        "batch_op.add_column() adds NOT NULL column review.stars"
+    )
+
+
+def test_noqa_marks_an_operation_as_reviewed(tmp_path: Path) -> None:
+    source = (MIGRATIONS / "library/migrations/0002_add_columns.py").read_text(encoding="utf-8")
+    reviewed = "        migrations.AddField(  # noqa: ORM401  reviewed: the review table is empty in production\n"
+    assert reviewed in source
+    target = tmp_path / "library/migrations/0002_add_columns.py"
+    target.parent.mkdir(parents=True)
+    target.write_text(source.replace(reviewed, "        migrations.AddField(\n"), encoding="utf-8")
+    lines = {f["line"] for f in run_flake8(".", cwd=tmp_path) if f["code"] == "ORM401"}
+    assert source.splitlines().index(reviewed.rstrip("\n")) + 1 in lines
+
+
+def _codes_for_backend(path: Path, backend: str | None) -> list[str]:
+    index = build_index(ast.parse(path.read_text(encoding="utf-8")), str(path))
+    index.backend = backend  # type: ignore[attr-defined]  # wired from [tool.orm-lint] `backend`
+    registered = [
+        migration_checks.not_null_column_without_default,
+        migration_checks.column_type_or_nullability_changed,
+        migration_checks.index_created_without_concurrently,
+        migration_checks.constraint_added_without_not_valid,
+    ]
+    return sorted(report.rule.code for check in registered for report in check(index))
+
+
+@pytest.mark.parametrize(
+    ("backend", "locking_rules"),
+    [(None, True), ("postgresql", True), ("PostgreSQL", True), ("mysql", False), ("sqlite", False)],
+)
+def test_postgresql_locking_rules_follow_the_backend(backend: str | None, locking_rules: bool) -> None:
+    revision = MIGRATIONS / "alembic/versions/2b3c4d5e6f7a_add_columns_indexes_constraints.py"
+    expected = ["ORM401"] + (["ORM405", "ORM405", "ORM406", "ORM406"] if locking_rules else [])
+    assert _codes_for_backend(revision, backend) == expected
+
+
+def test_longer_varchar_is_reported_only_where_it_copies_the_table(tmp_path: Path) -> None:
+    revision = tmp_path / "versions/a1_widen.py"
+    revision.parent.mkdir()
+    revision.write_text(
+        textwrap.dedent(
+            """\
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = "a1"
+            down_revision = None
+
+
+            def upgrade():
+                op.alter_column("book", "title", existing_type=sa.VARCHAR(length=200), type_=sa.String(length=300))
+
+
+            def downgrade():
+                op.alter_column("book", "title", existing_type=sa.String(length=300), type_=sa.VARCHAR(length=200))
+            """
+        ),
+        encoding="utf-8",
+    )
+    assert _codes_for_backend(revision, "postgresql") == _codes_for_backend(revision, None) == []
+    assert _codes_for_backend(revision, "mysql") == ["ORM404"]
+
+
+# -- a real Django project: the files makemigrations writes ------------------------------
+
+_SETTINGS = """\
+SECRET_KEY = "test"
+INSTALLED_APPS = ["catalog"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+"""
+
+_MODELS_BEFORE = """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    subtitle = models.CharField(max_length=200, blank=True)
+    isbn = models.CharField(max_length=13, null=True)
+    pages = models.IntegerField(null=True)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+    class Meta:
+        indexes = [models.Index(fields=["title"], name="book_title_idx")]
+"""
+
+# Every change makemigrations writes without asking a question.
+_MODELS_AFTER = """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200, help_text="As printed on the cover")
+    isbn = models.CharField(max_length=13, null=True, unique=True)
+    pages = models.BigIntegerField(null=True)
+    language = models.CharField(max_length=8, null=True)
+    rating = models.IntegerField(db_default=0)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["title"], name="book_title_idx"),
+            models.Index(fields=["language"], name="book_language_idx"),
+        ]
+"""
+
+
+def _makemigrations(project: Path) -> None:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings", "PYTHONPATH": str(project)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "django", "makemigrations", "catalog", "--noinput"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_makemigrations_output_is_linted_correctly(tmp_path: Path) -> None:
+    (tmp_path / "settings.py").write_text(_SETTINGS, encoding="utf-8")
+    app = tmp_path / "catalog"
+    app.mkdir()
+    (app / "__init__.py").write_text("", encoding="utf-8")
+    (app / "models.py").write_text(_MODELS_BEFORE, encoding="utf-8")
+    _makemigrations(tmp_path)
+    (app / "models.py").write_text(_MODELS_AFTER, encoding="utf-8")
+    _makemigrations(tmp_path)
+
+    generated = sorted(p.name for p in (app / "migrations").glob("0*.py"))
+    assert len(generated) == 2 and generated[0] == "0001_initial.py"
+    findings = run_flake8("catalog/migrations", cwd=tmp_path)
+    assert all(str(f["path"]).endswith(generated[1]) for f in findings), "the initial migration is silent"
+
+    lines = (app / "migrations" / generated[1]).read_text(encoding="utf-8").splitlines()
+    reported = sorted((str(f["code"]), lines[int(str(f["line"])) - 1].strip()) for f in findings)
+    assert reported == [
+        ("ORM402", "migrations.RemoveField("),
+        ("ORM404", "migrations.AlterField("),
+        ("ORM405", "migrations.AddIndex("),
+        ("ORM405", "migrations.AlterField("),
+    ]
+    messages = sorted(str(f["message"]) for f in findings)
+    assert any("drops column book.subtitle" in m for m in messages)
+    assert any("changes the type of column book.pages" in m for m in messages)
+    assert any("builds index book_language_idx on book" in m for m in messages)
+    assert any("builds a unique index for isbn on book" in m for m in messages)

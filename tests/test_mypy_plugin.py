@@ -1,0 +1,204 @@
+"""The mypy plugin through real mypy runs on whole projects (cases per rule are in tests/typecheck)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED
+from orm_lint.catalogue import RULES, Engine
+
+MYPY_RULES = [r for r in RULES if r.engine is Engine.MYPY]
+ORM_LINE = re.compile(r"\[orm-[a-z-]+\]$")
+
+
+def mypy(folder: Path, *args: str, plugins: str = "orm_lint.mypy_plugin", extra: str = "") -> list[str]:
+    """Run mypy in `folder` with a config naming `plugins`; the output lines, summary dropped."""
+    config = folder / "mypy.ini"
+    config.write_text(f"[mypy]\nplugins = {plugins}\n{textwrap.dedent(extra)}", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-error-summary", "--cache-dir",
+         str(folder / ".cache"), *args],
+        capture_output=True, text=True, cwd=folder, timeout=600,
+    )
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return [line for line in proc.stdout.splitlines() if line.strip()]
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+@pytest.mark.parametrize("rule", MYPY_RULES, ids=lambda r: r.code)
+def test_catalogue_examples_through_mypy(rule, tmp_path: Path) -> None:
+    write(tmp_path, {"bad.py": rule.bad_example, "good.py": rule.good_example})
+    bad = mypy(tmp_path, "bad.py")
+    assert [line.rsplit("[", 1)[1] for line in bad] == [f"orm-{rule.name}]"], bad
+    assert mypy(tmp_path, "good.py") == []
+
+
+DJANGO_PROJECT = {
+    "shelf/__init__.py": "",
+    "shelf/settings.py": """\
+        SECRET_KEY = "test"
+        INSTALLED_APPS = ["shelf"]
+        DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+        """,
+    "shelf/models.py": """\
+        from django.db import models
+
+
+        class Author(models.Model):
+            name = models.CharField(max_length=100)
+
+
+        class Book(models.Model):
+            title = models.CharField(max_length=200)
+            author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+            editor = models.ForeignKey(Author, on_delete=models.CASCADE, db_index=False, related_name="+")
+            reviewer = models.ForeignKey(Author, on_delete=models.CASCADE, db_index=False, related_name="+")
+
+            class Meta:
+                indexes = [models.Index(fields=["reviewer", "title"])]
+        """,
+    "shelf/services.py": """\
+        from shelf.models import Author, Book
+
+
+        def titles() -> list[str]:
+            return [b.author.name for b in Book.objects.all()]
+
+
+        def typo() -> int:
+            book = Book.objects.get(pk=1)
+            return book.pages  # a type error that django-stubs reports
+
+
+        def managers() -> list[int]:
+            return [a.books.count() for a in Author.objects.all()] + [Book.objects.none()]
+        """,
+}
+DJANGO_SETTINGS = """\
+    [mypy.plugins.django-stubs]
+    django_settings_module = shelf.settings
+    """
+
+
+def test_django_findings_and_django_stubs_output_unchanged(tmp_path: Path) -> None:
+    write(tmp_path, DJANGO_PROJECT)
+    alone = mypy(tmp_path, "shelf", plugins="mypy_django_plugin.main", extra=DJANGO_SETTINGS)
+    both = mypy(tmp_path, "shelf", plugins="orm_lint.mypy_plugin, mypy_django_plugin.main", extra=DJANGO_SETTINGS)
+    assert [line for line in both if not ORM_LINE.search(line)] == alone
+    assert any("has no attribute \"pages\"" in line for line in alone), "the project has django-stubs errors"
+    ours = [line for line in both if ORM_LINE.search(line)]
+    assert ours == [
+        'shelf/models.py:11: error: Book.editor is a foreign key without an index; remove db_index=False '
+        'or add models.Index(fields=["editor"]) to Meta.indexes  [orm-foreign-key-without-index]',
+        "shelf/services.py:5: error: b.author is lazily loaded once per item of this loop (related object); "
+        'add select_related("author") to the query  [orm-lazy-load-per-item]',
+    ]
+
+
+def test_wrong_plugin_order_is_said_once(tmp_path: Path) -> None:
+    write(tmp_path, DJANGO_PROJECT)
+    config = tmp_path / "mypy.ini"
+    config.write_text(
+        "[mypy]\nplugins = mypy_django_plugin.main, orm_lint.mypy_plugin\n" + textwrap.dedent(DJANGO_SETTINGS)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(config), "shelf"], capture_output=True, text=True,
+        cwd=tmp_path, timeout=600,
+    )
+    assert proc.stderr.count("list orm_lint.mypy_plugin before mypy_django_plugin.main") == 1
+
+
+SQLALCHEMY_PROJECT = {
+    "shop/__init__.py": "",
+    "shop/models.py": """\
+        from __future__ import annotations
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+
+        class Order(Base):
+            __tablename__ = "orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+            customer: Mapped[Customer] = relationship(lazy="select")
+        """,
+    "shop/reports.py": """\
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from shop.models import Order
+
+
+        def names(session: Session) -> list[str]:
+            return [o.customer.name for o in session.scalars(select(Order))]
+        """,
+    "shop/unrelated.py": "VALUE = 1\n",
+}
+
+
+def test_same_output_cold_warm_after_unrelated_edit_and_lazy_change(tmp_path: Path) -> None:
+    write(tmp_path, SQLALCHEMY_PROJECT)
+    cold = mypy(tmp_path, "shop")
+    assert [line.split(":")[0:2] for line in cold] == [["shop/models.py", "19"], ["shop/reports.py", "8"]]
+    assert mypy(tmp_path, "shop") == cold
+    (tmp_path / "shop/unrelated.py").write_text("VALUE = 2\n")
+    assert mypy(tmp_path, "shop") == cold
+    assert mypy(tmp_path, "shop/reports.py", "shop/unrelated.py") == cold  # models from the cache, errors replayed
+    models = tmp_path / "shop/models.py"
+    models.write_text(models.read_text().replace('lazy="select"', 'lazy="selectin"'))
+    assert mypy(tmp_path, "shop") == cold[:1]
+
+
+def test_error_codes_can_be_disabled_one_by_one_or_all(tmp_path: Path) -> None:
+    write(tmp_path, SQLALCHEMY_PROJECT)
+    one = mypy(tmp_path, "shop", "--disable-error-code", "orm-lazy-load-per-item")
+    assert [line.rsplit("[", 1)[1] for line in one] == ["orm-foreign-key-without-index]"]
+    assert mypy(tmp_path, "shop", "--disable-error-code", "orm") == []
+
+
+def test_no_plugin_no_findings(tmp_path: Path) -> None:
+    write(tmp_path, SQLALCHEMY_PROJECT)
+    assert mypy(tmp_path, "shop", plugins="") == []
+
+
+SCORER = SHARED / "tools" / "acceptance_score.py"
+
+
+@pytest.mark.skipif(not SCORER.is_file(), reason=f"acceptance corpus not found at {SHARED}")
+@pytest.mark.parametrize("selection", [["--types", "yes"], ["--problems", "fk_no_index"], []], ids=["types", "fk", "all"])
+def test_acceptance_corpus_with_mypy(selection: list[str]) -> None:
+    import json
+
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.run(
+        [sys.executable, str(SCORER), "--json", *selection], capture_output=True, text=True, env=env, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr
+    score = json.loads(proc.stdout.splitlines()[-1])
+    assert score["fp"] == 0
+    assert score["recall"] >= 0.9
