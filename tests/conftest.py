@@ -21,7 +21,10 @@ def run_flake8(*paths: Path | str, cwd: Path | None = None) -> list[dict[str, ob
     """`flake8 --select ORM` in a subprocess; returns the parsed findings."""
     proc = subprocess.run(
         [sys.executable, "-m", "flake8", "--isolated", "--select", "ORM", *map(str, paths)],
-        capture_output=True, text=True, cwd=cwd, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr

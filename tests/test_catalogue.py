@@ -75,3 +75,13 @@ def test_good_examples_produce_nothing(tmp_path: Path) -> None:
 def test_generated_docs_are_up_to_date() -> None:
     stale = stale_docs(ROOT / "docs")
     assert stale == [], f"run `orm-lint docs` to regenerate: {stale}"
+
+
+def test_the_repository_passes_its_own_flake8() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "src", "tests", "dev.py"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stdout

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from conftest import FIXTURES, ROOT, check_json, run_flake8, run_orm_lint
 
-N_PLUS_ONE = '''\
+N_PLUS_ONE = """\
 from library.models import Book
 
 
 def titles():
     return [b.author.name for b in Book.objects.all()]{comment}
-'''
+"""
 
 
 def test_exit_codes(tmp_path: Path, write_module) -> None:

@@ -193,7 +193,11 @@ def _makemigrations(project: Path) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings", "PYTHONPATH": str(project)}
     proc = subprocess.run(
         [sys.executable, "-m", "django", "makemigrations", "catalog", "--noinput"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
 

@@ -23,9 +23,21 @@ def mypy(folder: Path, *args: str, plugins: str = "orm_lint.mypy_plugin", extra:
     config = folder / "mypy.ini"
     config.write_text(f"[mypy]\nplugins = {plugins}\n{textwrap.dedent(extra)}", encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(config), "--no-error-summary", "--cache-dir",
-         str(folder / ".cache"), *args],
-        capture_output=True, text=True, cwd=folder, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(config),
+            "--no-error-summary",
+            "--cache-dir",
+            str(folder / ".cache"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -99,10 +111,10 @@ def test_django_findings_and_django_stubs_output_unchanged(tmp_path: Path) -> No
     alone = mypy(tmp_path, "shelf", plugins="mypy_django_plugin.main", extra=DJANGO_SETTINGS)
     both = mypy(tmp_path, "shelf", plugins="orm_lint.mypy_plugin, mypy_django_plugin.main", extra=DJANGO_SETTINGS)
     assert [line for line in both if not ORM_LINE.search(line)] == alone
-    assert any("has no attribute \"pages\"" in line for line in alone), "the project has django-stubs errors"
+    assert any('has no attribute "pages"' in line for line in alone), "the project has django-stubs errors"
     ours = [line for line in both if ORM_LINE.search(line)]
     assert ours == [
-        'shelf/models.py:11: error: Book.editor is a foreign key without an index; remove db_index=False '
+        "shelf/models.py:11: error: Book.editor is a foreign key without an index; remove db_index=False "
         'or add models.Index(fields=["editor"]) to Meta.indexes  [orm-foreign-key-without-index]',
         "shelf/services.py:5: error: b.author is lazily loaded once per item of this loop (related object); "
         'add select_related("author") to the query  [orm-lazy-load-per-item]',
@@ -116,8 +128,11 @@ def test_wrong_plugin_order_is_said_once(tmp_path: Path) -> None:
         "[mypy]\nplugins = mypy_django_plugin.main, orm_lint.mypy_plugin\n" + textwrap.dedent(DJANGO_SETTINGS)
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(config), "shelf"], capture_output=True, text=True,
-        cwd=tmp_path, timeout=600,
+        [sys.executable, "-m", "mypy", "--config-file", str(config), "shelf"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert proc.stderr.count("list orm_lint.mypy_plugin before mypy_django_plugin.main") == 1
 
@@ -189,7 +204,9 @@ SCORER = SHARED / "tools" / "acceptance_score.py"
 
 
 @pytest.mark.skipif(not SCORER.is_file(), reason=f"acceptance corpus not found at {SHARED}")
-@pytest.mark.parametrize("selection", [["--types", "yes"], ["--problems", "fk_no_index"], []], ids=["types", "fk", "all"])
+@pytest.mark.parametrize(
+    "selection", [["--types", "yes"], ["--problems", "fk_no_index"], []], ids=["types", "fk", "all"]
+)
 def test_acceptance_corpus_with_mypy(selection: list[str]) -> None:
     import json
 

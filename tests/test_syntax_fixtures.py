@@ -27,7 +27,7 @@ def test_one_report_per_place() -> None:
 def test_messages_name_the_fix() -> None:
     found = {(str(f["path"]).removeprefix("./"), f["line"]): str(f["message"]) for f in run_flake8(".", cwd=SYNTAX)}
     assert found[("relations.py", 13)] == (
-        'book.author loads a related object once per item of Book.objects.order_by(...); '
+        "book.author loads a related object once per item of Book.objects.order_by(...); "
         'add select_related("author") to the query'
     )
     assert "joinedload(Order.customer)" in found[("relations_sqlalchemy.py", 44)]

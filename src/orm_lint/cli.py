@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="analyse files and report findings")
     check.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
-    check.add_argument("--exclude", action="append", default=[], metavar="PATTERN", help="glob of paths to skip (repeatable)")
+    check.add_argument(
+        "--exclude", action="append", default=[], metavar="PATTERN", help="glob of paths to skip (repeatable)"
+    )
     check.add_argument("--select", help="comma-separated code prefixes to report (default: all)")
     check.add_argument("--ignore", help="comma-separated code prefixes to leave out")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -84,8 +86,11 @@ def _check(args: argparse.Namespace) -> int:
             if outcome.ran:
                 engines.append("mypy")
         else:
-            print("orm-lint: warning: mypy is not installed, type-aware rules skipped "
-                  "(pip install 'orm-lint[mypy]', or pass --no-mypy)", file=sys.stderr)
+            print(
+                "orm-lint: warning: mypy is not installed, type-aware rules skipped "
+                "(pip install 'orm-lint[mypy]', or pass --no-mypy)",
+                file=sys.stderr,
+            )
     select = _codes(args.select) or settings.select
     ignore = _codes(args.ignore) or settings.ignore
     findings = sorted(set(selected(findings, select, ignore)))
@@ -162,7 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # no traceback reaches the user unless asked for
         if os.environ.get("ORM_LINT_DEBUG"):
             raise
-        print(f"orm-lint: internal error: {error!r} (set ORM_LINT_DEBUG=1 for details; please report it)", file=sys.stderr)
+        print(
+            f"orm-lint: internal error: {error!r} (set ORM_LINT_DEBUG=1 for details; please report it)", file=sys.stderr
+        )
         return EXIT_ERROR
 
 

@@ -44,8 +44,15 @@ _KEYS: dict[str, tuple[str, str]] = {
     "jobs": ("int", "jobs"),
     "backend": ("backend", "backend"),
 }
-BACKENDS = {"postgresql": "postgresql", "postgres": "postgresql", "psql": "postgresql", "mysql": "mysql",
-            "mariadb": "mysql", "sqlite": "sqlite", "sqlite3": "sqlite"}
+BACKENDS = {
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "psql": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+}
 KNOWN_KEYS = tuple(_KEYS)
 
 

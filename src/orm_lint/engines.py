@@ -26,9 +26,23 @@ from .report.findings import Finding
 SOURCE_SUFFIXES = (".py", ".pyw")
 SKIPPED_DIRECTORIES = frozenset(
     {
-        ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__pycache__",
-        "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist",
-        "site-packages", ".eggs",
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "env",
+        "__pycache__",
+        "node_modules",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "build",
+        "dist",
+        "site-packages",
+        ".eggs",
     }
 )
 # flake8's own syntax: `# noqa` silences every code, `# noqa: ORM101,ORM2` the listed ones.
@@ -55,8 +69,10 @@ def discover(paths: Sequence[str], exclude: Sequence[str]) -> list[Path]:
             continue
         for folder, dirnames, filenames in os.walk(path):
             dirnames[:] = sorted(
-                d for d in dirnames
-                if d not in SKIPPED_DIRECTORIES and not d.endswith(".egg-info")
+                d
+                for d in dirnames
+                if d not in SKIPPED_DIRECTORIES
+                and not d.endswith(".egg-info")
                 and not _excluded(Path(folder) / d, exclude)
             )
             for name in sorted(filenames):
@@ -117,7 +133,8 @@ def check_file(path: Path, settings: Settings = Settings()) -> tuple[list[Findin
         reason = error.msg if isinstance(error, SyntaxError) else str(error) or type(error).__name__
         hint = ""
         if isinstance(error, SyntaxError):
-            hint = f" (if it uses syntax newer than Python {sys.version_info.major}.{sys.version_info.minor}, run orm-lint with a newer Python)"
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+            hint = f" (if it uses syntax newer than Python {version}, run orm-lint with a newer Python)"
         return [], [FileProblem(shown, f"cannot parse the file{where}: {reason}; it was not checked{hint}")]
     try:
         reports = analyze(tree, shown, settings)
@@ -155,12 +172,14 @@ def _check_batch(batch: list[str], settings: Settings) -> tuple[list[Finding], l
     return findings, problems
 
 
-def run_syntax_engine(files: list[Path], settings: Settings, jobs: int | None = None) -> tuple[list[Finding], list[FileProblem]]:
+def run_syntax_engine(
+    files: list[Path], settings: Settings, jobs: int | None = None
+) -> tuple[list[Finding], list[FileProblem]]:
     """Findings of the flake8-side rules for every file, using worker processes when it pays."""
     workers = jobs or settings.jobs or os.cpu_count() or 1
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
         return _check_batch([str(f) for f in files], settings)
-    batches = [[str(f) for f in files[i::workers * 4]] for i in range(workers * 4)]
+    batches = [[str(f) for f in files[i :: workers * 4]] for i in range(workers * 4)]
     findings: list[Finding] = []
     problems: list[FileProblem] = []
     try:

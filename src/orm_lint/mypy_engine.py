@@ -95,8 +95,11 @@ def _sections(config: Path | None) -> dict[str, dict[str, str]]:
     if config.name == "pyproject.toml":
         tool = tomllib.loads(config.read_text(encoding="utf-8"))["tool"]
         data = tool["mypy"]
-        sections["mypy"] = {k: _ini_value(v) for k, v in data.items() if not isinstance(v, (dict, list)) or (
-            isinstance(v, list) and k != "overrides")}
+        sections["mypy"] = {
+            k: _ini_value(v)
+            for k, v in data.items()
+            if not isinstance(v, (dict, list)) or (isinstance(v, list) and k != "overrides")
+        }
         for override in data.get("overrides", []):
             modules = override.get("module", [])
             for module in [modules] if isinstance(modules, str) else modules:
@@ -155,8 +158,17 @@ def run_mypy(
         with ini.open("w", encoding="utf-8") as handle:
             parser.write(handle)
         command = [
-            sys.executable, "-m", "mypy", "--config-file", str(ini), "--output", "json",
-            "--show-column-numbers", "--show-error-end", "--no-pretty", "--no-error-summary",
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ini),
+            "--output",
+            "json",
+            "--show-column-numbers",
+            "--show-error-end",
+            "--no-pretty",
+            "--no-error-summary",
         ]
         for pattern in exclude:
             command += ["--exclude", fnmatch.translate(pattern).replace(r"\Z", "$")]
@@ -164,9 +176,7 @@ def run_mypy(
             command += ["--exclude", f"(^|/){re.escape(path)}$"]
         env = {**os.environ, "MYPY_FORCE_COLOR": "0"}
         try:
-            proc = subprocess.run(
-                [*command, *paths], capture_output=True, text=True, timeout=_TIMEOUT_SECONDS, env=env
-            )
+            proc = subprocess.run([*command, *paths], capture_output=True, text=True, timeout=_TIMEOUT_SECONDS, env=env)
         except (OSError, subprocess.TimeoutExpired) as error:
             result.problems.append(FileProblem(".", f"mypy could not run: {error}"))
             return result

@@ -31,7 +31,7 @@ IDENTITY_TEST_IN_FILTER = Rule(
         how_to_test=_HOW_TO_TEST,
         references=_REFERENCES,
     ),
-    bad_example='''\
+    bad_example="""\
 from sqlalchemy import select
 
 from shop.models import Order
@@ -39,8 +39,8 @@ from shop.models import Order
 
 def unshipped():
     return select(Order).where(Order.shipped_at is None)
-''',
-    good_example='''\
+""",
+    good_example="""\
 from sqlalchemy import select
 
 from shop.models import Order
@@ -48,7 +48,7 @@ from shop.models import Order
 
 def unshipped():
     return select(Order).where(Order.shipped_at.is_(None))
-''',
+""",
 )
 
 MEMBERSHIP_TEST_IN_FILTER = Rule(
@@ -71,7 +71,7 @@ MEMBERSHIP_TEST_IN_FILTER = Rule(
         how_to_test=_HOW_TO_TEST,
         references=_REFERENCES,
     ),
-    bad_example='''\
+    bad_example="""\
 from sqlalchemy import select
 
 from shop.models import Order
@@ -79,8 +79,8 @@ from shop.models import Order
 
 def with_status(statuses):
     return select(Order).where(statuses in Order.status)
-''',
-    good_example='''\
+""",
+    good_example="""\
 from sqlalchemy import select
 
 from shop.models import Order
@@ -88,7 +88,7 @@ from shop.models import Order
 
 def with_status(statuses):
     return select(Order).where(Order.status.in_(statuses))
-''',
+""",
 )
 
 NOT_OPERATOR_IN_FILTER = Rule(
@@ -111,7 +111,7 @@ NOT_OPERATOR_IN_FILTER = Rule(
         how_to_test=_HOW_TO_TEST,
         references=_REFERENCES,
     ),
-    bad_example='''\
+    bad_example="""\
 from sqlalchemy import select
 
 from shop.models import Product
@@ -119,8 +119,8 @@ from shop.models import Product
 
 def hidden_products():
     return select(Product).where(not Product.visible)
-''',
-    good_example='''\
+""",
+    good_example="""\
 from sqlalchemy import select
 
 from shop.models import Product
@@ -128,7 +128,7 @@ from shop.models import Product
 
 def hidden_products():
     return select(Product).where(~Product.visible)
-''',
+""",
 )
 
 BOOLEAN_OPERATOR_IN_FILTER = Rule(
@@ -155,7 +155,7 @@ BOOLEAN_OPERATOR_IN_FILTER = Rule(
         how_to_test=_HOW_TO_TEST,
         references=_REFERENCES,
     ),
-    bad_example='''\
+    bad_example="""\
 from sqlalchemy import select
 
 from shop.models import Order
@@ -163,8 +163,8 @@ from shop.models import Order
 
 def open_orders_of(customer_id):
     return select(Order).where(Order.customer_id == customer_id and Order.status == "open")
-''',
-    good_example='''\
+""",
+    good_example="""\
 from sqlalchemy import select
 
 from shop.models import Order
@@ -172,7 +172,7 @@ from shop.models import Order
 
 def open_orders_of(customer_id):
     return select(Order).where(Order.customer_id == customer_id, Order.status == "open")
-''',
+""",
 )
 
 RULES = (

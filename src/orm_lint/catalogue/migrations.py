@@ -85,7 +85,7 @@ NOT_NULL_COLUMN_WITHOUT_DEFAULT = Rule(
         ),
     ),
     example_filename=_DJANGO_FILE,
-    bad_example='''\
+    bad_example="""\
 from django.db import migrations, models
 
 
@@ -99,8 +99,8 @@ class Migration(migrations.Migration):
             field=models.CharField(max_length=13),
         ),
     ]
-''',
-    good_example='''\
+""",
+    good_example="""\
 from django.db import migrations, models
 
 
@@ -114,7 +114,7 @@ class Migration(migrations.Migration):
             field=models.CharField(max_length=13, null=True),
         ),
     ]
-''',
+""",
 )
 
 COLUMN_OR_TABLE_DROPPED = Rule(
@@ -132,8 +132,7 @@ COLUMN_OR_TABLE_DROPPED = Rule(
             "Reports Django `RemoveField` and `DeleteModel`, and Alembic `op.drop_column()`, "
             "`batch_op.drop_column()` and `op.drop_table()`. Operations inside "
             "`SeparateDatabaseAndState` (either list) are the deliberate contract step of the "
-            "expand/contract sequence and are not reported." + _NOT_REPORTED + _ALL_BACKENDS
-            + _reviewed("ORM402")
+            "expand/contract sequence and are not reported." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM402")
         ),
         why_bad=(
             "Migrations run before (or while) the new code is rolled out, so the previous release is "
@@ -164,7 +163,7 @@ COLUMN_OR_TABLE_DROPPED = Rule(
         ),
     ),
     example_filename=_DJANGO_FILE,
-    bad_example='''\
+    bad_example="""\
 from django.db import migrations
 
 
@@ -174,7 +173,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RemoveField(model_name="book", name="subtitle"),
     ]
-''',
+""",
     good_example='''\
 from django.db import migrations
 
@@ -209,8 +208,7 @@ COLUMN_OR_TABLE_RENAMED = Rule(
             "`op.rename_table()`. A `RenameField` whose field has `db_column=` and a `RenameModel` "
             "whose model has `db_table` change nothing in the database and are not reported: "
             "orm-lint reads the app's earlier migration files to know. Operations inside "
-            "`SeparateDatabaseAndState` are not reported." + _NOT_REPORTED + _ALL_BACKENDS
-            + _reviewed("ORM403")
+            "`SeparateDatabaseAndState` are not reported." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM403")
         ),
         why_bad=(
             "The rename is instant, but the previous release keeps running during the deploy and "
@@ -219,7 +217,7 @@ COLUMN_OR_TABLE_RENAMED = Rule(
         ),
         fix_steps=(
             "Cheapest in Django: rename only in Python and keep the database name: "
-            "`models.CharField(db_column=\"old_name\")` for a field, `Meta.db_table = \"old_table\"` "
+            '`models.CharField(db_column="old_name")` for a field, `Meta.db_table = "old_table"` '
             "for a model. No column moves.",
             "Otherwise expand and contract. Expand: add the new column (nullable) or table; deploy code "
             "that writes both names.",
@@ -335,8 +333,7 @@ COLUMN_TYPE_OR_NULLABILITY_CHANGED = Rule(
             "NOT NULL on PostgreSQL 12+: add `CHECK (col IS NOT NULL) NOT VALID` (Django: "
             "`AddConstraintNotValid`, Alembic: `op.create_check_constraint(..., "
             "postgresql_not_valid=True)`); it takes a brief lock only.",
-            "In the next migration `VALIDATE CONSTRAINT` (Django `ValidateConstraint`): scans "
-            "without blocking writes.",
+            "In the next migration `VALIDATE CONSTRAINT` (Django `ValidateConstraint`): scans without blocking writes.",
             "Then `SET NOT NULL` (PostgreSQL uses the valid constraint and skips the scan) and drop "
             "the check constraint in the same migration.",
             "Type change: expand and contract: add a new column of the new type, write both, "
@@ -433,7 +430,9 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
             "is the safe form and is not reported. The index Django creates implicitly for a new "
             "`ForeignKey` is not reported either (it would flag every new relation): review large "
             "tables yourself, or add the field with `db_index=False` and the index concurrently."
-            + _NOT_REPORTED + _POSTGRESQL_ONLY + _reviewed("ORM405")
+            + _NOT_REPORTED
+            + _POSTGRESQL_ONLY
+            + _reviewed("ORM405")
         ),
         why_bad=(
             "A plain `CREATE INDEX` holds a SHARE lock for the whole build: every INSERT, UPDATE and "
@@ -462,7 +461,7 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
         ),
     ),
     example_filename=_DJANGO_FILE,
-    bad_example='''\
+    bad_example="""\
 from django.db import migrations, models
 
 
@@ -475,8 +474,8 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["published"], name="book_published_idx"),
         ),
     ]
-''',
-    good_example='''\
+""",
+    good_example="""\
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
@@ -492,7 +491,7 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["published"], name="book_published_idx"),
         ),
     ]
-''',
+""",
 )
 
 CONSTRAINT_ADDED_WITHOUT_NOT_VALID = Rule(
@@ -511,7 +510,9 @@ CONSTRAINT_ADDED_WITHOUT_NOT_VALID = Rule(
             "`op.create_foreign_key()` / `op.create_check_constraint()` without "
             "`postgresql_not_valid=True`. Django's `AddConstraintNotValid` is the safe form and is "
             "not reported. Unique constraints build an index and are reported by ORM405."
-            + _NOT_REPORTED + _POSTGRESQL_ONLY + _reviewed("ORM406")
+            + _NOT_REPORTED
+            + _POSTGRESQL_ONLY
+            + _reviewed("ORM406")
         ),
         why_bad=(
             "PostgreSQL checks every existing row while holding a lock that blocks writes to the "
@@ -524,7 +525,7 @@ CONSTRAINT_ADDED_WITHOUT_NOT_VALID = Rule(
             "`postgresql_not_valid=True` (`ALTER TABLE ... ADD CONSTRAINT ... NOT VALID`). New and "
             "updated rows are checked from then on; the lock is brief.",
             "Validate in a separate migration: Django `ValidateConstraint`, Alembic "
-            "`op.execute(\"ALTER TABLE t VALIDATE CONSTRAINT c\")`. It scans without blocking writes.",
+            '`op.execute("ALTER TABLE t VALIDATE CONSTRAINT c")`. It scans without blocking writes.',
             "Fix rows that violate it before validating (a data migration), or validation fails.",
         ),
         how_to_test=_HOW_TO_TEST_LOCKS,
@@ -613,8 +614,7 @@ MIGRATION_WITHOUT_REVERSE = Rule(
             "(an explicit `RunPython.noop` / `RunSQL.noop` is a decision and is accepted), and an "
             "Alembic `downgrade()` whose body is empty (`pass`, a docstring, `...`) while `upgrade()` "
             "runs `op` directives. A `downgrade()` that raises (for example `NotImplementedError`) "
-            "declares the revision irreversible on purpose and is not reported."
-            + _ALL_BACKENDS + _reviewed("ORM407")
+            "declares the revision irreversible on purpose and is not reported." + _ALL_BACKENDS + _reviewed("ORM407")
         ),
         why_bad=(
             "Rolling back a bad deploy is when the reverse is needed, and the worst moment to "
@@ -751,7 +751,7 @@ ROW_BY_ROW_DATA_MIGRATION = Rule(
         ),
     ),
     example_filename=_DJANGO_FILE,
-    bad_example='''\
+    bad_example="""\
 from django.db import migrations
 
 
@@ -766,8 +766,8 @@ class Migration(migrations.Migration):
     dependencies = [("library", "0001_initial")]
 
     operations = [migrations.RunPython(fill_slugs, migrations.RunPython.noop)]
-''',
-    good_example='''\
+""",
+    good_example="""\
 from django.db import migrations
 
 
@@ -784,7 +784,7 @@ class Migration(migrations.Migration):
     dependencies = [("library", "0001_initial")]
 
     operations = [migrations.RunPython(fill_slugs, migrations.RunPython.noop)]
-''',
+""",
 )
 
 RUN_SQL_BUILT_FROM_STRINGS = Rule(
@@ -816,7 +816,7 @@ RUN_SQL_BUILT_FROM_STRINGS = Rule(
         ),
         fix_steps=(
             "Keep the SQL text constant with `%s` placeholders and pass the values as params: "
-            "`RunSQL([(\"UPDATE t SET x = %s WHERE y = %s\", [value, other])])`.",
+            '`RunSQL([("UPDATE t SET x = %s WHERE y = %s", [value, other])])`.',
             "For identifiers (table or schema names) choose from a fixed set of constants, or quote "
             "them with `schema_editor.quote_name()` in a `RunPython` function.",
         ),
@@ -830,7 +830,7 @@ RUN_SQL_BUILT_FROM_STRINGS = Rule(
         ),
     ),
     example_filename=_DJANGO_FILE,
-    bad_example='''\
+    bad_example="""\
 import os
 
 from django.db import migrations
@@ -845,8 +845,8 @@ class Migration(migrations.Migration):
             reverse_sql=migrations.RunSQL.noop,
         ),
     ]
-''',
-    good_example='''\
+""",
+    good_example="""\
 import os
 
 from django.db import migrations
@@ -861,7 +861,7 @@ class Migration(migrations.Migration):
             reverse_sql=migrations.RunSQL.noop,
         ),
     ]
-''',
+""",
 )
 
 RULES = (

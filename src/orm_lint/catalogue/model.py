@@ -104,9 +104,7 @@ class Rule:
 
     @property
     def placeholders(self) -> frozenset[str]:
-        return frozenset(
-            name for _, name, _, _ in string.Formatter().parse(self.message) if name
-        )
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.message) if name)
 
     def format_message(self, **values: object) -> str:
         """The finding text without the code: the template filled at one place."""

@@ -44,21 +44,21 @@ QUERY_IN_LOOP = Rule(
             "https://docs.sqlalchemy.org/en/20/orm/queryguide/dml.html",
         ),
     ),
-    bad_example='''\
+    bad_example="""\
 from library.models import Book
 
 
 def prices(isbns):
     return [Book.objects.get(isbn=isbn).price for isbn in isbns]
-''',
-    good_example='''\
+""",
+    good_example="""\
 from library.models import Book
 
 
 def prices(isbns):
     by_isbn = Book.objects.in_bulk(isbns, field_name="isbn")
     return [by_isbn[isbn].price for isbn in isbns if isbn in by_isbn]
-''',
+""",
 )
 
 RELATION_LOADED_PER_ITEM = Rule(
@@ -89,12 +89,11 @@ RELATION_LOADED_PER_ITEM = Rule(
             "data and slow in production."
         ),
         fix_steps=(
-            "Django: add `select_related(\"author\")` for a foreign key or one-to-one, "
-            "`prefetch_related(\"tags\")` for reverse and many-to-many relations.",
+            'Django: add `select_related("author")` for a foreign key or one-to-one, '
+            '`prefetch_related("tags")` for reverse and many-to-many relations.',
             "SQLAlchemy/SQLModel/Flask-SQLAlchemy: add `.options(joinedload(Model.rel))` "
             "for a many-to-one, `.options(selectinload(Model.rel))` for a collection.",
-            "Nested relations chain: `select_related(\"book__publisher\")`, "
-            "`selectinload(A.b).joinedload(B.c)`.",
+            'Nested relations chain: `select_related("book__publisher")`, `selectinload(A.b).joinedload(B.c)`.',
         ),
         how_to_test=(
             "Run the code with 2 and with 10 rows and assert the statement count does not "
@@ -106,21 +105,21 @@ RELATION_LOADED_PER_ITEM = Rule(
             "https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",
         ),
     ),
-    bad_example='''\
+    bad_example="""\
 from library.models import Book
 
 
 def catalogue():
     return [f"{b.title} by {b.author.name}" for b in Book.objects.order_by("title")]
-''',
-    good_example='''\
+""",
+    good_example="""\
 from library.models import Book
 
 
 def catalogue():
     books = Book.objects.select_related("author").order_by("title")
     return [f"{b.title} by {b.author.name}" for b in books]
-''',
+""",
 )
 
 UNBOUNDED_ALL_IN_ENDPOINT = Rule(
@@ -148,8 +147,7 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
         fix_steps=(
             "Read the page size and page number from the request, with a maximum.",
             "Django: `Paginator(qs, per_page)` or `qs[:limit]`; DRF: a pagination class.",
-            "SQLAlchemy: `.limit(n).offset(m)` or keyset pagination; Flask-SQLAlchemy: "
-            "`db.paginate(stmt)`.",
+            "SQLAlchemy: `.limit(n).offset(m)` or keyset pagination; Flask-SQLAlchemy: `db.paginate(stmt)`.",
         ),
         how_to_test=(
             "Seed more rows than the page size and assert the endpoint returns at most "
@@ -157,7 +155,7 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
         ),
         references=("https://docs.djangoproject.com/en/stable/topics/pagination/",),
     ),
-    bad_example='''\
+    bad_example="""\
 from django.http import JsonResponse
 
 from library.models import Publisher
@@ -166,8 +164,8 @@ from library.models import Publisher
 def publisher_list(request):
     publishers = Publisher.objects.all()
     return JsonResponse({"results": [{"name": p.name} for p in publishers]})
-''',
-    good_example='''\
+""",
+    good_example="""\
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 
@@ -177,7 +175,7 @@ from library.models import Publisher
 def publisher_list(request):
     page = Paginator(Publisher.objects.order_by("name").all(), 50).get_page(request.GET.get("page"))
     return JsonResponse({"results": [{"name": p.name} for p in page.object_list]})
-''',
+""",
     example_filename="views.py",
 )
 
@@ -204,21 +202,21 @@ LEN_OF_QUERYSET = Rule(
         how_to_test="Assert the statement sent is a `COUNT(*)` and no rows are fetched.",
         references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#count",),
     ),
-    bad_example='''\
+    bad_example="""\
 from library.models import Loan
 
 
 def open_loans(member):
     loans = Loan.objects.filter(member=member, returned_at=None)
     return len(loans)
-''',
-    good_example='''\
+""",
+    good_example="""\
 from library.models import Loan
 
 
 def open_loans(member):
     return Loan.objects.filter(member=member, returned_at=None).count()
-''',
+""",
 )
 
 QUERYSET_TRUTHINESS = Rule(
@@ -247,7 +245,7 @@ QUERYSET_TRUTHINESS = Rule(
         how_to_test="Assert the statement sent carries `LIMIT 1`.",
         references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#exists",),
     ),
-    bad_example='''\
+    bad_example="""\
 from library.models import Loan
 
 
@@ -256,14 +254,14 @@ def has_overdue(member):
     if overdue:
         return True
     return False
-''',
-    good_example='''\
+""",
+    good_example="""\
 from library.models import Loan
 
 
 def has_overdue(member):
     return Loan.objects.filter(member=member, overdue=True).exists()
-''',
+""",
 )
 
 COUNT_COMPARED_TO_ZERO = Rule(
@@ -278,34 +276,30 @@ COUNT_COMPARED_TO_ZERO = Rule(
     message="{expr} counts every matching row; use exists()",
     docs=Docs(
         what_it_does=(
-            "Reports `qs.count()` compared with 0 or 1 (`> 0`, `!= 0`, `== 0`, `>= 1`, "
-            "`< 1`) on a query chain."
+            "Reports `qs.count()` compared with 0 or 1 (`> 0`, `!= 0`, `== 0`, `>= 1`, `< 1`) on a query chain."
         ),
-        why_bad=(
-            "`COUNT(*)` has to visit every matching row; `EXISTS` stops at the first one."
-        ),
+        why_bad=("`COUNT(*)` has to visit every matching row; `EXISTS` stops at the first one."),
         fix_steps=(
             "Django: `qs.exists()` / `not qs.exists()`.",
-            "SQLAlchemy: `session.scalar(select(exists().where(...)))` or "
-            "`query.first() is not None`.",
+            "SQLAlchemy: `session.scalar(select(exists().where(...)))` or `query.first() is not None`.",
         ),
         how_to_test="Assert the statement sent is an `EXISTS` or carries `LIMIT 1`.",
         references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#exists",),
     ),
-    bad_example='''\
+    bad_example="""\
 from library.models import Loan
 
 
 def has_loans(member):
     return Loan.objects.filter(member=member).count() > 0
-''',
-    good_example='''\
+""",
+    good_example="""\
 from library.models import Loan
 
 
 def has_loans(member):
     return Loan.objects.filter(member=member).exists()
-''',
+""",
 )
 
 INDEX_INTO_EVALUATED_QUERY = Rule(
@@ -334,20 +328,20 @@ INDEX_INTO_EVALUATED_QUERY = Rule(
         how_to_test="Assert the statement sent carries `LIMIT 1`.",
         references=("https://docs.sqlalchemy.org/en/20/core/connections.html#sqlalchemy.engine.Result.first",),
     ),
-    bad_example='''\
+    bad_example="""\
 from library.models import Book
 
 
 def newest_book():
     return list(Book.objects.order_by("-published"))[0]
-''',
-    good_example='''\
+""",
+    good_example="""\
 from library.models import Book
 
 
 def newest_book():
     return Book.objects.order_by("-published").first()
-''',
+""",
 )
 
 RANDOM_ORDERING = Rule(
@@ -362,8 +356,7 @@ RANDOM_ORDERING = Rule(
     message="{expr} makes the database sort the whole table randomly; pick random ids instead",
     docs=Docs(
         what_it_does=(
-            'Reports `order_by("?")` (Django) and `order_by(func.random())` / '
-            "`order_by(func.rand())` (SQLAlchemy)."
+            'Reports `order_by("?")` (Django) and `order_by(func.random())` / `order_by(func.rand())` (SQLAlchemy).'
         ),
         why_bad=(
             "The database must read every row, give each a random key and sort them all, "
@@ -376,14 +369,14 @@ RANDOM_ORDERING = Rule(
         how_to_test="Check `EXPLAIN` no longer shows a sort over the whole table.",
         references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#order-by",),
     ),
-    bad_example='''\
+    bad_example="""\
 from library.models import Book
 
 
 def book_of_the_day():
     return Book.objects.order_by("?").first()
-''',
-    good_example='''\
+""",
+    good_example="""\
 import random
 
 from library.models import Book
@@ -392,7 +385,7 @@ from library.models import Book
 def book_of_the_day():
     ids = list(Book.objects.values_list("id", flat=True))
     return Book.objects.get(id=random.choice(ids)) if ids else None
-''',
+""",
 )
 
 LAZY_LOAD_PER_ITEM = Rule(
@@ -413,10 +406,10 @@ LAZY_LOAD_PER_ITEM = Rule(
             "Django `ForeignKey`/`OneToOneField`/`ManyToManyField` and reverse managers). It "
             "reports such an attribute read on the item of a `for`/`while` loop or a "
             "comprehension when the iterated query did not eager-load it and the relationship "
-            "is not declared eager (`lazy=\"selectin\"`, `\"joined\"`, `\"subquery\"`). "
+            'is not declared eager (`lazy="selectin"`, `"joined"`, `"subquery"`). '
             "It follows the query back through local variables and method chains, into "
             "collections of a single object (`for line in order.lines: line.product`) and "
-            "nested paths (`select_related(\"book__publisher\")`, "
+            'nested paths (`select_related("book__publisher")`, '
             "`selectinload(A.b).joinedload(B.c)`). When the loop iterates something whose "
             "loading it cannot see (a parameter, a helper's result), it stays silent."
         ),
@@ -429,8 +422,7 @@ LAZY_LOAD_PER_ITEM = Rule(
             "Eager-load the relation in the query that produces the items: "
             "`select_related`/`prefetch_related` (Django), `.options(joinedload(...))` for a "
             "many-to-one or `.options(selectinload(...))` for a collection (SQLAlchemy).",
-            "Or, when the relation is always needed, declare it eager on the model: "
-            "`relationship(lazy=\"selectin\")`.",
+            'Or, when the relation is always needed, declare it eager on the model: `relationship(lazy="selectin")`.',
             "For a relation of a single object's collection, chain the loader: "
             "`selectinload(Order.lines).joinedload(OrderLine.product)`.",
         ),
@@ -444,7 +436,7 @@ LAZY_LOAD_PER_ITEM = Rule(
             "https://docs.djangoproject.com/en/stable/ref/models/querysets/#prefetch-related",
         ),
     ),
-    bad_example='''\
+    bad_example="""\
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, select
@@ -470,8 +462,8 @@ class Order(Base):
 
 def customer_names(session: Session) -> list[str]:
     return [order.customer.name for order in session.scalars(select(Order))]
-''',
-    good_example='''\
+""",
+    good_example="""\
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, select
@@ -498,7 +490,7 @@ class Order(Base):
 def customer_names(session: Session) -> list[str]:
     stmt = select(Order).options(joinedload(Order.customer))
     return [order.customer.name for order in session.scalars(stmt)]
-''',
+""",
 )
 
 RULES = (

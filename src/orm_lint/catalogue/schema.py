@@ -35,7 +35,7 @@ FOREIGN_KEY_WITHOUT_INDEX = Rule(
         fix_steps=(
             "SQLAlchemy/SQLModel: add `index=True` to the column (or an `Index` in "
             "`__table_args__` that starts with it).",
-            "Django: remove `db_index=False`, or add `models.Index(fields=[\"<field>\"])` to `Meta.indexes`.",
+            'Django: remove `db_index=False`, or add `models.Index(fields=["<field>"])` to `Meta.indexes`.',
             "Create the index in a migration; on PostgreSQL use `CREATE INDEX CONCURRENTLY` "
             "(`AddIndexConcurrently`, `postgresql_concurrently=True`) on a large table.",
         ),
@@ -48,7 +48,7 @@ FOREIGN_KEY_WITHOUT_INDEX = Rule(
             "https://docs.djangoproject.com/en/stable/ref/models/fields/#django.db.models.ForeignKey",
         ),
     ),
-    bad_example='''\
+    bad_example="""\
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -66,8 +66,8 @@ class Order(Base):
     __tablename__ = "orders"
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-''',
-    good_example='''\
+""",
+    good_example="""\
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -85,7 +85,7 @@ class Order(Base):
     __tablename__ = "orders"
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-''',
+""",
 )
 
 RULES = (FOREIGN_KEY_WITHOUT_INDEX,)

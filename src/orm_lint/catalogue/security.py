@@ -33,7 +33,7 @@ SQL_BUILT_FROM_STRINGS = Rule(
             "Keep the SQL text constant and put a placeholder where the value goes: "
             "`%s` for DB-API/Django, `:name` for `text()`.",
             "Pass the values separately: `cursor.execute(sql, [value])`, "
-            "`Model.objects.raw(sql, [value])`, `session.execute(text(sql), {\"name\": value})`.",
+            '`Model.objects.raw(sql, [value])`, `session.execute(text(sql), {"name": value})`.',
             "For identifiers (table or column names) choose from a fixed set of constants, "
             "or quote them with `connection.ops.quote_name()`.",
         ),
@@ -47,7 +47,7 @@ SQL_BUILT_FROM_STRINGS = Rule(
             "https://docs.sqlalchemy.org/en/20/core/sqlelement.html#sqlalchemy.sql.expression.text",
         ),
     ),
-    bad_example='''\
+    bad_example="""\
 from django.db import connection
 
 
@@ -55,8 +55,8 @@ def titles_like(term):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT title FROM library_book WHERE title LIKE '%{term}%'")
         return cursor.fetchall()
-''',
-    good_example='''\
+""",
+    good_example="""\
 from django.db import connection
 
 
@@ -64,7 +64,7 @@ def titles_like(term):
     with connection.cursor() as cursor:
         cursor.execute("SELECT title FROM library_book WHERE title LIKE %s", [f"%{term}%"])
         return cursor.fetchall()
-''',
+""",
 )
 
 RULES = (SQL_BUILT_FROM_STRINGS,)

@@ -8,9 +8,7 @@ from ..frameworks import django
 from .queries import dotted_name
 from .scope import ModuleIndex, Scope
 
-ROUTE_DECORATOR_METHODS = frozenset(
-    {"get", "post", "put", "patch", "delete", "route", "api_route", "head", "options"}
-)
+ROUTE_DECORATOR_METHODS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "head", "options"})
 _VIEW_CLASS_SUFFIXES = ("View", "ViewSet", "Resource", "Handler", "Endpoint")
 _VIEW_METHODS = frozenset({"get", "list", "post"})
 

@@ -259,7 +259,7 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
         receiver = steps[index - 1].name if index else (root.id if isinstance(root, ast.Name) else "")
         if not is_session_like(receiver):
             continue
-        rest = steps[index + 1:]
+        rest = steps[index + 1 :]
         if step.name == "query":
             return _shape("sqlalchemy", _select_entity(step.call), rest)
         if not step.call.args:

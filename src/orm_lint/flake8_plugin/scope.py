@@ -14,9 +14,22 @@ from typing import Union
 # Modules whose import marks a file as database code; other files are skipped cheaply.
 ORM_MODULE_ROOTS = frozenset(
     {
-        "django", "sqlalchemy", "sqlmodel", "flask_sqlalchemy", "alembic", "sqlite3",
-        "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "aiosqlite", "asyncpg",
-        "databases", "peewee", "rest_framework",
+        "django",
+        "sqlalchemy",
+        "sqlmodel",
+        "flask_sqlalchemy",
+        "alembic",
+        "sqlite3",
+        "psycopg",
+        "psycopg2",
+        "pymysql",
+        "MySQLdb",
+        "mysql",
+        "aiosqlite",
+        "asyncpg",
+        "databases",
+        "peewee",
+        "rest_framework",
     }
 )
 # Names whose import from the project marks database code (`from app import db`).
@@ -110,9 +123,7 @@ def _is_literal(node: ast.expr) -> bool:
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         return all(_is_literal(e) for e in node.elts)
     if isinstance(node, ast.Dict):
-        return all(k is not None and _is_literal(k) for k in node.keys) and all(
-            _is_literal(v) for v in node.values
-        )
+        return all(k is not None and _is_literal(k) for k in node.keys) and all(_is_literal(v) for v in node.values)
     return False
 
 
@@ -136,14 +147,18 @@ class _Walker:
         return scope
 
     # -- generic traversal -------------------------------------------------------------
-    def visit(self, node: ast.AST, scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None) -> None:
+    def visit(
+        self, node: ast.AST, scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None
+    ) -> None:
         handler = _HANDLERS.get(type(node))
         if handler is not None:
             handler(self, node, scope, frame, leaves, owner)
         else:
             self.children(node, scope, frame, leaves, owner)
 
-    def children(self, node: ast.AST, scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None) -> None:
+    def children(
+        self, node: ast.AST, scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None
+    ) -> None:
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
@@ -156,7 +171,9 @@ class _Walker:
             elif isinstance(value, ast.AST):
                 self.visit(value, scope, frame, leaves, owner)
 
-    def block(self, stmts: list[ast.stmt], scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None) -> None:
+    def block(
+        self, stmts: list[ast.stmt], scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None
+    ) -> None:
         leaves = leaves or (frame is not None and isinstance(stmts[-1], _EXITS))
         for stmt in stmts:
             self.visit(stmt, scope, frame, leaves, owner)
@@ -216,7 +233,7 @@ class _Walker:
         generators = node.generators
         for index, gen in enumerate(generators):
             self.visit(gen.iter, scope, current, leaves if index == 0 else False, owner)
-            rest: list[ast.AST] = [*gen.ifs, *[g for g in generators[index + 1:]], *results]
+            rest: list[ast.AST] = [*gen.ifs, *[g for g in generators[index + 1 :]], *results]
             inner = LoopFrame(gen, gen.iter, gen.target, current, rest)
             scope.loops.append(inner)
             self.bind_target(gen.target, scope, inner)
@@ -258,11 +275,7 @@ class _Walker:
     def call(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
         scope.calls.append(CallSite(node, frame, leaves))
         func = node.func
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr in _CONTRIBUTING_METHODS
-            and isinstance(func.value, ast.Name)
-        ):
+        if isinstance(func, ast.Attribute) and func.attr in _CONTRIBUTING_METHODS and isinstance(func.value, ast.Name):
             scope.contributions.setdefault(func.value.id, []).extend(node.args)
         self.children(node, scope, frame, leaves, owner)
 
@@ -372,7 +385,9 @@ def is_migration_module(filename: str, tree: ast.Module) -> bool:
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "Migration":
             return True
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         if any(isinstance(t, ast.Name) and t.id == "down_revision" for t in targets):
             return True  # an Alembic revision (`down_revision: Union[str, None] = ...` in new templates)
     return "/migrations/" in normalized and not normalized.endswith("__init__.py")

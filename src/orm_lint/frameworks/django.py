@@ -8,18 +8,46 @@ MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager", 
 # QuerySet methods that return another lazy QuerySet.
 LAZY_METHODS = frozenset(
     {
-        "all", "filter", "exclude", "order_by", "reverse", "distinct", "annotate", "alias",
-        "select_related", "prefetch_related", "only", "defer", "using", "select_for_update",
-        "none", "union", "intersection", "difference", "extra", "values", "values_list",
-        "dates", "datetimes",
+        "all",
+        "filter",
+        "exclude",
+        "order_by",
+        "reverse",
+        "distinct",
+        "annotate",
+        "alias",
+        "select_related",
+        "prefetch_related",
+        "only",
+        "defer",
+        "using",
+        "select_for_update",
+        "none",
+        "union",
+        "intersection",
+        "difference",
+        "extra",
+        "values",
+        "values_list",
+        "dates",
+        "datetimes",
     }
 )
 
 # Methods that send a query when called (on a manager, a queryset or a related manager).
 EVALUATING_METHODS = frozenset(
     {
-        "get", "first", "last", "exists", "count", "aggregate", "latest", "earliest",
-        "in_bulk", "contains", "explain",
+        "get",
+        "first",
+        "last",
+        "exists",
+        "count",
+        "aggregate",
+        "latest",
+        "earliest",
+        "in_bulk",
+        "contains",
+        "explain",
     }
 )
 WRITE_METHODS = frozenset({"create", "update", "delete", "get_or_create", "update_or_create"})

@@ -70,8 +70,15 @@ INDEX_KEYWORDS = frozenset({"db_index", "unique"})
 # validators, on_delete, related_name ...) live in Python only.
 TYPE_KEYWORDS = frozenset(
     {
-        "max_length", "max_digits", "decimal_places", "db_collation", "to", "to_field", "primary_key",
-        "base_field", "size",
+        "max_length",
+        "max_digits",
+        "decimal_places",
+        "db_collation",
+        "to",
+        "to_field",
+        "primary_key",
+        "base_field",
+        "size",
     }
 )
 VARCHAR_FIELDS = frozenset({"CharField", "SlugField", "EmailField", "URLField"})
@@ -134,10 +141,23 @@ INDEX_NAME_ARGUMENT = (0, "index_name")
 # `op` directives that change the schema (an empty downgrade() must undo them).
 SCHEMA_DIRECTIVES = frozenset(
     {
-        ADD_COLUMN, DROP_COLUMN, ALTER_COLUMN, CREATE_TABLE, DROP_TABLE, RENAME_TABLE,
-        CREATE_INDEX, "drop_index", CREATE_UNIQUE_CONSTRAINT, CREATE_FOREIGN_KEY,
-        CREATE_CHECK_CONSTRAINT, "create_primary_key", "create_exclude_constraint",
-        DROP_CONSTRAINT, BATCH_ALTER_TABLE, EXECUTE, "bulk_insert",
+        ADD_COLUMN,
+        DROP_COLUMN,
+        ALTER_COLUMN,
+        CREATE_TABLE,
+        DROP_TABLE,
+        RENAME_TABLE,
+        CREATE_INDEX,
+        "drop_index",
+        CREATE_UNIQUE_CONSTRAINT,
+        CREATE_FOREIGN_KEY,
+        CREATE_CHECK_CONSTRAINT,
+        "create_primary_key",
+        "create_exclude_constraint",
+        DROP_CONSTRAINT,
+        BATCH_ALTER_TABLE,
+        EXECUTE,
+        "bulk_insert",
     }
 )
 

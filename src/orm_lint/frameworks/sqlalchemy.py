@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 # Session methods that send SQL when called.
-SESSION_QUERY_METHODS = frozenset(
-    {"get", "get_one", "execute", "scalars", "scalar", "exec", "merge", "refresh"}
-)
+SESSION_QUERY_METHODS = frozenset({"get", "get_one", "execute", "scalars", "scalar", "exec", "merge", "refresh"})
 SESSION_FLUSH_METHODS = frozenset({"commit", "flush"})
 # Flask-SQLAlchemy's `db` helpers that query.
 DB_QUERY_HELPERS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
@@ -13,17 +11,46 @@ DB_QUERY_HELPERS = frozenset({"get_or_404", "first_or_404", "one_or_404", "pagin
 # Legacy `Query` and `Result` methods that run the statement.
 QUERY_TERMINAL_METHODS = frozenset(
     {
-        "all", "first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none",
-        "count", "get", "first_or_404", "get_or_404", "one_or_404", "delete", "update", "exists",
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalar_one",
+        "scalar_one_or_none",
+        "count",
+        "get",
+        "first_or_404",
+        "get_or_404",
+        "one_or_404",
+        "delete",
+        "update",
+        "exists",
         "paginate",
     }
 )
 # Methods of Select / Query that return another statement (nothing runs yet).
 STATEMENT_METHODS = frozenset(
     {
-        "where", "filter", "filter_by", "order_by", "group_by", "having", "join", "outerjoin",
-        "options", "limit", "offset", "distinct", "select_from", "execution_options", "slice",
-        "with_only_columns", "add_columns", "correlate", "params",
+        "where",
+        "filter",
+        "filter_by",
+        "order_by",
+        "group_by",
+        "having",
+        "join",
+        "outerjoin",
+        "options",
+        "limit",
+        "offset",
+        "distinct",
+        "select_from",
+        "execution_options",
+        "slice",
+        "with_only_columns",
+        "add_columns",
+        "correlate",
+        "params",
     }
 )
 # Result methods that unwrap rows into entities or lists.
@@ -34,8 +61,16 @@ SESSION_STATEMENT_RUNNERS = frozenset({"execute", "scalars", "exec"})
 
 LOADER_OPTIONS = frozenset(
     {
-        "joinedload", "selectinload", "subqueryload", "contains_eager", "immediateload",
-        "raiseload", "noload", "lazyload", "defaultload", "Load",
+        "joinedload",
+        "selectinload",
+        "subqueryload",
+        "contains_eager",
+        "immediateload",
+        "raiseload",
+        "noload",
+        "lazyload",
+        "defaultload",
+        "Load",
     }
 )
 BOUNDING_METHODS = frozenset({"limit", "slice", "paginate", "first", "one", "one_or_none", "scalar_one"})

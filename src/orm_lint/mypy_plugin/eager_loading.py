@@ -29,9 +29,7 @@ EVERYTHING = "*"
 Loads = dict[str, "Loads"]
 _MAX_DEPTH = 12
 
-_PASS_THROUGH = frozenset(
-    {"list", "tuple", "sorted", "reversed", "iter", "set", "enumerate", "Paginator"}
-)
+_PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed", "iter", "set", "enumerate", "Paginator"})
 _SINGLE_OBJECT_HELPERS = frozenset({"get_object_or_404", "get_list_or_404"})
 _KEEP_LOADS = (
     django.LAZY_METHODS

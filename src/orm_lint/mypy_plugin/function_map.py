@@ -195,7 +195,8 @@ class _Mapper:
 
     def _comprehension(self, node: Node, frame: Frame | None) -> None:
         current = frame
-        for sequence, index, conditions in zip(node.sequences, node.indices, node.condlists):  # type: ignore[attr-defined]
+        parts = zip(node.sequences, node.indices, node.condlists)  # type: ignore[attr-defined]
+        for sequence, index, conditions in parts:
             self.walk(sequence, current)
             current = Frame(sequence, index, current)
             self._bind(index, current)

@@ -79,7 +79,9 @@ def _fix(kind: str, framework: str | None, owner: str, attribute: str, path: lis
         return f'add prefetch_related("{lookup}") to the query'
     loader = "joinedload" if kind == "object" else "selectinload"
     if path:
-        return f"load it with the query: chain .{loader}({owner}.{attribute}) onto the loader option for {'.'.join(path)}"
+        return (
+            f"load it with the query: chain .{loader}({owner}.{attribute}) onto the loader option for {'.'.join(path)}"
+        )
     return f"add .options({loader}({owner}.{attribute})) to the query"
 
 
@@ -105,7 +107,13 @@ def _loop_item(member: MemberExpr, function: FunctionMap) -> tuple[NameExpr, lis
 
 
 def lazy_load_message(
-    member: MemberExpr, function: FunctionMap, info: TypeInfo, kind: str | None, root: NameExpr, path: list[str], binding: Frame
+    member: MemberExpr,
+    function: FunctionMap,
+    info: TypeInfo,
+    kind: str | None,
+    root: NameExpr,
+    path: list[str],
+    binding: Frame,
 ) -> str | None:
     """The finding's message when the access is a lazy load per item, else None."""
     attribute = member.name

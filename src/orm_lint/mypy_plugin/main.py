@@ -117,7 +117,7 @@ class OrmLintPlugin(Plugin):
             plugins = _flatten(getattr(api, "plugin", None))
             position = next((i for i, p in enumerate(plugins) if p is self), len(plugins))
             hook = None
-            for plugin in plugins[position + 1:]:
+            for plugin in plugins[position + 1 :]:
                 hook = getattr(plugin, method)(fullname)
                 if hook is not None:
                     break

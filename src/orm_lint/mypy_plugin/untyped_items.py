@@ -27,7 +27,15 @@ UNTYPED_SOURCES = frozenset(
         *(
             f"flask_sqlalchemy.query.Query.{method}"
             for method in (
-                "all", "first", "one", "one_or_none", "paginate", "first_or_404", "one_or_404", "get_or_404", "get",
+                "all",
+                "first",
+                "one",
+                "one_or_none",
+                "paginate",
+                "first_or_404",
+                "one_or_404",
+                "get_or_404",
+                "get",
             )
         ),
     }
@@ -129,7 +137,11 @@ def sweep_untyped_items(api: Any, function: FunctionMap) -> None:
         if not isinstance(node, Var) or node.type is None:
             continue
         declared = get_proper_type(node.type)
-        attribute_type = declared.args[0] if isinstance(declared, Instance) and declared.type.fullname.endswith(".Mapped") and declared.args else node.type
+        attribute_type = (
+            declared.args[0]
+            if isinstance(declared, Instance) and declared.type.fullname.endswith(".Mapped") and declared.args
+            else node.type
+        )
         kind = relation_kind(info, member.name, attribute_type)
         message = lazy_load_message(member, function, info, kind, root, path, binding)
         if message is not None:

@@ -18,9 +18,7 @@ def render_text(findings: Sequence[Finding], problems: Sequence[object], files: 
     counts = Counter(f.rule.severity for f in findings)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
     noun = "finding" if len(findings) == 1 else "findings"
-    lines.append(
-        f"orm-lint: {len(findings)} {noun} in {files} files" + (f" ({summary})" if summary else "")
-    )
+    lines.append(f"orm-lint: {len(findings)} {noun} in {files} files" + (f" ({summary})" if summary else ""))
     return "\n".join(lines)
 
 

@@ -97,7 +97,8 @@ def queryset_truthiness(index: ModuleIndex) -> Iterator[Report]:
         for test in scope.truth_tests:
             tested.extend(test.values if isinstance(test, ast.BoolOp) else [test])
         tested.extend(
-            site.node.args[0] for site in scope.calls
+            site.node.args[0]
+            for site in scope.calls
             if isinstance(site.node.func, ast.Name) and site.node.func.id == "bool" and len(site.node.args) == 1
         )
         seen: set[int] = set()
@@ -114,7 +115,12 @@ def queryset_truthiness(index: ModuleIndex) -> Iterator[Report]:
 
 
 _ZERO_TESTS = {
-    (ast.Gt, 0), (ast.NotEq, 0), (ast.Eq, 0), (ast.GtE, 1), (ast.Lt, 1), (ast.LtE, 0),
+    (ast.Gt, 0),
+    (ast.NotEq, 0),
+    (ast.Eq, 0),
+    (ast.GtE, 1),
+    (ast.Lt, 1),
+    (ast.LtE, 0),
 }
 _ZERO_TESTS_REVERSED = {(ast.Lt, 0), (ast.NotEq, 0), (ast.Eq, 0), (ast.LtE, 1), (ast.Gt, 1), (ast.GtE, 0)}
 

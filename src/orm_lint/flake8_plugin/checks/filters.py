@@ -58,8 +58,13 @@ def _inspect(arg: ast.expr) -> Iterator[Report]:
             yield Report(BOOLEAN_OPERATOR_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
 
 
-@check(IDENTITY_TEST_IN_FILTER, MEMBERSHIP_TEST_IN_FILTER, NOT_OPERATOR_IN_FILTER, BOOLEAN_OPERATOR_IN_FILTER,
-       runs_on_migrations=True)
+@check(
+    IDENTITY_TEST_IN_FILTER,
+    MEMBERSHIP_TEST_IN_FILTER,
+    NOT_OPERATOR_IN_FILTER,
+    BOOLEAN_OPERATOR_IN_FILTER,
+    runs_on_migrations=True,
+)
 def python_operator_in_filter(index: ModuleIndex) -> Iterator[Report]:
     """identity/membership/not/boolean operators applied to columns inside a filter."""
     for scope in index.scopes:

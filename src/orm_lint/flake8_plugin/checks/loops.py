@@ -14,7 +14,9 @@ from ..scope import LoopFrame, ModuleIndex, Scope
 
 _BATCH_READ = {
     "django": "load them all before the loop with one filter(<field>__in=...) or in_bulk() and look them up in a dict",
-    "sqlalchemy": "load them all before the loop with one select(...).where(<column>.in_(...)) and look them up in a dict",
+    "sqlalchemy": (
+        "load them all before the loop with one select(...).where(<column>.in_(...)) and look them up in a dict"
+    ),
 }
 _BATCH = {
     "count": "compute every count in one query: annotate(Count(...)) or group_by() with func.count()",
@@ -22,7 +24,9 @@ _BATCH = {
     "create": "collect the objects and bulk_create() them after the loop",
     "save": "collect the changes and bulk_update() (or QuerySet.update()) after the loop",
     "get_or_create": "read the existing rows once with filter(<field>__in=...) and bulk_create() the missing ones",
-    "update_or_create": "read the existing rows once with filter(<field>__in=...), then bulk_update() and bulk_create()",
+    "update_or_create": (
+        "read the existing rows once with filter(<field>__in=...), then bulk_update() and bulk_create()"
+    ),
     "delete": "delete them in one statement: filter(pk__in=...).delete() or delete(Model).where(...)",
     "update": "update them in one statement: QuerySet.update(), update(Model).where(...) or bulk_update()",
     "commit": "add everything (add_all()) and commit once after the loop",
@@ -78,7 +82,11 @@ def per_iteration_query(call: ast.Call, scope: Scope) -> tuple[str, str] | None:
         return method, "sqlalchemy"
     if receiver_name == "db" and method in sqlalchemy.DB_QUERY_HELPERS:
         return "get", "sqlalchemy"
-    if method in {"execute", "executescript", "exec_driver_sql"} and receiver_name.lower() in _CURSOR_NAMES and call.args:
+    if (
+        method in {"execute", "executescript", "exec_driver_sql"}
+        and receiver_name.lower() in _CURSOR_NAMES
+        and call.args
+    ):
         return "execute", "sqlalchemy"
     if method in {"get_or_create", "update_or_create"}:
         return method, "django"
@@ -139,8 +147,15 @@ def _related_manager_query(method: str, call: ast.Call) -> bool:
 
 
 _BATCH_CALLS = frozenset(
-    {"add_all", "bulk_create", "bulk_update", "bulk_save_objects", "bulk_insert_mappings",
-     "bulk_update_mappings", "executemany"}
+    {
+        "add_all",
+        "bulk_create",
+        "bulk_update",
+        "bulk_save_objects",
+        "bulk_insert_mappings",
+        "bulk_update_mappings",
+        "executemany",
+    }
 )
 
 

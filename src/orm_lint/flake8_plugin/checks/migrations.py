@@ -426,9 +426,7 @@ def _read_alembic(index: ModuleIndex) -> MigrationFile:
                 ):
                     table = _argument(value, *fw.TABLE_ARGUMENT[fw.BATCH_ALTER_TABLE])
                     batches[item.optional_vars.id] = _constant(table)
-    calls = sorted(
-        (n for n in ast.walk(upgrade) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset)
-    )
+    calls = sorted((n for n in ast.walk(upgrade) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
     created: set[str] = set()
     for call in calls:
         receiver, name = _alembic_receiver(call), call_name(call) or ""
@@ -551,8 +549,12 @@ def _alembic_column_change(op: Operation, backend: str | None, checked: bool) ->
     column = f"column {op.table}.{_constant(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))}"
     new, old = _keyword(op.call, fw.TYPE_KEYWORD), _keyword(op.call, fw.EXISTING_TYPE_KEYWORD)
     type_change = new is not None and (old is None or ast.dump(old) != ast.dump(new))
-    if type_change and new is not None and old is not None and backend in _POSTGRESQL_OR_UNKNOWN and (
-        _widens_string(old, new)
+    if (
+        type_change
+        and new is not None
+        and old is not None
+        and backend in _POSTGRESQL_OR_UNKNOWN
+        and (_widens_string(old, new))
     ):
         type_change = False
     nullable, existing = _keyword(op.call, fw.NULLABLE_KEYWORD), _keyword(op.call, fw.EXISTING_NULLABLE_KEYWORD)

@@ -24,11 +24,24 @@ _EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript", "exec_d
 _SQL_KEYWORDS = frozenset({"sql", "statement", "query", "operation", "raw_query"})
 _EXTRA_KEYWORDS = frozenset({"where", "select", "tables", "order_by"})
 _TEXT_OWNERS = frozenset({"db", "sa", "sqlalchemy", "sqlmodel", "sql", "expression"})
-_NUMERIC_CALLS = frozenset({"int", "float", "len", "bool", "abs", "round", "range", "min", "max", "sum", "ord", "Decimal"})
+_NUMERIC_CALLS = frozenset(
+    {"int", "float", "len", "bool", "abs", "round", "range", "min", "max", "sum", "ord", "Decimal"}
+)
 _SQL_BUILDER_CALLS = frozenset({"sql_with_params", "compile", "as_sql", "mogrify", "literal_column"})
 _STRING_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "title", "items", "keys", "values", "copy"})
 _TRUSTED_ATTRIBUTES = frozenset(
-    {"_meta", "db_table", "__tablename__", "__table__", "table_name", "tablename", "model_name", "app_label", "pk", "id"}
+    {
+        "_meta",
+        "db_table",
+        "__tablename__",
+        "__table__",
+        "table_name",
+        "tablename",
+        "model_name",
+        "app_label",
+        "pk",
+        "id",
+    }
 )
 _MAX_DEPTH = 8
 # Names that hold SQL text already (a whole statement or a fragment): a wrapper that adds
@@ -210,9 +223,7 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
     if isinstance(expr, ast.Constant):
         return True
     if isinstance(expr, ast.JoinedStr):
-        return all(
-            trusted(p.value, ctx, depth + 1) for p in expr.values if isinstance(p, ast.FormattedValue)
-        )
+        return all(trusted(p.value, ctx, depth + 1) for p in expr.values if isinstance(p, ast.FormattedValue))
     if isinstance(expr, ast.Name):
         return _trusted_name(expr.id, ctx, depth)
     if isinstance(expr, ast.Attribute):
@@ -251,9 +262,7 @@ def _trusted_name(name: str, ctx: _Context, depth: int) -> bool:
         return False
     frames = scope.loop_bindings.get(name)
     if frames:
-        return all(
-            f.iter is not None and (trusted(f.iter, ctx, depth + 1) or _database_rows(f.iter)) for f in frames
-        )
+        return all(f.iter is not None and (trusted(f.iter, ctx, depth + 1) or _database_rows(f.iter)) for f in frames)
     values = _bindings(name, ctx)
     if values:
         return all(trusted(v, ctx, depth + 1) for v in values)

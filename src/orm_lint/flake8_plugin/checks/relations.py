@@ -18,28 +18,138 @@ from ..scope import LoopFrame, ModuleIndex, Scope
 
 # Attribute names that hold values, not related objects (`order.created_at.year`).
 _VALUE_NAME_ENDINGS = (
-    "_at", "_on", "_date", "_time", "_ts", "date", "time", "timestamp", "_id", "_ids", "_pk",
-    "_url", "_path", "_file", "_json", "_data", "_range", "_count", "_status", "_type",
+    "_at",
+    "_on",
+    "_date",
+    "_time",
+    "_ts",
+    "date",
+    "time",
+    "timestamp",
+    "_id",
+    "_ids",
+    "_pk",
+    "_url",
+    "_path",
+    "_file",
+    "_json",
+    "_data",
+    "_range",
+    "_count",
+    "_status",
+    "_type",
 )
 _VALUE_NAMES = frozenset(
     {
-        "pk", "id", "uuid", "objects", "query", "created", "updated", "modified", "status",
-        "state", "type", "kind", "data", "json", "meta", "metadata", "config", "settings",
-        "options", "extra", "info", "payload", "attrs", "properties", "props", "name", "title",
-        "email", "path", "url", "file", "image", "photo", "avatar", "picture", "logo", "document",
-        "attachment", "upload", "thumbnail", "price", "amount", "total", "cost", "balance",
-        "location", "point", "geom", "geometry", "coordinates", "range", "period", "duration",
-        "delta", "interval", "money", "currency", "address", "phone", "slug", "text", "body",
-        "content", "description", "value", "values", "labels", "tags_list",
+        "pk",
+        "id",
+        "uuid",
+        "objects",
+        "query",
+        "created",
+        "updated",
+        "modified",
+        "status",
+        "state",
+        "type",
+        "kind",
+        "data",
+        "json",
+        "meta",
+        "metadata",
+        "config",
+        "settings",
+        "options",
+        "extra",
+        "info",
+        "payload",
+        "attrs",
+        "properties",
+        "props",
+        "name",
+        "title",
+        "email",
+        "path",
+        "url",
+        "file",
+        "image",
+        "photo",
+        "avatar",
+        "picture",
+        "logo",
+        "document",
+        "attachment",
+        "upload",
+        "thumbnail",
+        "price",
+        "amount",
+        "total",
+        "cost",
+        "balance",
+        "location",
+        "point",
+        "geom",
+        "geometry",
+        "coordinates",
+        "range",
+        "period",
+        "duration",
+        "delta",
+        "interval",
+        "money",
+        "currency",
+        "address",
+        "phone",
+        "slug",
+        "text",
+        "body",
+        "content",
+        "description",
+        "value",
+        "values",
+        "labels",
+        "tags_list",
     }
 )
 # Attributes of plain values (dates, files, enums, ranges, money) read after a field.
 _VALUE_ATTRIBUTES = frozenset(
     {
-        "year", "month", "day", "hour", "minute", "second", "microsecond", "tzinfo", "days",
-        "seconds", "microseconds", "value", "label", "real", "imag", "hex", "url", "path",
-        "size", "width", "height", "lower", "upper", "bounds", "x", "y", "srid", "coords",
-        "amount", "currency", "closed", "mode", "encoding", "int", "bytes", "version",
+        "year",
+        "month",
+        "day",
+        "hour",
+        "minute",
+        "second",
+        "microsecond",
+        "tzinfo",
+        "days",
+        "seconds",
+        "microseconds",
+        "value",
+        "label",
+        "real",
+        "imag",
+        "hex",
+        "url",
+        "path",
+        "size",
+        "width",
+        "height",
+        "lower",
+        "upper",
+        "bounds",
+        "x",
+        "y",
+        "srid",
+        "coords",
+        "amount",
+        "currency",
+        "closed",
+        "mode",
+        "encoding",
+        "int",
+        "bytes",
+        "version",
     }
 )
 
@@ -81,8 +191,9 @@ def _iterated_nodes(roots: list[ast.AST]) -> set[int]:
     return ids
 
 
-def _relation_use(access: ast.Attribute, parent: ast.AST | None, grandparent: ast.AST | None,
-                  iterated: set[int], shape: QueryShape) -> str | None:
+def _relation_use(
+    access: ast.Attribute, parent: ast.AST | None, grandparent: ast.AST | None, iterated: set[int], shape: QueryShape
+) -> str | None:
     """How the access follows a relation: 'object', 'manager', 'collection', or None."""
     relation = access.attr
     if relation.startswith("_"):
@@ -132,7 +243,11 @@ def lazy_relationships(index: ModuleIndex) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for cls in index.classes:
         for stmt in cls.body:
-            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else getattr(stmt, "target", None)
+            target = (
+                stmt.targets[0]
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                else getattr(stmt, "target", None)
+            )
             value = getattr(stmt, "value", None)
             if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)):
                 continue

@@ -79,9 +79,7 @@ def _endpoint_findings(scope: Scope, endpoint: str) -> Iterator[Report]:
     reaching: set[str] | None = None
     # Rows reduced to one value, or handed to a paginator, are not a whole-table response.
     reduced = {
-        id(arg) for site in scope.calls
-        if _called_name(site.node) in _REDUCERS | _PAGINATORS
-        for arg in site.node.args
+        id(arg) for site in scope.calls if _called_name(site.node) in _REDUCERS | _PAGINATORS for arg in site.node.args
     }
     for site in scope.calls:
         call = site.node
@@ -92,7 +90,8 @@ def _endpoint_findings(scope: Scope, endpoint: str) -> Iterator[Report]:
             continue
         if id(call) not in returned:
             holders = [
-                name for name, values in scope.assignments.items()
+                name
+                for name, values in scope.assignments.items()
                 if any(call is node for v in values for node in ast.walk(v))
             ]
             if reaching is None:
@@ -111,8 +110,10 @@ def _list_view_findings(index: ModuleIndex) -> Iterator[Report]:
             continue
         attributes = {
             t.id: stmt.value
-            for stmt in cls.body if isinstance(stmt, ast.Assign)
-            for t in stmt.targets if isinstance(t, ast.Name)
+            for stmt in cls.body
+            if isinstance(stmt, ast.Assign)
+            for t in stmt.targets
+            if isinstance(t, ast.Name)
         }
         if "paginate_by" in attributes:
             continue
