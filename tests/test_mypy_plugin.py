@@ -219,3 +219,9 @@ def test_acceptance_corpus_with_mypy(selection: list[str]) -> None:
     score = json.loads(proc.stdout.splitlines()[-1])
     assert score["fp"] == 0
     assert score["recall"] >= 0.9
+
+
+def test_settings_select_and_ignore_rules(tmp_path: Path) -> None:
+    write(tmp_path, SQLALCHEMY_PROJECT)
+    (tmp_path / "setup.cfg").write_text("[orm-lint]\nignore = ORM110\n")
+    assert [line.rsplit("[", 1)[1] for line in mypy(tmp_path, "shop")] == ["orm-foreign-key-without-index]"]

@@ -111,7 +111,7 @@ def _from_pyproject(path: Path) -> dict[str, Any] | None:
 
 
 def _from_setup_cfg(path: Path) -> dict[str, Any] | None:
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
     except (OSError, configparser.Error) as error:
@@ -122,19 +122,27 @@ def _from_setup_cfg(path: Path) -> dict[str, Any] | None:
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The nearest pyproject.toml or setup.cfg, from `start` upwards, holding our section."""
+    """The nearest pyproject.toml, setup.cfg or mypy.ini, from `start` upwards, holding our section."""
     for folder in [start, *start.parents]:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             section = _from_pyproject(pyproject)
             if section is not None:
                 return pyproject, section
-        setup_cfg = folder / "setup.cfg"
-        if setup_cfg.is_file():
-            section = _from_setup_cfg(setup_cfg)
-            if section is not None:
-                return setup_cfg, section
+        for name in ("setup.cfg", "mypy.ini", ".mypy.ini"):
+            ini = folder / name
+            if ini.is_file():
+                section = _from_setup_cfg(ini)
+                if section is not None:
+                    return ini, section
     return None
+
+
+def rule_enabled(code: str, settings: Settings) -> bool:
+    """flake8's prefix semantics: the longest matching prefix of select and ignore wins."""
+    chosen = max((len(c) for c in settings.select if code.startswith(c)), default=-1 if settings.select else 0)
+    ignored = max((len(c) for c in settings.ignore if code.startswith(c)), default=-1)
+    return chosen >= 0 and chosen >= ignored
 
 
 def load_settings(start: Path | None = None) -> Settings:

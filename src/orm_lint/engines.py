@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings
+from .config import Settings, rule_enabled
 from .flake8_plugin.analysis import analyze
 from .report.findings import Finding
 
@@ -194,11 +194,8 @@ def run_syntax_engine(
 
 def selected(findings: Iterable[Finding], select: Sequence[str], ignore: Sequence[str]) -> Iterator[Finding]:
     """flake8's prefix rules: the longest matching prefix between select and ignore wins."""
-    for finding in findings:
-        chosen = max((len(c) for c in select if finding.code.startswith(c)), default=-1 if select else 0)
-        ignored = max((len(c) for c in ignore if finding.code.startswith(c)), default=-1)
-        if chosen >= 0 and chosen >= ignored:
-            yield finding
+    choice = Settings(select=tuple(select), ignore=tuple(ignore))
+    return (finding for finding in findings if rule_enabled(finding.code, choice))
 
 
 def merge_engines(syntax: list[Finding], typed: list[Finding]) -> list[Finding]:

@@ -21,6 +21,9 @@ from mypy.plugin import AttributeContext, ClassDefContext, MethodContext, Plugin
 from mypy.types import Type
 
 from .. import __version__
+from ..catalogue.performance import LAZY_LOAD_PER_ITEM
+from ..catalogue.schema import FOREIGN_KEY_WITHOUT_INDEX
+from ..config import ConfigError, Settings, load_settings, rule_enabled
 from ..frameworks import fullnames
 from .errorcodes import INTERNAL
 from .foreign_keys import report_unindexed_foreign_keys
@@ -60,10 +63,34 @@ class OrmLintPlugin(Plugin):
         self._failed_files: set[str] = set()
         self._swept: set[int] = set()  # ids of FunctionMaps (kept alive by self._maps)
         self._warn_about_order(options)
+        self.settings = self._load_settings(options)
+
+    @staticmethod
+    def _load_settings(options: Options) -> Settings:
+        """`[tool.orm-lint]` / `[orm-lint]` next to the mypy configuration (or the working folder)."""
+        start = Path(options.config_file).resolve().parent if options.config_file else Path.cwd()
+        try:
+            settings = load_settings(start)
+        except ConfigError as error:
+            sys.stderr.write(f"orm-lint: {error}; using default settings\n")
+            return Settings()
+        for warning in settings.warnings:
+            sys.stderr.write(f"orm-lint: warning: {warning}\n")
+        return settings
 
     # -- configuration -------------------------------------------------------------------
+    @property
+    def _lazy_loads_enabled(self) -> bool:
+        return rule_enabled(LAZY_LOAD_PER_ITEM.code, self.settings)
+
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
-        return {"orm_lint": __version__, "source": SOURCE_FINGERPRINT}
+        settings = self.settings
+        return {
+            "orm_lint": __version__,
+            "source": SOURCE_FINGERPRINT,
+            "select": list(settings.select),
+            "ignore": list(settings.ignore),
+        }
 
     @staticmethod
     def _warn_about_order(options: Options) -> None:
@@ -131,7 +158,8 @@ class OrmLintPlugin(Plugin):
             if framework is not None:
                 facts = collect_facts(ctx.cls, framework)
                 store_facts(ctx.cls.info, facts)
-                report_unindexed_foreign_keys(ctx, facts)
+                if rule_enabled(FOREIGN_KEY_WITHOUT_INDEX.code, self.settings):
+                    report_unindexed_foreign_keys(ctx, facts)
         except Exception as error:
             self._internal_error(ctx.api, ctx.cls, error)
         hook = self._next_hook(ctx.api, "get_base_class_hook", fullname)
@@ -142,7 +170,8 @@ class OrmLintPlugin(Plugin):
         hook = self._next_hook(ctx.api, "get_attribute_hook", fullname)
         result = hook(ctx) if hook is not None else ctx.default_attr_type
         try:
-            check_lazy_load(ctx, partial(self._function_map, ctx.api))
+            if self._lazy_loads_enabled:
+                check_lazy_load(ctx, partial(self._function_map, ctx.api))
         except Exception as error:
             self._internal_error(ctx.api, ctx.context, error)
         return result
@@ -157,7 +186,7 @@ class OrmLintPlugin(Plugin):
         """Check the loops of the current function over items typed `Any`, once per function."""
         try:
             function = self._function_map(api)
-            if function is not None and id(function) not in self._swept:
+            if function is not None and id(function) not in self._swept and self._lazy_loads_enabled:
                 self._swept.add(id(function))
                 sweep_untyped_items(api, function)
         except Exception as error:
