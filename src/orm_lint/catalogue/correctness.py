@@ -175,9 +175,104 @@ def open_orders_of(customer_id):
 """,
 )
 
+LAZY_LOAD_THAT_RAISES = Rule(
+    code="ORM510",
+    name="lazy-load-that-raises",
+    problem="raising_lazy_load",
+    category=Category.CORRECTNESS,
+    severity=Severity.HIGH,
+    frameworks=SQLALCHEMY_FAMILY,
+    engine=Engine.MYPY,
+    summary="A relation that cannot be lazily loaded here is read without being eager-loaded.",
+    message="{access} is not loaded and {reason}; {fix}",
+    docs=Docs(
+        what_it_does=(
+            'Reports reading a relationship declared `lazy="raise"` / `"raise_on_sql"` '
+            "that the query did not eager-load, and reading a lazily loaded relationship "
+            "inside `async def` code (SQLAlchemy's asyncio extension cannot run the implicit "
+            "lazy load: it raises `MissingGreenlet`). Only objects whose query is visible in "
+            "the function are checked."
+        ),
+        why_bad=(
+            "The code raises at run time (`InvalidRequestError` for `raise`, `MissingGreenlet` "
+            "in async code), often only on the path the tests did not take."
+        ),
+        fix_steps=(
+            "Eager-load the relation in the query: `.options(selectinload(Model.rel))` or `joinedload(...)`.",
+            'In async code, or load it explicitly: `await session.refresh(obj, ["rel"])` or '
+            "`await obj.awaitable_attrs.rel`.",
+        ),
+        how_to_test="Call the code path in a test with a real session; it raises before the fix.",
+        references=(
+            "https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html#preventing-implicit-io-when-using-asyncsession",
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html#raiseload",
+        ),
+    ),
+    bad_example="""\
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Hero(Base):
+    __tablename__ = "heroes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    team: Mapped[Team] = relationship()
+
+
+async def team_name(session: AsyncSession, hero_id: int) -> str:
+    hero = (await session.scalars(select(Hero).where(Hero.id == hero_id))).one()
+    return hero.team.name
+""",
+    good_example="""\
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Hero(Base):
+    __tablename__ = "heroes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    team: Mapped[Team] = relationship()
+
+
+async def team_name(session: AsyncSession, hero_id: int) -> str:
+    stmt = select(Hero).options(joinedload(Hero.team)).where(Hero.id == hero_id)
+    hero = (await session.scalars(stmt)).one()
+    return hero.team.name
+""",
+)
+
 RULES = (
     IDENTITY_TEST_IN_FILTER,
     MEMBERSHIP_TEST_IN_FILTER,
     NOT_OPERATOR_IN_FILTER,
     BOOLEAN_OPERATOR_IN_FILTER,
+    LAZY_LOAD_THAT_RAISES,
 )

@@ -64,6 +64,7 @@ PROBLEMS = frozenset(
         "queryset_evaluation",
         "sql_semantics",
         "unsafe_migration",
+        "raising_lazy_load",
     }
 )
 

@@ -493,6 +493,84 @@ def customer_names(session: Session) -> list[str]:
 """,
 )
 
+DEFERRED_COLUMN_PER_ITEM = Rule(
+    code="ORM111",
+    name="deferred-column-per-item",
+    problem="n_plus_one",
+    category=Category.PERFORMANCE,
+    severity=Severity.MEDIUM,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.MYPY,
+    summary="A column the query deferred is read once per loop item: one more SELECT each time.",
+    message="{access} was deferred by the query ({how}) and is loaded once per item of this loop; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Reports reading a column inside a loop over a query that left it out: Django "
+            '`.only(...)` without the field or `.defer("field")`; SQLAlchemy '
+            "`.options(load_only(...))` without the column, `.options(defer(Model.col))`, or a "
+            "column declared `deferred(...)` / `mapped_column(deferred=True)` that the query "
+            "did not `undefer()`."
+        ),
+        why_bad=(
+            "A deferred column is fetched with its own SELECT the first time it is read, one "
+            "object at a time: the optimisation that was meant to make the query lighter "
+            "turns into N extra round trips."
+        ),
+        fix_steps=(
+            "Add the field to `.only(...)` (Django) or `load_only(...)` (SQLAlchemy), or remove it from `.defer(...)`.",
+            "For a column deferred on the model, add `.options(undefer(Model.col))` to this query.",
+        ),
+        how_to_test=(
+            "Count the statements with 2 and with 10 rows (`assertNumQueries`, "
+            "`django_assert_num_queries`, or a SQLAlchemy `before_cursor_execute` listener)."
+        ),
+        references=(
+            "https://docs.djangoproject.com/en/stable/ref/models/querysets/#only",
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/columns.html#column-deferral",
+        ),
+    ),
+    bad_example="""\
+from sqlalchemy import select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, load_only, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    body: Mapped[str]
+
+
+def teasers(session: Session) -> list[str]:
+    stmt = select(Article).options(load_only(Article.title))
+    return [a.title + a.body[:80] for a in session.scalars(stmt)]
+""",
+    good_example="""\
+from sqlalchemy import select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, load_only, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    body: Mapped[str]
+
+
+def teasers(session: Session) -> list[str]:
+    stmt = select(Article).options(load_only(Article.title, Article.body))
+    return [a.title + a.body[:80] for a in session.scalars(stmt)]
+""",
+)
+
 RULES = (
     QUERY_IN_LOOP,
     RELATION_LOADED_PER_ITEM,
@@ -503,4 +581,5 @@ RULES = (
     INDEX_INTO_EVALUATED_QUERY,
     RANDOM_ORDERING,
     LAZY_LOAD_PER_ITEM,
+    DEFERRED_COLUMN_PER_ITEM,
 )

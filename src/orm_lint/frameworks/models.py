@@ -27,3 +27,4 @@ NOT_LAZY_STRATEGIES = frozenset(
     }
 )
 LAZY_STRATEGIES = frozenset({"select", "True"})
+RAISING_STRATEGIES = frozenset({"raise", "raise_on_sql"})

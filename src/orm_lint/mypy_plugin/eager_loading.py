@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from mypy.nodes import (
+    AwaitExpr,
     CallExpr,
     Expression,
     ListExpr,
@@ -91,6 +92,8 @@ class Tracer:
     def loads(self, expr: Expression | None, depth: int = 0) -> Optional[Loads]:
         if expr is None or depth > _MAX_DEPTH:
             return None
+        if isinstance(expr, AwaitExpr):
+            return self.loads(expr.expr, depth + 1)
         if isinstance(expr, CallExpr):
             return self._call(expr, depth)
         if isinstance(expr, MemberExpr):
@@ -291,3 +294,98 @@ def _option_path(option: CallExpr) -> list[str] | None:
                     return None
                 path.extend(arg.value.split("."))
     return path
+
+
+class Deferral:
+    """Columns a query leaves out: `only` (None: all), `deferred`, and `undeferred` overrides."""
+
+    def __init__(
+        self,
+        only: frozenset[str] | None = None,
+        deferred: frozenset[str] = frozenset(),
+        undeferred: frozenset[str] = frozenset(),
+        how: str = "",
+    ) -> None:
+        self.only, self.deferred, self.undeferred, self.how = only, deferred, undeferred, how
+
+    def combined(self, other: Deferral) -> Deferral:
+        only = other.only if self.only is None else self.only if other.only is None else self.only & other.only
+        return Deferral(only, self.deferred | other.deferred, self.undeferred | other.undeferred, other.how or self.how)
+
+
+_DJANGO_DEFERRING = frozenset({"only", "defer"})
+_COLUMN_OPTIONS = frozenset({"load_only", "defer", "undefer"})
+
+
+def _names(args: list[Expression]) -> frozenset[str]:
+    return frozenset(
+        a.value if isinstance(a, StrExpr) else a.name for a in args if isinstance(a, (StrExpr, MemberExpr))
+    )
+
+
+def _column_options(options: list[Expression]) -> Deferral | None:
+    result = Deferral()
+    for option in options:
+        if not isinstance(option, CallExpr) or not isinstance(option.callee, (NameExpr, MemberExpr)):
+            return None
+        name = option.callee.name
+        if name == "load_only":
+            result = result.combined(Deferral(only=_names(option.args), how="load_only()"))
+        elif name == "defer":
+            result = result.combined(Deferral(deferred=_names(option.args), how="defer()"))
+        elif name == "undefer":
+            result = result.combined(Deferral(undeferred=_names(option.args)))
+    return result
+
+
+class DeferralTracer(Tracer):
+    """Which columns the query that produced the items deferred."""
+
+    def deferral(self, expr: Expression | None, depth: int = 0) -> Deferral | None:
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, AwaitExpr):
+            return self.deferral(expr.expr, depth + 1)
+        if isinstance(expr, NameExpr):
+            frames = self.function.loop_bindings.get(expr.name)
+            if frames:
+                if len(frames) != 1:
+                    return None
+                return self.deferral(_item_source(frames[0].iterable, frames[0].target, expr.name), depth + 1)
+            values = self.function.assignments.get(expr.name)
+            if expr.name in self.function.params or not values or len(values) != 1:
+                return None
+            return self.deferral(values[0], depth + 1)
+        if isinstance(expr, MemberExpr):
+            return Deferral() if _is_manager_root(expr) else None
+        if not isinstance(expr, CallExpr):
+            return None
+        callee = expr.callee
+        if isinstance(callee, NameExpr):
+            if callee.name in sqlalchemy.SELECT_FUNCTIONS:
+                return Deferral()
+            if callee.name in _PASS_THROUGH and expr.args:
+                return self.deferral(expr.args[0], depth + 1)
+            return None
+        if not isinstance(callee, MemberExpr):
+            return None
+        method, receiver = callee.name, callee.expr
+        if method in sqlalchemy.SELECT_FUNCTIONS and isinstance(receiver, NameExpr):
+            return Deferral()
+        if _is_session(receiver) and method in _SESSION_RUNNERS and expr.args:
+            return self.deferral(expr.args[0], depth + 1)
+        base = self.deferral(receiver, depth + 1)
+        if base is None:
+            return None
+        if method in _DJANGO_DEFERRING:
+            names = _names(expr.args)
+            extra = (
+                Deferral(only=names, how=".only()") if method == "only" else Deferral(deferred=names, how=".defer()")
+            )
+            return base.combined(extra)
+        if method == "options":
+            options = _column_options(expr.args)
+            return None if options is None else base.combined(options)
+        if method in _KEEP_LOADS or method in {"select_related", "prefetch_related"}:
+            return base
+        return None

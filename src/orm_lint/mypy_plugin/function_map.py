@@ -76,6 +76,7 @@ class FunctionMap:
     assignments: dict[str, list[Expression]] = field(default_factory=dict)
     loop_bindings: dict[str, list[Frame]] = field(default_factory=dict)
     params: set[str] = field(default_factory=set)
+    is_async: bool = False
 
 
 def _target_names(target: Expression | None) -> list[str]:
@@ -220,6 +221,7 @@ def map_function(function: FuncDef | LambdaExpr | MypyFile) -> FunctionMap:
         for definition in function.defs:
             mapper.walk(definition, None)
         return mapper.map
+    mapper.map.is_async = bool(getattr(function, "is_coroutine", False))
     for argument in function.arguments:
         mapper.map.params.add(argument.variable.name)
     mapper.walk(function.body, None)

@@ -8,18 +8,21 @@ from mypy.nodes import MemberExpr, NameExpr, OverloadedFuncDef, TypeInfo, Var
 from mypy.plugin import AttributeContext
 from mypy.types import Instance, Type, UnionType, get_proper_type
 
-from ..catalogue.performance import LAZY_LOAD_PER_ITEM
+from ..catalogue.correctness import LAZY_LOAD_THAT_RAISES
+from ..catalogue.performance import DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_PER_ITEM
 from ..frameworks import fullnames, models
-from .eager_loading import Tracer, _item_source, subtree
+from .eager_loading import DeferralTracer, Tracer, _item_source, subtree
 from .errorcodes import CODES
 from .function_map import Frame, FunctionMap
-from .model_facts import framework_of, relation_declaration
+from .model_facts import column_declaration, framework_of, relation_declaration
 from .reporting import report
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 CODE = CODES[LAZY_LOAD_PER_ITEM.code]
+DEFERRED_CODE = CODES[DEFERRED_COLUMN_PER_ITEM.code]
+RAISE_CODE = CODES[LAZY_LOAD_THAT_RAISES.code]
 _KIND_TEXT = {"object": "related object", "collection": "related collection", "manager": "related manager"}
 
 
@@ -139,8 +142,106 @@ def lazy_load_message(
     )
 
 
+def _root(member: MemberExpr) -> tuple[NameExpr, list[str]] | None:
+    path: list[str] = []
+    root = member.expr
+    while isinstance(root, MemberExpr):
+        path.append(root.name)
+        root = root.expr
+    if not isinstance(root, NameExpr):
+        return None
+    path.reverse()
+    return root, path
+
+
+def _not_loaded(function: FunctionMap, root: NameExpr, path: list[str], attribute: str) -> bool:
+    """The relation is known not to be loaded on this object (its query is visible)."""
+    loads = Tracer(function).loads(root)
+    if loads is None:
+        return False
+    for name in path:
+        loads = subtree(loads, name) or {}
+    return subtree(loads, attribute) is None
+
+
+def _raising_reason(function: FunctionMap, framework: str | None, strategy: str) -> str | None:
+    if strategy in models.RAISING_STRATEGIES:
+        return f'the relationship is declared lazy="{strategy}", so reading it raises'
+    if function.is_async and framework in {"sqlalchemy", "sqlmodel"} and strategy in models.LAZY_STRATEGIES:
+        return "a lazy load cannot run in async code (it raises MissingGreenlet)"
+    return None
+
+
+def check_raising_load(
+    ctx: AttributeContext, member: MemberExpr, function: FunctionMap, info: TypeInfo, kind: str
+) -> bool:
+    """lazy-load-that-raises; True when this access is that rule's business."""
+    declaration = relation_declaration(info, member.name)
+    strategy = declaration["lazy"] if declaration else "select"
+    framework = framework_of(info)
+    reason = _raising_reason(function, framework, strategy)
+    if reason is None:
+        return False
+    rooted = _root(member)
+    if rooted is not None and _not_loaded(function, *rooted, member.name):
+        root, path = rooted
+        loader = "joinedload" if kind == "object" else "selectinload"
+        message = LAZY_LOAD_THAT_RAISES.format_message(
+            access=".".join([root.name, *path, member.name]),
+            reason=reason,
+            fix=f"add .options({loader}({info.name}.{member.name})) to the query",
+        )
+        report(ctx.api, message, member, RAISE_CODE)
+    return True
+
+
+def _is_mapped_column(info: TypeInfo, attribute: str) -> bool:
+    symbol = info.get(attribute)
+    node = symbol.node if symbol is not None else None
+    if not isinstance(node, Var) or node.is_property:
+        return False
+    declared = get_proper_type(node.type) if node.type is not None else None
+    if framework_of(info) == "django":
+        return True  # a model field: django-stubs declares them as Vars
+    return isinstance(declared, Instance) and declared.type.fullname.endswith(".Mapped")
+
+
+def check_deferred_column(ctx: AttributeContext, member: MemberExpr, function: FunctionMap, info: TypeInfo) -> None:
+    """deferred-column-per-item: a column the query left out, read per loop item."""
+    item = _loop_item(member, function)
+    if item is None or item[1] or id(member) in function.assigned:
+        return
+    root, _, binding = item
+    attribute = member.name
+    if attribute in {"id", "pk"} or not _is_mapped_column(info, attribute):
+        return
+    column = column_declaration(info, attribute) or {}
+    if column.get("primary"):
+        return
+    deferral = DeferralTracer(function).deferral(_item_source(binding.iterable, binding.target, root.name))
+    if deferral is None or attribute in deferral.undeferred:
+        return
+    how = None
+    if attribute in deferral.deferred:
+        how = deferral.how or "defer()"
+    elif deferral.only is not None and attribute not in deferral.only:
+        if not (attribute.endswith("_id") and attribute[:-3] in deferral.only):
+            how = deferral.how or "only()"
+    elif column.get("deferred"):
+        how = "deferred on the model"
+    if how is None:
+        return
+    fix = (
+        f'add "{attribute}" to .only(...)'
+        if framework_of(info) == "django"
+        else f"load it with the query: .options(undefer({info.name}.{attribute})) or add it to load_only()"
+    )
+    message = DEFERRED_COLUMN_PER_ITEM.format_message(access=f"{root.name}.{attribute}", how=how, fix=fix)
+    report(ctx.api, message, member, DEFERRED_CODE)
+
+
 def check_lazy_load(ctx: AttributeContext, function_map: Callable[[], FunctionMap | None]) -> None:
-    """The attribute hook's check: the receiver's type is known here."""
+    """The attribute hook's checks: the receiver's type is known here."""
     member = ctx.context
     if not isinstance(member, MemberExpr) or ctx.is_lvalue:
         return
@@ -150,11 +251,17 @@ def check_lazy_load(ctx: AttributeContext, function_map: Callable[[], FunctionMa
     function = function_map()
     if function is None:
         return
+    kind = relation_kind(receiver.type, member.name, ctx.default_attr_type)
+    if kind is None:
+        if id(member) in function.frame_of:
+            check_deferred_column(ctx, member, function, receiver.type)
+        return
+    if id(member) in function.assigned or check_raising_load(ctx, member, function, receiver.type, kind):
+        return
     item = _loop_item(member, function)
     if item is None:
         return
     root, path, binding = item
-    kind = relation_kind(receiver.type, member.name, ctx.default_attr_type)
     message = lazy_load_message(member, function, receiver.type, kind, root, path, binding)
     if message is not None:
         report(ctx.api, message, member, CODE)

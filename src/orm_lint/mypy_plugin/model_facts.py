@@ -114,6 +114,7 @@ def _declaration(name: str, stmt: Any, call: CallExpr, framework: str, facts: Fa
     elif kind in models.COLUMN_CALLS and framework != "django":
         column = call.args[0] if kind == "deferred" and call.args and isinstance(call.args[0], CallExpr) else call
         facts["columns"][name] = _column(name, column, stmt)
+        facts["columns"][name]["deferred"] = kind == "deferred" or literal(keyword(call, "deferred")) is True
     elif framework == "django" and kind in models.DJANGO_FOREIGN_KEYS:
         db_index = literal(keyword(call, "db_index"))
         facts["columns"][name] = {
@@ -228,4 +229,12 @@ def relation_declaration(info: TypeInfo, attribute: str) -> dict[str, Any] | Non
         facts = facts_of(base)
         if facts and attribute in facts["relations"]:
             return facts["relations"][attribute]
+    return None
+
+
+def column_declaration(info: TypeInfo, attribute: str) -> dict[str, Any] | None:
+    for base in info.mro:
+        facts = facts_of(base)
+        if facts and attribute in facts["columns"]:
+            return facts["columns"][attribute]
     return None
