@@ -54,6 +54,8 @@ def write(folder: Path, files: dict[str, str]) -> None:
 @pytest.mark.parametrize("rule", MYPY_RULES, ids=lambda r: r.code)
 def test_catalogue_examples_through_mypy(rule, tmp_path: Path) -> None:
     write(tmp_path, {"bad.py": rule.bad_example, "good.py": rule.good_example})
+    if rule.example_settings:
+        (tmp_path / "pyproject.toml").write_text(f"[tool.orm-lint]\n{rule.example_settings}\n")
     bad = mypy(tmp_path, "bad.py")
     assert [line.rsplit("[", 1)[1] for line in bad] == [f"orm-{rule.name}]"], bad
     assert mypy(tmp_path, "good.py") == []
@@ -225,3 +227,72 @@ def test_settings_select_and_ignore_rules(tmp_path: Path) -> None:
     write(tmp_path, SQLALCHEMY_PROJECT)
     (tmp_path / "setup.cfg").write_text("[orm-lint]\nignore = ORM110\n")
     assert [line.rsplit("[", 1)[1] for line in mypy(tmp_path, "shop")] == ["orm-foreign-key-without-index]"]
+
+
+TENANT_PROJECT = {
+    "billing/__init__.py": "",
+    "billing/models.py": """\
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Invoice(Base):
+            __tablename__ = "invoices"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            account_id: Mapped[int] = mapped_column(index=True)
+            total: Mapped[int]
+
+
+        class Currency(Base):
+            __tablename__ = "currencies"
+            code: Mapped[str] = mapped_column(primary_key=True)
+        """,
+    "billing/queries.py": """\
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from billing.models import Currency, Invoice
+
+
+        def leaks(session: Session, pk: int) -> Invoice | None:
+            return session.scalars(select(Invoice).where(Invoice.id == pk)).first()
+
+
+        def legacy_count(session: Session) -> int:
+            return session.query(Invoice).count()
+
+
+        def scoped(session: Session, account_id: int, pk: int) -> Invoice | None:
+            stmt = select(Invoice).where(Invoice.id == pk)
+            stmt = stmt.where(Invoice.account_id == account_id)
+            return session.scalars(stmt).first()
+
+
+        def for_the_caller() -> object:
+            return select(Invoice)
+
+
+        def shared_table(session: Session) -> list[str]:
+            return [c.code for c in session.scalars(select(Currency))]
+
+
+        def reviewed(session: Session) -> int:
+            return session.query(Invoice).count()  # type: ignore[orm-query-without-tenant-filter]
+        """,
+}
+
+
+def test_tenant_filter_is_opt_in_and_precise(tmp_path: Path) -> None:
+    write(tmp_path, TENANT_PROJECT)
+    assert mypy(tmp_path, "billing") == []
+    (tmp_path / "pyproject.toml").write_text('[tool.orm-lint]\ntenant-column = "account_id"\n')
+    found = mypy(tmp_path, "billing")
+    assert [line.split(": error")[0] for line in found] == ["billing/queries.py:8", "billing/queries.py:12"]
+    assert found[0].endswith(
+        "reads Invoice rows without filtering on account_id; filter on account_id "
+        "(or mark a deliberate cross-tenant read with a type: ignore)  [orm-query-without-tenant-filter]"
+    )

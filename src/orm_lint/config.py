@@ -31,6 +31,7 @@ class Settings:
     endpoint_decorators: frozenset[str] = frozenset()
     jobs: int | None = None
     backend: str | None = None  # postgresql, mysql or sqlite: some migration rules depend on it
+    tenant_column: str | None = None  # opt-in tenant isolation rule (ORM202)
     source: str | None = None  # the file the settings came from
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -43,6 +44,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "endpoint-decorators": ("names", "endpoint_decorators"),
     "jobs": ("int", "jobs"),
     "backend": ("backend", "backend"),
+    "tenant-column": ("identifier", "tenant_column"),
 }
 BACKENDS = {
     "postgresql": "postgresql",
@@ -92,6 +94,10 @@ def _convert(raw: dict[str, Any], origin: str) -> Settings:
             if backend is None:
                 raise ConfigError(f"{origin}: `{key}` must be one of postgresql, mysql, sqlite; got {value!r}")
             values[attribute] = backend
+        elif kind == "identifier":
+            if not isinstance(value, str) or not value.strip().isidentifier():
+                raise ConfigError(f"{origin}: `{key}` must be a column name, got {value!r}")
+            values[attribute] = value.strip()
         elif kind == "names":
             values[attribute] = frozenset(_as_list(value, key, origin))
         else:
@@ -145,8 +151,16 @@ def rule_enabled(code: str, settings: Settings) -> bool:
     return chosen >= 0 and chosen >= ignored
 
 
-def load_settings(start: Path | None = None) -> Settings:
-    """Settings for a run started in `start` (default: the current folder)."""
+def load_settings(start: Path | None = None, also: Path | None = None) -> Settings:
+    """Settings for a run started in `start` (default: the current folder).
+
+    `also` is a configuration file named explicitly (mypy's `--config-file`): its
+    `[orm-lint]` section, when it has one, wins over the search.
+    """
+    if also is not None and also.is_file() and also.suffix != ".toml":
+        section = _from_setup_cfg(also)
+        if section is not None:
+            return _convert(section, str(also))
     found = find_config((start or Path.cwd()).resolve())
     if found is None:
         return Settings()

@@ -65,6 +65,7 @@ PROBLEMS = frozenset(
         "sql_semantics",
         "unsafe_migration",
         "raising_lazy_load",
+        "tenant_isolation",
     }
 )
 
@@ -101,6 +102,8 @@ class Rule:
     good_example: str
     # Examples are linted as a file of this name, so path-dependent rules can be shown.
     example_filename: str = "example.py"
+    # `[tool.orm-lint]` lines an opt-in rule needs for its examples (and users) to see it.
+    example_settings: str = ""
     message_defaults: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -67,4 +67,76 @@ def titles_like(term):
 """,
 )
 
-RULES = (SQL_BUILT_FROM_STRINGS,)
+QUERY_WITHOUT_TENANT_FILTER = Rule(
+    code="ORM202",
+    name="query-without-tenant-filter",
+    problem="tenant_isolation",
+    category=Category.SECURITY,
+    severity=Severity.HIGH,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.MYPY,
+    summary="A query reads a tenant-owned model without filtering on the tenant column (opt-in).",
+    message="{query} reads {model} rows without filtering on {column}; {fix}",
+    docs=Docs(
+        what_it_does=(
+            'Opt-in: with `tenant-column = "account_id"` in `[tool.orm-lint]`, reports a '
+            "`select(Model)`, `session.query(Model)` or `Model.objects` query on a model that "
+            "has that column (or a foreign key named after it) when the query run in the "
+            "function never filters on it. A query returned to the caller or handed to another "
+            "function is left alone: the filter may be added there."
+        ),
+        why_bad=(
+            "In a multi-tenant application every read of tenant data must be scoped to the "
+            "current tenant. One forgotten filter shows one customer's rows to another."
+        ),
+        fix_steps=(
+            "Filter on the tenant: `.where(Model.account_id == account_id)` / `.filter(account=request.account)`.",
+            "Better, route reads through a helper or manager that always applies the filter, "
+            "and mark the rare cross-tenant query with `# type: ignore[orm-query-without-tenant-filter]`.",
+        ),
+        how_to_test="Create rows for two tenants and assert the code returns only the current tenant's rows.",
+        references=("https://owasp.org/Top10/A01_2021-Broken_Access_Control/",),
+    ),
+    bad_example="""\
+from sqlalchemy import select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(index=True)
+    total: Mapped[int]
+
+
+def invoice_totals(session: Session, account_id: int) -> list[int]:
+    return [i.total for i in session.scalars(select(Invoice))]
+""",
+    good_example="""\
+from sqlalchemy import select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(index=True)
+    total: Mapped[int]
+
+
+def invoice_totals(session: Session, account_id: int) -> list[int]:
+    stmt = select(Invoice).where(Invoice.account_id == account_id)
+    return [i.total for i in session.scalars(stmt)]
+""",
+    example_settings='tenant-column = "account_id"',
+)
+
+RULES = (SQL_BUILT_FROM_STRINGS, QUERY_WITHOUT_TENANT_FILTER)

@@ -72,6 +72,11 @@ class FunctionMap:
     frame_of: dict[int, Frame] = field(default_factory=dict)  # id(MemberExpr) -> innermost loop
     members_in_loops: list[MemberExpr] = field(default_factory=list)
     assigned: set[int] = field(default_factory=set)  # ids of `obj.attr = ...` targets: writes load nothing
+    call_on: dict[int, CallExpr] = field(default_factory=dict)  # id(receiver) -> `receiver.method(...)`
+    argument_of: dict[int, CallExpr] = field(default_factory=dict)  # id(argument) -> the call it is passed to
+    returned: set[int] = field(default_factory=set)  # ids of expressions a `return` hands to the caller
+    assigned_to: dict[int, str] = field(default_factory=dict)  # id(value) -> local name it is stored in
+    calls: list[CallExpr] = field(default_factory=list)
     method_on: dict[int, str] = field(default_factory=dict)  # id(expr) -> method called on it
     assignments: dict[str, list[Expression]] = field(default_factory=dict)
     loop_bindings: dict[str, list[Frame]] = field(default_factory=dict)
@@ -149,12 +154,20 @@ class _Mapper:
                 self.map.members_in_loops.append(node)  # type: ignore[arg-type]
         elif kind is CallExpr:
             callee = node.callee  # type: ignore[attr-defined]
+            self.map.calls.append(node)  # type: ignore[arg-type]
             if isinstance(callee, MemberExpr):
                 self.map.method_on[id(callee.expr)] = callee.name
+                self.map.call_on[id(callee.expr)] = node  # type: ignore[assignment]
+            for argument in node.args:  # type: ignore[attr-defined]
+                self.map.argument_of[id(argument)] = node  # type: ignore[assignment]
+        elif kind is ReturnStmt:
+            if node.expr is not None:  # type: ignore[attr-defined]
+                self.map.returned.add(id(node.expr))  # type: ignore[attr-defined]
         elif kind is AssignmentStmt:
             for lvalue in node.lvalues:  # type: ignore[attr-defined]
                 if isinstance(lvalue, NameExpr):
                     self.map.assignments.setdefault(lvalue.name, []).append(node.rvalue)  # type: ignore[attr-defined]
+                    self.map.assigned_to[id(node.rvalue)] = lvalue.name  # type: ignore[attr-defined]
                 elif isinstance(lvalue, MemberExpr):
                     self.map.assigned.add(id(lvalue))
                 else:

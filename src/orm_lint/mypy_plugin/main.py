@@ -17,7 +17,14 @@ from typing import Any
 
 from mypy.nodes import FuncDef, LambdaExpr, MypyFile, TypeInfo
 from mypy.options import Options
-from mypy.plugin import AttributeContext, ClassDefContext, MethodContext, Plugin, ReportConfigContext
+from mypy.plugin import (
+    AttributeContext,
+    ClassDefContext,
+    FunctionContext,
+    MethodContext,
+    Plugin,
+    ReportConfigContext,
+)
 from mypy.types import Type
 
 from .. import __version__
@@ -25,6 +32,7 @@ from ..catalogue.performance import LAZY_LOAD_PER_ITEM
 from ..catalogue.schema import FOREIGN_KEY_WITHOUT_INDEX
 from ..config import ConfigError, Settings, load_settings, rule_enabled
 from ..frameworks import fullnames
+from . import tenant
 from .errorcodes import INTERNAL
 from .foreign_keys import report_unindexed_foreign_keys
 from .function_map import FunctionMap, map_function
@@ -68,9 +76,9 @@ class OrmLintPlugin(Plugin):
     @staticmethod
     def _load_settings(options: Options) -> Settings:
         """`[tool.orm-lint]` / `[orm-lint]` next to the mypy configuration (or the working folder)."""
-        start = Path(options.config_file).resolve().parent if options.config_file else Path.cwd()
+        config = Path(options.config_file).resolve() if options.config_file else None
         try:
-            settings = load_settings(start)
+            settings = load_settings(config.parent if config else Path.cwd(), also=config)
         except ConfigError as error:
             sys.stderr.write(f"orm-lint: {error}; using default settings\n")
             return Settings()
@@ -90,6 +98,7 @@ class OrmLintPlugin(Plugin):
             "source": SOURCE_FINGERPRINT,
             "select": list(settings.select),
             "ignore": list(settings.ignore),
+            "tenant_column": getattr(settings, "tenant_column", None),
         }
 
     @staticmethod
@@ -118,6 +127,19 @@ class OrmLintPlugin(Plugin):
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         if fullname in UNTYPED_SOURCES:
             return partial(self._on_untyped_source, fullname)
+        if self._tenant_column and fullname in tenant.QUERY_METHODS:
+            return partial(self._on_query_root, "get_method_hook", fullname)
+        return None
+
+    def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        if self._tenant_column and fullname in tenant.SELECT_FUNCTIONS:
+            return partial(self._on_query_root, "get_function_hook", fullname)
+        return None
+
+    def get_class_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
+        owner, _, attribute = fullname.rpartition(".")
+        if self._tenant_column and attribute == "objects" and self._is_model_class(owner):
+            return partial(self._on_query_root, "get_class_attribute_hook", fullname)
         return None
 
     def _is_model_class(self, fullname: str, allow_self: bool = False) -> bool:
@@ -172,6 +194,23 @@ class OrmLintPlugin(Plugin):
         try:
             if self._lazy_loads_enabled:
                 check_lazy_load(ctx, partial(self._function_map, ctx.api))
+        except Exception as error:
+            self._internal_error(ctx.api, ctx.context, error)
+        return result
+
+    @property
+    def _tenant_column(self) -> str | None:
+        column = getattr(self.settings, "tenant_column", None)
+        return column if column and rule_enabled(tenant.QUERY_WITHOUT_TENANT_FILTER.code, self.settings) else None
+
+    def _on_query_root(self, method: str, fullname: str, ctx: Any) -> Type:
+        hook = self._next_hook(ctx.api, method, fullname)
+        default = getattr(ctx, "default_return_type", None) or getattr(ctx, "default_attr_type", None)
+        result = hook(ctx) if hook is not None else default
+        try:
+            function = self._function_map(ctx.api)
+            if function is not None and self._tenant_column:
+                tenant.check_tenant_filter(ctx.api, ctx.context, function, self._tenant_column)
         except Exception as error:
             self._internal_error(ctx.api, ctx.context, error)
         return result
