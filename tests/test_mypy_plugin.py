@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -185,6 +186,8 @@ def test_same_output_cold_warm_after_unrelated_edit_and_lazy_change(tmp_path: Pa
     (tmp_path / "shop/unrelated.py").write_text("VALUE = 2\n")
     assert mypy(tmp_path, "shop") == cold
     assert mypy(tmp_path, "shop/reports.py", "shop/unrelated.py") == cold  # models from the cache, errors replayed
+    shutil.rmtree(tmp_path / ".cache")
+    assert mypy(tmp_path, "shop", "--num-workers", "2") == cold  # mypy's parallel mode
     models = tmp_path / "shop/models.py"
     models.write_text(models.read_text().replace('lazy="select"', 'lazy="selectin"'))
     assert mypy(tmp_path, "shop") == cold[:1]
