@@ -49,6 +49,7 @@ class LoopFrame:
     target: ast.expr | None
     parent: LoopFrame | None
     body: list[ast.AST]  # what runs per item (statements or expressions)
+    scales: bool | None = None  # does it repeat with the data? (set by query-in-loop, lazily)
 
 
 @dataclass(eq=False)
@@ -108,6 +109,8 @@ class ModuleIndex:
     is_migration: bool
     endpoint_decorators: frozenset[str] = frozenset()
     backend: str | None = None
+    # Work several checks share (a parsed migration): computed once, freed with the index.
+    memo: dict[str, object] = field(default_factory=dict)
 
     def module_constant(self, name: str) -> bool:
         """A module-level name only ever bound to literal constants."""
@@ -128,6 +131,13 @@ def _is_literal(node: ast.expr) -> bool:
 
 
 _EXITS = (ast.Return, ast.Break, ast.Raise)
+# Nodes with nothing inside that any check needs: skipped without a call.
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant, ast.Pass, ast.Load, ast.Store, ast.Del, ast.alias, ast.Global, ast.Nonlocal}
+)
+# Fields that never hold analysable code: contexts, operators, type comments.
+_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "type_comment", "kind"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _CONTRIBUTING_METHODS = frozenset({"append", "extend", "insert", "appendleft"})
@@ -150,7 +160,10 @@ class _Walker:
     def visit(
         self, node: ast.AST, scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None
     ) -> None:
-        handler = _HANDLERS.get(type(node))
+        kind = type(node)
+        if kind in _LEAVES:
+            return
+        handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, node, scope, frame, leaves, owner)
         else:
@@ -159,16 +172,19 @@ class _Walker:
     def children(
         self, node: ast.AST, scope: Scope, frame: LoopFrame | None, leaves: bool, owner: ast.ClassDef | None
     ) -> None:
-        for name in node._fields:
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _CHILD_FIELDS[type(node)] = tuple(f for f in node._fields if f not in _NOT_CHILDREN)
+        for name in fields:
             value = getattr(node, name, None)
-            if isinstance(value, list):
+            if type(value) is list:
                 if value and isinstance(value[0], ast.stmt):
                     self.block(value, scope, frame, leaves, owner)
                 else:
                     for item in value:
-                        if isinstance(item, ast.AST):
+                        if item is not None and type(item) not in _LEAVES:
                             self.visit(item, scope, frame, leaves, owner)
-            elif isinstance(value, ast.AST):
+            elif value is not None and isinstance(value, ast.AST) and type(value) not in _LEAVES:
                 self.visit(value, scope, frame, leaves, owner)
 
     def block(

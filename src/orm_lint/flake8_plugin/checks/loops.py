@@ -192,9 +192,11 @@ def _works_in_batches(frame: LoopFrame) -> bool:
 def _runs_per_item(frame: LoopFrame | None) -> bool:
     """Some enclosing loop repeats with the data (not a fixed list, not a batch loop)."""
     while frame is not None:
-        if not isinstance(frame.node, ast.While) and not _fixed_iterations(frame) and not _works_in_batches(frame):
-            return True
-        if isinstance(frame.node, ast.While):
+        if frame.scales is None:  # computed once per loop, however many calls it holds
+            frame.scales = isinstance(frame.node, ast.While) or not (
+                _fixed_iterations(frame) or _works_in_batches(frame)
+            )
+        if frame.scales:
             return True
         frame = frame.parent
     return False

@@ -322,9 +322,14 @@ def run_sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
 # -- reading a migration ----------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
 def read_migration(index: ModuleIndex) -> MigrationFile | None:
-    """The module's operations when it is a Django migration or an Alembic revision."""
+    """The module's operations when it is a Django migration or an Alembic revision (read once)."""
+    if "migration" not in index.memo:
+        index.memo["migration"] = _read_migration(index)
+    return index.memo["migration"]  # type: ignore[return-value]
+
+
+def _read_migration(index: ModuleIndex) -> MigrationFile | None:
     for node in index.tree.body:
         if isinstance(node, ast.ClassDef) and node.name == fw.MIGRATION_CLASS and _is_django_migration(node):
             return _read_django(index, node)
@@ -772,7 +777,7 @@ def _state_after(path: Path) -> _State | None:
     return _STATES.get(path)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None] | None:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
