@@ -71,14 +71,19 @@ def environment() -> dict[str, object]:
         commit = subprocess.run(
             ["git", "-C", str(BENCH_DIR), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
         ).stdout.strip() or None
+        dirty = subprocess.run(
+            ["git", "-C", str(BENCH_DIR.parent), "status", "--porcelain", "--", "src"],
+            capture_output=True, text=True, check=False,
+        ).stdout.splitlines()
     except OSError:
-        pass
+        dirty = []
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "orm_lint": version("orm-lint"),
         "orm_lint_commit": commit,
+        "orm_lint_src_uncommitted_changes": dirty,  # the editable install measures the working tree
         "flake8": version("flake8"),
         "pycodestyle": version("pycodestyle"),
         "pyflakes": version("pyflakes"),

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import ast
 import gc
+import os
 import shutil
 import sys
 import tempfile
@@ -163,23 +164,25 @@ def sg_sites(name: str, nodes: list) -> set[tuple]:
 
 # ------------------------------------------------------------------------------------ timing
 def run_ast(sources: list[tuple[str, str]], collect: bool) -> dict[str, object]:
-    parse = find = find_a = find_b = find_both = 0.0
+    parse = find = find_a = find_b = find_both = parse_cpu = find_cpu = 0.0
     sites_a: set[tuple] = set()
     sites_b: set[tuple] = set()
     for name, src in sources:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         tree = ast.parse(src, filename=name)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         a = ast_find_a(tree)
         tm = time.perf_counter()
         b = ast_find_b(tree)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         both = ast_find_both(tree)
         t3 = time.perf_counter()
         parse += t1 - t0
         find += t2 - t1
         find_a += tm - t1
         find_b += t2 - tm
+        parse_cpu += c1 - c0
+        find_cpu += c2 - c1
         find_both += t3 - t2
         if collect:
             assert (both[0], both[1]) == (a, b)
@@ -188,30 +191,34 @@ def run_ast(sources: list[tuple[str, str]], collect: bool) -> dict[str, object]:
             sites_b |= ast_sites(name, lines, b)
         del tree, a, b, both
     return {"parse": parse, "find": find, "find_a": find_a, "find_b": find_b, "find_both_one_walk": find_both,
+            "parse_cpu": parse_cpu, "find_cpu": find_cpu,
             "sites_a": sites_a, "sites_b": sites_b}
 
 
 def run_astgrep(sources: list[tuple[str, str]], collect: bool) -> dict[str, object]:
-    parse = find = find_a = find_b = 0.0
+    parse = find = find_a = find_b = parse_cpu = find_cpu = 0.0
     sites_a: set[tuple] = set()
     sites_b: set[tuple] = set()
     for name, src in sources:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         root = SgRoot(src, "python").root()
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         a = root.find_all(RULE_A)
         tm = time.perf_counter()
         b = root.find_all(RULE_B)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         parse += t1 - t0
         find += t2 - t1
         find_a += tm - t1
         find_b += t2 - tm
+        parse_cpu += c1 - c0
+        find_cpu += c2 - c1
         if collect:
             sites_a |= sg_sites(name, a)
             sites_b |= sg_sites(name, b)
         del root, a, b
-    return {"parse": parse, "find": find, "find_a": find_a, "find_b": find_b, "sites_a": sites_a, "sites_b": sites_b}
+    return {"parse": parse, "find": find, "find_a": find_a, "find_b": find_b,
+            "parse_cpu": parse_cpu, "find_cpu": find_cpu, "sites_a": sites_a, "sites_b": sites_b}
 
 
 def main() -> int:
@@ -265,11 +272,14 @@ def main() -> int:
             print(f"  rep {rep + 1}/{args.reps}: ast parse {samples['ast']['parse'][-1]:.2f} s find {samples['ast']['find'][-1]:.3f} s;"
                   f" ast-grep parse {samples['ast_grep']['parse'][-1]:.2f} s find {samples['ast_grep']['find'][-1]:.3f} s", flush=True)
         wall = time.perf_counter() - started
+        load = os.getloadavg()
 
         med = {e: {k: summary(v) for k, v in s.items()} for e, s in samples.items()}
         for engine in med:
             plus = [p + f for p, f in zip(samples[engine]["parse"], samples[engine]["find"])]
             med[engine]["parse_plus_find"] = summary(plus)
+            plus_cpu = [p + f for p, f in zip(samples[engine]["parse_cpu"], samples[engine]["find_cpu"])]
+            med[engine]["parse_plus_find_cpu"] = summary(plus_cpu)
 
         def m(engine: str, key: str) -> float:
             return med[engine][key]["median"]
@@ -292,6 +302,8 @@ def main() -> int:
             "find_only_astgrep_over_ast": ratio(m("ast_grep", "find"), m("ast", "find")),
             "plugin_view_astgrep_parse_find_over_ast_find": ratio(m("ast_grep", "parse_plus_find"), m("ast", "find")),
             "plugin_view_astgrep_parse_find_over_ast_one_walk": ratio(m("ast_grep", "parse_plus_find"), m("ast", "find_both_one_walk")),
+            "cpu_parse_plus_find_astgrep_over_ast": ratio(m("ast_grep", "parse_plus_find_cpu"), m("ast", "parse_plus_find_cpu")),
+            "cpu_plugin_view_astgrep_parse_find_over_ast_find": ratio(m("ast_grep", "parse_plus_find_cpu"), m("ast", "find_cpu")),
         }
         results = {
             "benchmark": "ast_vs_astgrep",
@@ -309,16 +321,21 @@ def main() -> int:
             "ratios": ratios,
             "mismatches": mismatches,
             "wall_seconds": wall,
+            "load_average_at_end": load,
         }
         out_path = write_results(f"ast_vs_astgrep-{name}", results)
 
         print()
-        print(f"== ast_vs_astgrep: {name} ({len(sources)} files, {used_lines} lines; medians of {args.reps} reps)")
+        print(f"== ast_vs_astgrep: {name} ({len(sources)} files, {used_lines} lines;"
+              f" medians of {args.reps} reps; load avg at end {load[0]:.2f})")
         print(f"  {'':34} {'ast':>11} {'ast-grep':>11} {'ast-grep/ast':>13}")
         rows = [
             ("(i)   parse only", "parse", "parse"),
             ("(ii)  parse + find A,B", "parse_plus_find", "parse_plus_find"),
             ("(iii) find A,B on parsed tree", "find", "find"),
+            ("(i)   parse only, cpu", "parse_cpu", "parse_cpu"),
+            ("(ii)  parse + find A,B, cpu", "parse_plus_find_cpu", "parse_plus_find_cpu"),
+            ("(iii) find A,B on parsed tree, cpu", "find_cpu", "find_cpu"),
             ("      find A only", "find_a", "find_a"),
             ("      find B only", "find_b", "find_b"),
         ]
@@ -327,7 +344,8 @@ def main() -> int:
         print(f"  {'      ast: A+B in one walk':34} {fmt_s(m('ast', 'find_both_one_walk'))}")
         print(f"  plugin view: ast-grep parse+find / ast find on flake8's tree = "
               f"{fmt_x(ratios['plugin_view_astgrep_parse_find_over_ast_find'])} (two walks), "
-              f"{fmt_x(ratios['plugin_view_astgrep_parse_find_over_ast_one_walk'])} (one walk)")
+              f"{fmt_x(ratios['plugin_view_astgrep_parse_find_over_ast_one_walk'])} (one walk); "
+              f"cpu {fmt_x(ratios['cpu_plugin_view_astgrep_parse_find_over_ast_find'])} (two walks)")
         for rule, mm in mismatches.items():
             print(f"  rule {rule}: ast {mm['ast_sites']} sites, ast-grep {mm['ast_grep_sites']} sites;"
                   f" only-ast {mm['only_ast']}, only-ast-grep {mm['only_ast_grep']}")

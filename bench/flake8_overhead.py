@@ -47,7 +47,9 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -102,13 +104,22 @@ ORM_LINE = re.compile(r":\d+:\d+: ORM\d+ ")
 SUMMARY_LINE = re.compile(r"orm-lint: (\d+|no) findings? in (\d+) files?")
 
 
-def timed_run(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str], str]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(cmd: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str], str]:
+    """(wall seconds, CPU seconds of the child, process, stdout); one child at a time, so the
+    RUSAGE_CHILDREN delta is that child's user+system time."""
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as out:
+        cpu0 = _children_cpu()
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.PIPE, text=True, check=False)
         elapsed = time.perf_counter() - start
+        cpu = _children_cpu() - cpu0
         out.seek(0)
-        return elapsed, proc, out.read()
+        return elapsed, cpu, proc, out.read()
 
 
 def flake8_cmd(mode: str, tree: Path) -> list[str]:
@@ -130,16 +141,16 @@ def check_toggle(scratch: Path) -> dict[str, list[str]]:
 def in_process(files: list[Path], reps: int) -> dict[str, object]:
     from orm_lint.flake8_plugin.analysis import analyze
 
-    parse_samples, analyze_samples = [], []
+    parse_samples, analyze_samples, parse_cpu, analyze_cpu = [], [], [], []
     errors: dict[str, str] = {}
     unparsable: list[str] = []
     reports = 0
     for rep in range(reps):
-        parse_total = analyze_total = 0.0
+        parse_total = analyze_total = parse_c = analyze_c = 0.0
         count = 0
         for path in files:
             name = str(path)
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             with open(path, "rb") as handle:
                 data = handle.read()
             try:
@@ -148,23 +159,30 @@ def in_process(files: list[Path], reps: int) -> dict[str, object]:
                     tree = ast.parse(data, filename=name)
             except (SyntaxError, ValueError):
                 parse_total += time.perf_counter() - t0
+                parse_c += time.process_time() - c0
                 if rep == 0:
                     unparsable.append(name)
                 continue
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             try:
                 count += len(analyze(tree, name))
             except Exception as error:  # noqa: BLE001 - recorded and reported
                 errors[name] = repr(error)
-            t2 = time.perf_counter()
+            c2, t2 = time.process_time(), time.perf_counter()
             parse_total += t1 - t0
             analyze_total += t2 - t1
+            parse_c += c1 - c0
+            analyze_c += c2 - c1
         parse_samples.append(parse_total)
         analyze_samples.append(analyze_total)
+        parse_cpu.append(parse_c)
+        analyze_cpu.append(analyze_c)
         reports = count
     return {
         "read_parse": summary(parse_samples),
         "analyze": summary(analyze_samples),
+        "read_parse_cpu": summary(parse_cpu),
+        "analyze_cpu": summary(analyze_cpu),
         "reports": reports,
         "analyze_errors": errors,
         "unparsable": unparsable,
@@ -208,12 +226,20 @@ def main() -> int:
         started = time.perf_counter()
 
         # (a) / (b): flake8 without and with the plugin, alternating.
-        flake8_times: dict[str, list[float]] = {"off": [], "on": []}
+        wall_s: dict[str, list[float]] = {k: [] for k in ("off", "on", "cli", "floor", "py_start", "cli_start")}
+        cpu_s: dict[str, list[float]] = {k: [] for k in wall_s}
+        load: list[float] = []
+
+        def record(key: str, elapsed: float, cpu: float) -> None:
+            wall_s[key].append(elapsed)
+            cpu_s[key].append(cpu)
+            load.append(os.getloadavg()[0])
+
         flake8_info: dict[str, dict[str, object]] = {}
         for rep in range(flake8_reps):
             for mode in (("off", "on") if rep % 2 == 0 else ("on", "off")):
-                elapsed, proc, out = timed_run(flake8_cmd(mode, tree), workdir)
-                flake8_times[mode].append(elapsed)
+                elapsed, cpu, proc, out = timed_run(flake8_cmd(mode, tree), workdir)
+                record(mode, elapsed, cpu)
                 lines = out.splitlines()
                 flake8_info[mode] = {
                     "exit_code": proc.returncode,
@@ -223,7 +249,8 @@ def main() -> int:
                     "stderr_lines": proc.stderr.splitlines()[:50],
                     "orm_lint_internal_errors": sum(1 for line in proc.stderr.splitlines() if "orm-lint: internal error" in line),
                 }
-                print(f"  flake8 {mode:3} rep {rep + 1}/{flake8_reps}: {elapsed:.2f} s", flush=True)
+                print(f"  flake8 {mode:3} rep {rep + 1}/{flake8_reps}: {elapsed:.2f} s wall, {cpu:.2f} s cpu,"
+                      f" load {load[-1]:.2f}", flush=True)
         if flake8_info["off"]["orm_reports"]:
             raise SystemExit("the `off` flake8 run reported ORM codes: the toggle failed")
 
@@ -232,14 +259,12 @@ def main() -> int:
         print("  in-process read+parse / analyze done", flush=True)
 
         # (c): orm-lint CLI vs the read+parse floor, plus start-up baselines; alternating.
-        cli_times, floor_times, py_start, cli_start = [], [], [], []
         cli_info: dict[str, object] = {}
         for rep in range(args.reps):
             order = ("cli", "floor") if rep % 2 == 0 else ("floor", "cli")
             for what in order:
                 if what == "cli":
-                    elapsed, proc, out = timed_run([orm_lint_exe, "check", "--no-mypy", "--jobs", "1", str(tree)], workdir)
-                    cli_times.append(elapsed)
+                    elapsed, cpu, proc, out = timed_run([orm_lint_exe, "check", "--no-mypy", "--jobs", "1", str(tree)], workdir)
                     found = SUMMARY_LINE.search(out)
                     cli_info = {
                         "exit_code": proc.returncode,
@@ -248,17 +273,25 @@ def main() -> int:
                         "problems": len(proc.stderr.splitlines()),
                     }
                 else:
-                    elapsed, proc, out = timed_run([sys.executable, "-c", FLOOR, str(listing)], workdir)
-                    floor_times.append(elapsed)
-            py_start.append(timed_run([sys.executable, "-c", "pass"], workdir)[0])
-            cli_start.append(timed_run([orm_lint_exe, "check", "--no-mypy", "--jobs", "1", str(empty)], workdir)[0])
-            print(f"  orm-lint CLI / floor rep {rep + 1}/{args.reps}: {cli_times[-1]:.2f} s / {floor_times[-1]:.2f} s", flush=True)
+                    elapsed, cpu, proc, out = timed_run([sys.executable, "-c", FLOOR, str(listing)], workdir)
+                record(what, elapsed, cpu)
+            record("py_start", *timed_run([sys.executable, "-c", "pass"], workdir)[:2])
+            record("cli_start", *timed_run([orm_lint_exe, "check", "--no-mypy", "--jobs", "1", str(empty)], workdir)[:2])
+            print(f"  orm-lint CLI / floor rep {rep + 1}/{args.reps}: {wall_s['cli'][-1]:.2f} s / {wall_s['floor'][-1]:.2f} s wall,"
+                  f" load {load[-1]:.2f}", flush=True)
         wall = time.perf_counter() - started
 
-        off, on = summary(flake8_times["off"]), summary(flake8_times["on"])
-        cli, floor = summary(cli_times), summary(floor_times)
-        rp, an = proc_results["read_parse"], proc_results["analyze"]
-        plugin_cost = on["median"] - off["median"]
+        W = {k: summary(v) for k, v in wall_s.items()}
+        C = {k: summary(v) for k, v in cpu_s.items()}
+        P = proc_results
+
+        def med(table: dict[str, dict[str, object]], key: str) -> float:
+            return table[key]["median"]  # type: ignore[return-value]
+
+        plugin_wall = med(W, "on") - med(W, "off")
+        plugin_cpu = med(C, "on") - med(C, "off")
+        inproc_ratio_wall = ratio(med(P, "read_parse") + med(P, "analyze"), med(P, "read_parse"))
+        inproc_ratio_cpu = ratio(med(P, "read_parse_cpu") + med(P, "analyze_cpu"), med(P, "read_parse_cpu"))
         results = {
             "benchmark": "flake8_overhead",
             "name": name,
@@ -269,43 +302,59 @@ def main() -> int:
             "flake8_reps": flake8_reps,
             "environment": environment(),
             "method": "flake8 in a fresh `python -c` launcher; `off` filters orm_lint entry points out of "
-            "flake8.plugins.finder.find_plugins; cwd = empty scratch folder; --isolated --jobs 1",
+            "flake8.plugins.finder.find_plugins; cwd = empty scratch folder; --isolated --jobs 1; "
+            "wall = perf_counter, cpu = child user+sys from RUSAGE_CHILDREN (in-process: process_time)",
+            "load_average_1min": summary(load),
             "flake8_plugins": plugins,
-            "flake8_off": off,
-            "flake8_on": on,
-            "flake8_ratio_on_over_off": ratio(on["median"], off["median"]),
-            "flake8_plugin_seconds": plugin_cost,
+            "wall": W,
+            "cpu": C,
+            "flake8_ratio_on_over_off": {"wall": ratio(med(W, "on"), med(W, "off")), "cpu": ratio(med(C, "on"), med(C, "off")),
+                                         "wall_of_minima": ratio(W["on"]["min"], W["off"]["min"]),
+                                         "cpu_of_minima": ratio(C["on"]["min"], C["off"]["min"])},
+            "flake8_plugin_seconds": {"wall": plugin_wall, "cpu": plugin_cpu},
             "flake8_output": flake8_info,
-            "in_process": proc_results,
-            "in_process_ratio_parse_analyze_over_parse": ratio(rp["median"] + an["median"], rp["median"]),
-            "cli": cli,
+            "in_process": P,
+            "in_process_ratio_parse_analyze_over_parse": {"wall": inproc_ratio_wall, "cpu": inproc_ratio_cpu},
             "cli_output": cli_info,
-            "floor_read_parse_subprocess": floor,
-            "cli_ratio_over_floor": ratio(cli["median"], floor["median"]),
-            "startup_python": summary(py_start),
-            "startup_orm_lint_empty_folder": summary(cli_start),
+            "cli_ratio_over_floor": {"wall": ratio(med(W, "cli"), med(W, "floor")), "cpu": ratio(med(C, "cli"), med(C, "floor")),
+                                     "wall_of_minima": ratio(W["cli"]["min"], W["floor"]["min"]),
+                                     "cpu_of_minima": ratio(C["cli"]["min"], C["floor"]["min"])},
             "wall_seconds": wall,
         }
         out_path = write_results(f"flake8_overhead-{name}", results)
 
         n = stats["files"]
         print()
-        print(f"== flake8_overhead: {name} ({n} files, {stats['lines']} lines; medians of {flake8_reps} flake8 / {args.reps} other reps)")
-        print(f"  (a) flake8 --jobs 1, orm-lint off      {fmt_s(off['median'])}   [min {off['min']:.3f}, max {off['max']:.3f}]")
-        print(f"  (b) flake8 --jobs 1, orm-lint on       {fmt_s(on['median'])}   [min {on['min']:.3f}, max {on['max']:.3f}]")
-        print(f"      ratio b/a                          {fmt_x(results['flake8_ratio_on_over_off'])}"
-              f"   (b-a = {plugin_cost:.3f} s, {1000 * plugin_cost / max(n, 1):.2f} ms/file)")
-        print(f"  (p) in-process read+ast.parse          {fmt_s(rp['median'])}")
-        print(f"      in-process analyze() only          {fmt_s(an['median'])}   ({1000 * an['median'] / max(n, 1):.2f} ms/file)")
-        print(f"      ratio (parse+analyze)/parse        {fmt_x(results['in_process_ratio_parse_analyze_over_parse'])}")
-        print(f"  (c) orm-lint check --no-mypy --jobs 1  {fmt_s(cli['median'])}   [min {cli['min']:.3f}, max {cli['max']:.3f}]")
-        print(f"      floor: python -c read+ast.parse    {fmt_s(floor['median'])}   [min {floor['min']:.3f}, max {floor['max']:.3f}]")
-        print(f"      ratio CLI/floor                    {fmt_x(results['cli_ratio_over_floor'])}")
-        print(f"      start-up: python -c pass           {fmt_s(results['startup_python']['median'])}")
-        print(f"      start-up: orm-lint on empty dir    {fmt_s(results['startup_orm_lint_empty_folder']['median'])}")
+        print(f"== flake8_overhead: {name} ({n} files, {stats['lines']} lines; medians of {flake8_reps} flake8 / {args.reps} other reps;"
+              f" 1-min load avg {min(load):.2f}..{max(load):.2f})")
+        print(f"  {'':40} {'wall':>11} {'cpu':>11}   wall min..max")
+
+        def row(label: str, key: str) -> None:
+            print(f"  {label:40} {fmt_s(med(W, key))} {fmt_s(med(C, key))}   {W[key]['min']:.3f}..{W[key]['max']:.3f}")
+
+        def ratio_row(label: str, pair: dict[str, float | None], extra: str = "") -> None:
+            print(f"  {label:40} {fmt_x(pair['wall']):>11} {fmt_x(pair['cpu']):>11}   {extra}")
+
+        row("(a) flake8 --jobs 1, orm-lint off", "off")
+        row("(b) flake8 --jobs 1, orm-lint on", "on")
+        ratio_row("    ratio b/a", results["flake8_ratio_on_over_off"],
+                  f"b-a = {plugin_wall:.3f} s wall / {plugin_cpu:.3f} s cpu ({1000 * plugin_cpu / max(n, 1):.2f} ms/file cpu)")
+        print(f"  {'    ratio b/a of minima':40} {fmt_x(results['flake8_ratio_on_over_off']['wall_of_minima']):>11}"
+              f" {fmt_x(results['flake8_ratio_on_over_off']['cpu_of_minima']):>11}")
+        print(f"  {'(p) in-process read+ast.parse':40} {fmt_s(med(P, 'read_parse'))} {fmt_s(med(P, 'read_parse_cpu'))}")
+        print(f"  {'    in-process analyze() only':40} {fmt_s(med(P, 'analyze'))} {fmt_s(med(P, 'analyze_cpu'))}"
+              f"   {1000 * med(P, 'analyze_cpu') / max(n, 1):.2f} ms/file cpu")
+        ratio_row("    ratio (parse+analyze)/parse", results["in_process_ratio_parse_analyze_over_parse"])
+        row("(c) orm-lint check --no-mypy --jobs 1", "cli")
+        row("    floor: python -c read+ast.parse", "floor")
+        ratio_row("    ratio CLI/floor", results["cli_ratio_over_floor"],
+                  f"of minima: {results['cli_ratio_over_floor']['wall_of_minima']:.2f}x wall,"
+                  f" {results['cli_ratio_over_floor']['cpu_of_minima']:.2f}x cpu")
+        row("    start-up: python -c pass", "py_start")
+        row("    start-up: orm-lint check <empty dir>", "cli_start")
         print(f"  reports: flake8 off {flake8_info['off']['reports']} (E999 {flake8_info['off']['e999_reports']}),"
               f" on {flake8_info['on']['reports']} (ORM {flake8_info['on']['orm_reports']});"
-              f" CLI: {cli_info.get('summary')}; in-process analyze reports {proc_results['reports']}")
+              f" CLI: {cli_info.get('summary')}; in-process analyze() reports (before noqa) {proc_results['reports']}")
         print(f"  problems: unparsable (py{sys.version_info.major}.{sys.version_info.minor}) {len(proc_results['unparsable'])},"
               f" analyze() exceptions {len(proc_results['analyze_errors'])},"
               f" flake8 orm-lint internal errors {flake8_info['on']['orm_lint_internal_errors']},"
