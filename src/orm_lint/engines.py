@@ -16,14 +16,15 @@ import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import Settings, rule_enabled
 from .flake8_plugin.analysis import analyze
+from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource, notebook_source
 from .report.findings import Finding
 
-SOURCE_SUFFIXES = (".py", ".pyw")
+SOURCE_SUFFIXES = (".py", ".pyw", NOTEBOOK_SUFFIX)
 SKIPPED_DIRECTORIES = frozenset(
     {
         ".git",
@@ -92,10 +93,10 @@ def _excluded(path: Path, patterns: Sequence[str]) -> bool:
 
 def display_path(path: Path) -> str:
     """Relative to the working folder, `/`-separated, as the JSON contract wants."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+    relative = os.path.relpath(os.path.abspath(path), os.getcwd())
+    if relative.startswith(".."):
         return path.as_posix()
+    return Path(relative).as_posix()
 
 
 def read_source(path: Path) -> str:
@@ -118,10 +119,49 @@ def _suppressed(finding: Finding, lines: list[str]) -> bool:
     return False
 
 
+def load_source(path: Path) -> tuple[str, NotebookSource | None]:
+    """The Python text of a file; for a notebook, its code cells joined and their line map."""
+    if path.suffix.lower() == NOTEBOOK_SUFFIX:
+        notebook = notebook_source(path.read_bytes().decode("utf-8-sig"))
+        return notebook.text, notebook
+    return read_source(path), None
+
+
+def source_lines(path: str, cell: int | None = None) -> list[str]:
+    """The lines a finding's `line` counts in: the file's, or one notebook cell's; [] if unreadable."""
+    try:
+        text, notebook = load_source(Path(path))
+    except (OSError, SyntaxError, UnicodeDecodeError, LookupError, NotebookError):
+        return []
+    if notebook is not None:
+        return notebook.cells.get(cell or 0, [])
+    return text.splitlines()
+
+
+def _place(notebook: NotebookSource | None, line: int) -> str:
+    if notebook is None:
+        return f"line {line}"
+    cell, within = notebook.origin(line)
+    return f"cell {cell}, line {within}"
+
+
+def _located(finding: Finding, notebook: NotebookSource | None) -> Finding:
+    """A notebook finding moved from the joined text to its cell: `line` counts within the cell."""
+    if notebook is None:
+        return finding
+    cell, line = notebook.origin(finding.line)
+    end_cell, end_line = notebook.origin(finding.end_line)
+    if end_cell != cell:
+        end_line = line
+    return replace(finding, line=line, end_line=end_line, cell=cell)
+
+
 def check_file(path: Path, settings: Settings = Settings()) -> tuple[list[Finding], list[FileProblem]]:
     shown = display_path(path)
     try:
-        text = read_source(path)
+        text, notebook = load_source(path)
+    except NotebookError as error:
+        return [], [FileProblem(shown, f"cannot read the notebook: {error}; it was not checked")]
     except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as error:
         return [], [FileProblem(shown, f"cannot read the file: {error}")]
     try:
@@ -129,7 +169,7 @@ def check_file(path: Path, settings: Settings = Settings()) -> tuple[list[Findin
             warnings.simplefilter("ignore")
             tree = ast.parse(text, filename=shown)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
-        where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and error.lineno else ""
+        where = f" ({_place(notebook, error.lineno)})" if isinstance(error, SyntaxError) and error.lineno else ""
         reason = error.msg if isinstance(error, SyntaxError) else str(error) or type(error).__name__
         hint = ""
         if isinstance(error, SyntaxError):
@@ -158,7 +198,7 @@ def check_file(path: Path, settings: Settings = Settings()) -> tuple[list[Findin
             engine="flake8",
         )
         if not _suppressed(finding, lines):
-            findings.append(finding)
+            findings.append(_located(finding, notebook))
     return findings, []
 
 

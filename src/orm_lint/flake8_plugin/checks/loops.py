@@ -210,10 +210,8 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
         for site in scope.calls:
             if site.frame is None or site.leaves_loop or id(site.node) in covered:
                 continue
-            if not _runs_per_item(site.frame):
-                continue
             verdict = per_iteration_query(site.node, scope)
-            if verdict is None:
+            if verdict is None or not _runs_per_item(site.frame):
                 continue
             _cover_chain(site.node, covered)
             method, framework = verdict
