@@ -11,7 +11,7 @@ import hashlib
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ class OrmLintPlugin(Plugin):
         return settings
 
     # -- configuration -------------------------------------------------------------------
-    @property
+    @cached_property
     def _lazy_loads_enabled(self) -> bool:
         return rule_enabled(LAZY_LOAD_PER_ITEM.code, self.settings)
 
@@ -198,7 +198,7 @@ class OrmLintPlugin(Plugin):
             self._internal_error(ctx.api, ctx.context, error)
         return result
 
-    @property
+    @cached_property
     def _tenant_column(self) -> str | None:
         column = getattr(self.settings, "tenant_column", None)
         return column if column and rule_enabled(tenant.QUERY_WITHOUT_TENANT_FILTER.code, self.settings) else None
