@@ -299,3 +299,16 @@ def test_tenant_filter_is_opt_in_and_precise(tmp_path: Path) -> None:
         "reads Invoice rows without filtering on account_id; filter on account_id "
         "(or mark a deliberate cross-tenant read with a type: ignore)  [orm-query-without-tenant-filter]"
     )
+
+
+def test_check_passes_the_project_settings_to_its_mypy_run(tmp_path: Path) -> None:
+    write(tmp_path, TENANT_PROJECT)
+    (tmp_path / "pyproject.toml").write_text('[tool.orm-lint]\ntenant-column = "account_id"\n[tool.mypy]\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "orm_lint", "check", "billing", "--format", "json"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+    )
+    import json
+
+    codes = [f["code"] for f in json.loads(proc.stdout)["findings"]]
+    assert codes.count("ORM202") == 2, proc.stdout + proc.stderr

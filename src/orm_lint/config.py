@@ -1,22 +1,37 @@
-"""Settings from `[tool.orm-lint]` in pyproject.toml or `[orm-lint]` in setup.cfg.
+"""Settings from `[tool.orm-lint]` in pyproject.toml or `[orm-lint]` in setup.cfg / mypy.ini.
 
-Unknown keys are warned about (a typo must not silently change nothing); a value of the
-wrong type is an error that names the key and the file.
+One table, read the same way by the flake8 plugin, the mypy plugin and `orm-lint check`.
+Every key is declared once in `KEYS` (how it is read, its type, default and description);
+docs/configuration.md is generated from it. Unknown keys are warned about (a typo must not
+silently change nothing); a value of the wrong type is an error naming the key and the file.
 """
 
 from __future__ import annotations
 
 import configparser
+import fnmatch
+import os
+import re
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .catalogue import Framework, Rule, Severity, use_configuration
+
+if TYPE_CHECKING:
+    from .catalogue import ConfiguredRule
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
+
+
+# Set by `orm-lint check` for the mypy it runs: where the project's settings are searched from.
+SETTINGS_FOLDER_VARIABLE = "ORM_LINT_SETTINGS_FOLDER"
 
 
 class ConfigError(Exception):
@@ -27,25 +42,20 @@ class ConfigError(Exception):
 class Settings:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    per_path_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, code prefixes)
     exclude: tuple[str, ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()  # (code prefix, severity)
+    frameworks: tuple[Framework, ...] = ()
     endpoint_decorators: frozenset[str] = frozenset()
+    pagination_helpers: frozenset[str] = frozenset()
     jobs: int | None = None
     backend: str | None = None  # postgresql, mysql or sqlite: some migration rules depend on it
     tenant_column: str | None = None  # opt-in tenant isolation rule (ORM202)
+    user_rules: tuple[ConfiguredRule, ...] = ()
     source: str | None = None  # the file the settings came from
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
-# key -> (kind, Settings attribute)
-_KEYS: dict[str, tuple[str, str]] = {
-    "select": ("codes", "select"),
-    "ignore": ("codes", "ignore"),
-    "exclude": ("strings", "exclude"),
-    "endpoint-decorators": ("names", "endpoint_decorators"),
-    "jobs": ("int", "jobs"),
-    "backend": ("backend", "backend"),
-    "tenant-column": ("identifier", "tenant_column"),
-}
 BACKENDS = {
     "postgresql": "postgresql",
     "postgres": "postgresql",
@@ -55,53 +65,216 @@ BACKENDS = {
     "sqlite": "sqlite",
     "sqlite3": "sqlite",
 }
-KNOWN_KEYS = tuple(_KEYS)
+_ENTRY = re.compile(r"^\s*(?P<key>[^:=]+?)\s*[:=]\s*(?P<value>.*?)\s*$")
 
 
+# -- readers: (value, key, origin) -> the Settings value; raise ConfigError naming key and file --
 def _as_list(value: Any, key: str, origin: str) -> list[str]:
     if isinstance(value, str):
         value = [part.strip() for part in value.replace("\n", ",").split(",")]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{origin}: `{key}` must be a list of strings, got {value!r}")
-    return [v for v in value if v]
+    return [v.strip() for v in value if v.strip()]
+
+
+def _as_table(value: Any, key: str, origin: str) -> dict[str, Any]:
+    """A TOML table, or in an ini file one `key: value` (or `key = value`) per line."""
+    if isinstance(value, str):
+        table: dict[str, Any] = {}
+        for line in value.splitlines():
+            if not line.strip():
+                continue
+            entry = _ENTRY.match(line)
+            if entry is None:
+                raise ConfigError(f"{origin}: `{key}` lines must read `KEY: VALUE`, got {line.strip()!r}")
+            table[entry["key"]] = entry["value"]
+        return table
+    if not isinstance(value, dict):
+        raise ConfigError(f"{origin}: `{key}` must be a table, got {value!r}")
+    return value
+
+
+def _checked_codes(codes: Iterable[str], key: str, origin: str) -> tuple[str, ...]:
+    upper = tuple(c.strip().upper() for c in codes)
+    bad = [c for c in upper if not c.startswith("ORM")]
+    if bad:
+        raise ConfigError(f"{origin}: `{key}` holds codes that are not orm-lint codes: {', '.join(bad)}")
+    return upper
+
+
+def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
+    return _checked_codes(_as_list(value, key, origin), key, origin)
+
+
+def _strings(value: Any, key: str, origin: str) -> tuple[str, ...]:
+    return tuple(_as_list(value, key, origin))
+
+
+def _names(value: Any, key: str, origin: str) -> frozenset[str]:
+    return frozenset(_as_list(value, key, origin))
+
+
+def _positive_int(value: Any, key: str, origin: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"{origin}: `{key}` must be a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{origin}: `{key}` must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise ConfigError(f"{origin}: `{key}` must be at least 1, got {number}")
+    return number
+
+
+def _backend(value: Any, key: str, origin: str) -> str:
+    backend = BACKENDS.get(str(value).strip().lower())
+    if backend is None:
+        raise ConfigError(f"{origin}: `{key}` must be one of postgresql, mysql, sqlite; got {value!r}")
+    return backend
+
+
+def _identifier(value: Any, key: str, origin: str) -> str:
+    if not isinstance(value, str) or not value.strip().isidentifier():
+        raise ConfigError(f"{origin}: `{key}` must be a column name, got {value!r}")
+    return value.strip()
+
+
+def _per_path_codes(value: Any, key: str, origin: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    entries = []
+    for glob, codes in _as_table(value, key, origin).items():
+        listed = codes.replace(" ", ",") if isinstance(codes, str) else codes
+        entries.append((glob, _checked_codes(_as_list(listed, f"{key}.{glob}", origin), f"{key}.{glob}", origin)))
+    return tuple(entries)
+
+
+def severity_named(value: Any, key: str, origin: str) -> Severity:
+    try:
+        return Severity(str(value).strip().lower())
+    except ValueError:
+        names = ", ".join(s.value for s in Severity)
+        raise ConfigError(f"{origin}: `{key}` must be one of {names}; got {value!r}") from None
+
+
+def _severities(value: Any, key: str, origin: str) -> tuple[tuple[str, Severity], ...]:
+    table = _as_table(value, key, origin)
+    codes = _checked_codes(table, key, origin)
+    return tuple((code, severity_named(v, f"{key}.{code}", origin)) for code, v in zip(codes, table.values()))
+
+
+FRAMEWORK_NAMES = {f.value.replace("_", "-"): f for f in Framework} | {f.value: f for f in Framework}
+
+
+def _frameworks(value: Any, key: str, origin: str) -> tuple[Framework, ...]:
+    names = [n.lower() for n in _as_list(value, key, origin)]
+    unknown = [n for n in names if n not in FRAMEWORK_NAMES]
+    if unknown:
+        known = ", ".join(f.value.replace("_", "-") for f in Framework)
+        raise ConfigError(f"{origin}: `{key}` holds unknown frameworks {', '.join(unknown)}; known: {known}")
+    return tuple(dict.fromkeys(FRAMEWORK_NAMES[n] for n in names))
+
+
+def _user_rules(value: Any, key: str, origin: str) -> tuple[ConfiguredRule, ...]:
+    from .user_rules import parse_user_rules  # ast-grep is needed only by projects that declare rules
+
+    return parse_user_rules(value, key, origin)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: how it is read, and its row in docs/configuration.md."""
+
+    name: str
+    attribute: str
+    read: Callable[[Any, str, str], Any]
+    type: str
+    default: str
+    description: str
+    example: str
+
+
+# fmt: off
+KEYS: tuple[Key, ...] = (
+    Key(
+        "select", "select", _codes, "list of code prefixes", "all rules",
+        "Codes to report. As in flake8, the longest prefix matching a code, in `select` or `ignore`, decides.",
+        '["ORM1", "ORM201"]',
+    ),
+    Key(
+        "ignore", "ignore", _codes, "list of code prefixes", "none",
+        "Codes to leave out.",
+        '["ORM104"]',
+    ),
+    Key(
+        "per-path-ignores", "per_path_ignores", _per_path_codes, "table: glob → list of code prefixes", "none",
+        "Codes to leave out in some files. Globs are matched like `exclude`, against paths relative to the "
+        "configuration file's folder. Applied by flake8, `orm-lint check` and the mypy plugin. In an ini file: "
+        "one `GLOB: CODES` per line.",
+        '{ "tests/*" = ["ORM1"], "*/migrations/*" = ["ORM"] }',
+    ),
+    Key(
+        "exclude", "exclude", _strings, "list of globs", "none",
+        "Paths `orm-lint check` skips (a glob matches a file or folder name, a relative path, or a path's tail).",
+        '["*/migrations/*", "tests"]',
+    ),
+    Key(
+        "severity", "severity", _severities, "table: code prefix → severity", "each rule's own",
+        "Severity overrides (critical, high, medium, low) for the text, JSON and SARIF output and the report's "
+        "counts; the longest matching prefix wins. In an ini file: one `CODE: SEVERITY` per line.",
+        '{ ORM104 = "medium", ORM5 = "critical" }',
+    ),
+    Key(
+        "frameworks", "frameworks", _frameworks, "list of framework names", "all",
+        "The ORMs the project uses: django, sqlalchemy, sqlmodel, flask-sqlalchemy. Checked and recorded; "
+        "rules that read code differently per framework will use it.",
+        '["django"]',
+    ),
+    Key(
+        "endpoint-decorators", "endpoint_decorators", _names, "list of names", "none",
+        "Decorators that mark list endpoints, besides the frameworks' own (ORM103).",
+        '["api.route", "list_endpoint"]',
+    ),
+    Key(
+        "pagination-helpers", "pagination_helpers", _names, "list of names", "none",
+        "Functions or methods that bound a result, besides Django's paginators and `paginate`: a query handed "
+        "to one is not an unbounded list (ORM103).",
+        '["paginate_queryset", "paged"]',
+    ),
+    Key(
+        "backend", "backend", _backend, "postgresql, mysql or sqlite", "none",
+        "The database: some migration rules depend on it (ORM4xx).",
+        '"postgresql"',
+    ),
+    Key(
+        "tenant-column", "tenant_column", _identifier, "column name", "none (rule off)",
+        "Turns the tenant isolation rule on: queries on models with this column must filter on it (ORM202).",
+        '"tenant_id"',
+    ),
+    Key(
+        "jobs", "jobs", _positive_int, "whole number ≥ 1", "one per core",
+        "Worker processes for `orm-lint check`.",
+        "2",
+    ),
+    Key(
+        "rules", "user_rules", _user_rules, "array of tables", "none",
+        "The project's own rules, as ast-grep patterns (see [Your own rules](#your-own-rules)); pyproject.toml "
+        "only.",
+        '[{ code = "ORM901", name = "…", pattern = "…", message = "…" }]',
+    ),
+)
+# fmt: on
+KEYS_BY_NAME = {key.name: key for key in KEYS}
+KNOWN_KEYS = tuple(KEYS_BY_NAME)
 
 
 def _convert(raw: dict[str, Any], origin: str) -> Settings:
     values: dict[str, Any] = {}
     warnings: list[str] = []
-    for key, value in raw.items():
-        normalized = key.replace("_", "-")
-        if normalized not in _KEYS:
-            warnings.append(f"{origin}: unknown setting `{key}` ignored (known: {', '.join(KNOWN_KEYS)})")
+    for name, value in raw.items():
+        key = KEYS_BY_NAME.get(name.replace("_", "-"))
+        if key is None:
+            warnings.append(f"{origin}: unknown setting `{name}` ignored (known: {', '.join(KNOWN_KEYS)})")
             continue
-        kind, attribute = _KEYS[normalized]
-        if kind == "int":
-            try:
-                number = int(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{origin}: `{key}` must be a whole number, got {value!r}") from None
-            if number < 1:
-                raise ConfigError(f"{origin}: `{key}` must be at least 1, got {number}")
-            values[attribute] = number
-        elif kind == "codes":
-            codes = [c.upper() for c in _as_list(value, key, origin)]
-            bad = [c for c in codes if not c.startswith("ORM")]
-            if bad:
-                raise ConfigError(f"{origin}: `{key}` holds codes that are not orm-lint codes: {', '.join(bad)}")
-            values[attribute] = tuple(codes)
-        elif kind == "backend":
-            backend = BACKENDS.get(str(value).strip().lower())
-            if backend is None:
-                raise ConfigError(f"{origin}: `{key}` must be one of postgresql, mysql, sqlite; got {value!r}")
-            values[attribute] = backend
-        elif kind == "identifier":
-            if not isinstance(value, str) or not value.strip().isidentifier():
-                raise ConfigError(f"{origin}: `{key}` must be a column name, got {value!r}")
-            values[attribute] = value.strip()
-        elif kind == "names":
-            values[attribute] = frozenset(_as_list(value, key, origin))
-        else:
-            values[attribute] = tuple(_as_list(value, key, origin))
+        values[key.attribute] = key.read(value, name, origin)
     return Settings(**values, source=origin, warnings=tuple(warnings))
 
 
@@ -151,6 +324,53 @@ def rule_enabled(code: str, settings: Settings) -> bool:
     return chosen >= 0 and chosen >= ignored
 
 
+def effective_severity(rule: Rule, settings: Settings) -> Severity:
+    """The rule's severity in this project: the longest matching `severity` override, else its own."""
+    best = max((c for c, _ in settings.severity if rule.code.startswith(c)), key=len, default=None)
+    return dict(settings.severity)[best] if best is not None else rule.severity
+
+
+@lru_cache(maxsize=8)
+def _config_folder(source: str) -> str:
+    return str(Path(source).resolve().parent)
+
+
+def config_relative(path: str, settings: Settings) -> str:
+    """A file's path relative to the configuration file's folder, `/`-separated (as given when outside)."""
+    text = path.replace("\\", "/").removeprefix("./")
+    if settings.source is None:
+        return text
+    folder = _config_folder(settings.source)
+    for candidate in (os.path.abspath(path), str(Path(path).resolve())):
+        relative = os.path.relpath(candidate, folder)
+        if not relative.startswith(".."):
+            return relative.replace("\\", "/")
+    return text
+
+
+def path_matches(relative: str, globs: Iterable[str]) -> bool:
+    """`exclude`'s matching: a glob matches the file name, the relative path or the path's tail."""
+    name = relative.rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatch(name, glob) or fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(relative, f"*/{glob}")
+        for glob in globs
+    )
+
+
+def ignored_in_file(path: str, settings: Settings) -> tuple[str, ...]:
+    """The code prefixes `per-path-ignores` leaves out in this file."""
+    if not settings.per_path_ignores:
+        return ()
+    relative = config_relative(path, settings)
+    return tuple(code for glob, codes in settings.per_path_ignores if path_matches(relative, (glob,)) for code in codes)
+
+
+def _in_force(settings: Settings) -> Settings:
+    """Put the project's rules and severity overrides in the catalogue every reader consults."""
+    use_configuration(settings.user_rules, lambda rule: effective_severity(rule, settings))
+    return settings
+
+
 def load_settings(start: Path | None = None, also: Path | None = None) -> Settings:
     """Settings for a run started in `start` (default: the current folder).
 
@@ -160,12 +380,12 @@ def load_settings(start: Path | None = None, also: Path | None = None) -> Settin
     if also is not None and also.is_file() and also.suffix != ".toml":
         section = _from_setup_cfg(also)
         if section is not None:
-            return _convert(section, str(also))
+            return _in_force(_convert(section, str(also)))
     found = find_config((start or Path.cwd()).resolve())
     if found is None:
-        return Settings()
+        return _in_force(Settings())
     path, section = found
-    return _convert(section, str(path))
+    return _in_force(_convert(section, str(path)))
 
 
 @lru_cache(maxsize=1)
@@ -175,4 +395,4 @@ def load_settings_quietly() -> Settings:
         return load_settings()
     except ConfigError as error:
         sys.stderr.write(f"orm-lint: {error}; using default settings\n")
-        return Settings()
+        return _in_force(Settings())

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import Settings, rule_enabled
+from .config import Settings, ignored_in_file, rule_enabled
 from .flake8_plugin.analysis import analyze
 from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource, notebook_source
 from .report.findings import Finding
@@ -177,7 +177,7 @@ def check_file(path: Path, settings: Settings = Settings()) -> tuple[list[Findin
             hint = f" (if it uses syntax newer than Python {version}, run orm-lint with a newer Python)"
         return [], [FileProblem(shown, f"cannot parse the file{where}: {reason}; it was not checked{hint}")]
     try:
-        reports = analyze(tree, shown, settings)
+        reports = analyze(tree, shown, settings, text)
     except RecursionError:
         return [], [FileProblem(shown, "the file is nested too deeply to analyse; it was not checked")]
     except Exception as error:  # an orm-lint bug must not stop the run
@@ -232,10 +232,19 @@ def run_syntax_engine(
     return findings, problems
 
 
-def selected(findings: Iterable[Finding], select: Sequence[str], ignore: Sequence[str]) -> Iterator[Finding]:
-    """flake8's prefix rules: the longest matching prefix between select and ignore wins."""
+def selected(
+    findings: Iterable[Finding], select: Sequence[str], ignore: Sequence[str], settings: Settings = Settings()
+) -> Iterator[Finding]:
+    """flake8's prefix rules: the longest matching prefix between select and ignore wins.
+
+    `settings` adds its `per-path-ignores` (the syntax engine applied them already; mypy's findings need them).
+    """
     choice = Settings(select=tuple(select), ignore=tuple(ignore))
-    return (finding for finding in findings if rule_enabled(finding.code, choice))
+    return (
+        finding
+        for finding in findings
+        if rule_enabled(finding.code, choice) and not finding.code.startswith(ignored_in_file(finding.path, settings))
+    )
 
 
 def merge_engines(syntax: list[Finding], typed: list[Finding]) -> list[Finding]:

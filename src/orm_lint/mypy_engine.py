@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import SETTINGS_FOLDER_VARIABLE
 from .engines import FileProblem, display_path
 from .frameworks import fullnames
 from .report.findings import Finding
@@ -174,7 +175,7 @@ def run_mypy(
             command += ["--exclude", fnmatch.translate(pattern).replace(r"\Z", "$")]
         for path in unparseable:
             command += ["--exclude", f"(^|/){re.escape(path)}$"]
-        env = {**os.environ, "MYPY_FORCE_COLOR": "0"}
+        env = {**os.environ, "MYPY_FORCE_COLOR": "0", SETTINGS_FOLDER_VARIABLE: str(Path.cwd())}
         try:
             proc = subprocess.run([*command, *paths], capture_output=True, text=True, timeout=_TIMEOUT_SECONDS, env=env)
         except (OSError, subprocess.TimeoutExpired) as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .catalogue import RULES, Category, Rule
+from .config_docs import configuration_page
 
 _HEADER = "<!-- Generated from the rule catalogue by `orm-lint docs`; edit src/orm_lint/catalogue instead. -->\n"
 
@@ -77,7 +78,7 @@ def rules_index() -> str:
 
 def generated_files() -> dict[str, str]:
     """Relative path under docs/ -> content."""
-    files = {"rules.md": rules_index()}
+    files = {"rules.md": rules_index(), "configuration.md": configuration_page()}
     for rule in RULES:
         files[f"rules/{rule.code}.md"] = rule_page(rule)
     return files

@@ -1,20 +1,40 @@
-"""Run every registered syntax check on one parsed module."""
+"""Run every registered syntax check, and the project's own rules, on one parsed module."""
 
 from __future__ import annotations
 
 import ast
 
-from ..config import Settings
+from ..config import Settings, ignored_in_file
 from . import checks  # noqa: F401  (registers the checks)
 from .registry import CHECKS, Report
 from .scope import build_index, is_test_module
+from .user_rules import applicable_rules, user_rule_reports
 
 DEFAULT_SETTINGS = Settings()
 
 
-def analyze(tree: ast.Module, filename: str, settings: Settings = DEFAULT_SETTINGS) -> list[Report]:
-    """Every report for the module, in source order."""
-    index = build_index(tree, filename, settings.endpoint_decorators, settings.backend)
+def analyze(
+    tree: ast.Module, filename: str, settings: Settings = DEFAULT_SETTINGS, source: str | None = None
+) -> list[Report]:
+    """Every report for the module, in source order, less what `per-path-ignores` leaves out here.
+
+    `source` is the module's text: the project's own rules (ast-grep) read it; without it they are skipped.
+    """
+    reports = _built_in_reports(tree, filename, settings)
+    own_rules = applicable_rules(filename, settings) if source is not None else []
+    if own_rules:
+        reports.extend(user_rule_reports(str(source), own_rules))
+    ignored = ignored_in_file(filename, settings)
+    if ignored:
+        reports = [r for r in reports if not r.rule.code.startswith(ignored)]
+    reports.sort(key=lambda r: (getattr(r.node, "lineno", 0), getattr(r.node, "col_offset", 0), r.rule.code))
+    return reports
+
+
+def _built_in_reports(tree: ast.Module, filename: str, settings: Settings) -> list[Report]:
+    index = build_index(
+        tree, filename, settings.endpoint_decorators, settings.backend, settings.pagination_helpers
+    )
     if not index.is_database_code:
         return []
     reports: list[Report] = []
@@ -25,5 +45,4 @@ def analyze(tree: ast.Module, filename: str, settings: Settings = DEFAULT_SETTIN
         if is_test and not registered.runs_on_tests:
             continue
         reports.extend(registered.function(index))
-    reports.sort(key=lambda r: (getattr(r.node, "lineno", 0), getattr(r.node, "col_offset", 0), r.rule.code))
     return reports

@@ -18,16 +18,18 @@ class Plugin:
     name = "orm-lint"
     version = __version__
 
-    def __init__(self, tree: ast.AST, filename: str = "stdin") -> None:
+    def __init__(self, tree: ast.AST, filename: str = "stdin", lines: list[str] | None = None) -> None:
         self.tree = tree
         self.filename = filename
+        self.lines = lines  # the source, for the project's own (ast-grep) rules
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         if not isinstance(self.tree, ast.Module):
             return
         try:
             settings = load_settings_quietly()
-            reports = analyze(self.tree, self.filename, settings)
+            source = "".join(self.lines) if self.lines is not None and settings.user_rules else None
+            reports = analyze(self.tree, self.filename, settings, source)
         except Exception as error:  # never break the user's flake8 run
             sys.stderr.write(
                 f"orm-lint: internal error while checking {self.filename}: {error!r}; "

@@ -109,6 +109,7 @@ class ModuleIndex:
     is_migration: bool
     endpoint_decorators: frozenset[str] = frozenset()
     backend: str | None = None
+    pagination_helpers: frozenset[str] = frozenset()  # the project's, besides the frameworks' own
     # Work several checks share (a parsed migration): computed once, freed with the index.
     memo: dict[str, object] = field(default_factory=dict)
 
@@ -423,7 +424,11 @@ def is_test_module(filename: str) -> bool:
 
 
 def build_index(
-    tree: ast.Module, filename: str, endpoint_decorators: frozenset[str] = frozenset(), backend: str | None = None
+    tree: ast.Module,
+    filename: str,
+    endpoint_decorators: frozenset[str] = frozenset(),
+    backend: str | None = None,
+    pagination_helpers: frozenset[str] = frozenset(),
 ) -> ModuleIndex:
     walker = _Walker()
     module = walker.new_scope(tree, None, None)
@@ -441,6 +446,7 @@ def build_index(
         is_migration=is_migration_module(filename, tree),
         endpoint_decorators=endpoint_decorators,
         backend=backend,
+        pagination_helpers=pagination_helpers,
     )
 
 

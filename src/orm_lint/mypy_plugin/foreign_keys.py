@@ -10,6 +10,7 @@ from mypy.plugin import ClassDefContext
 from ..catalogue.schema import FOREIGN_KEY_WITHOUT_INDEX
 from .errorcodes import CODES
 from .model_facts import METADATA_KEY, Facts
+from .reporting import report
 
 CODE = CODES[FOREIGN_KEY_WITHOUT_INDEX.code]
 
@@ -47,4 +48,4 @@ def report_unindexed_foreign_keys(ctx: ClassDefContext, facts: Facts) -> None:
         where = Context(column["line"], column["column"])
         where.end_line, where.end_column = column["end_line"], column["end_column"]
         message = FOREIGN_KEY_WITHOUT_INDEX.format_message(column=f"{owner}.{name}", fix=_fix(framework, name))
-        ctx.api.fail(message, where, code=CODE)
+        report(ctx.api, message, where, CODE)

@@ -8,6 +8,7 @@ rest of the chain from every hook it claims; then django-stubs' results are unch
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,9 +31,9 @@ from mypy.types import Type
 from .. import __version__
 from ..catalogue.performance import LAZY_LOAD_PER_ITEM
 from ..catalogue.schema import FOREIGN_KEY_WITHOUT_INDEX
-from ..config import ConfigError, Settings, load_settings, rule_enabled
+from ..config import SETTINGS_FOLDER_VARIABLE, ConfigError, Settings, load_settings, rule_enabled
 from ..frameworks import fullnames
-from . import tenant
+from . import reporting, tenant
 from .errorcodes import INTERNAL
 from .foreign_keys import report_unindexed_foreign_keys
 from .function_map import FunctionMap, map_function
@@ -72,13 +73,18 @@ class OrmLintPlugin(Plugin):
         self._swept: set[int] = set()  # ids of FunctionMaps (kept alive by self._maps)
         self._warn_about_order(options)
         self.settings = self._load_settings(options)
+        reporting.use_settings(self.settings)
 
     @staticmethod
     def _load_settings(options: Options) -> Settings:
         """`[tool.orm-lint]` / `[orm-lint]` next to the mypy configuration (or the working folder)."""
         config = Path(options.config_file).resolve() if options.config_file else None
+        start = config.parent if config else Path.cwd()
+        project = os.environ.get(SETTINGS_FOLDER_VARIABLE)
+        if project:  # `orm-lint check` runs mypy on a temporary copy of the project's mypy config
+            config, start = None, Path(project)
         try:
-            settings = load_settings(config.parent if config else Path.cwd(), also=config)
+            settings = load_settings(start, also=config)
         except ConfigError as error:
             sys.stderr.write(f"orm-lint: {error}; using default settings\n")
             return Settings()
@@ -99,6 +105,7 @@ class OrmLintPlugin(Plugin):
             "select": list(settings.select),
             "ignore": list(settings.ignore),
             "tenant_column": getattr(settings, "tenant_column", None),
+            "per_path_ignores": [[glob, list(codes)] for glob, codes in settings.per_path_ignores],
         }
 
     @staticmethod

@@ -1,9 +1,12 @@
-"""Reporting from check-time hooks without changing mypy's own verdicts.
+"""Reporting from hooks without changing mypy's own verdicts, and where the project allows it.
 
 mypy tries alternatives (overload items, inference in several contexts) under error
 watchers and rejects an alternative that produced an error. An orm-lint finding is a
 fact about the code, not a type error, so it must not take part: it is reported with
 the speculative watchers set aside. Loop-iteration watchers stay: they only collect.
+
+`per-path-ignores` of the project's settings is applied here, by the path of the file
+being analysed, so every rule of the plugin honours it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,33 @@ from mypy.errorcodes import ErrorCode
 from mypy.errors import IterationErrorWatcher
 from mypy.nodes import Context
 
+from ..config import Settings, ignored_in_file
+from .errorcodes import RULE_CODE_BY_ERROR_CODE
+
+_settings = Settings()
+
+
+def use_settings(settings: Settings) -> None:
+    """The settings the plugin loaded (one plugin per mypy process)."""
+    global _settings
+    _settings = settings
+
+
+def _current_path(api: Any) -> str | None:
+    """The file being analysed: the checker's `path`, or the semantic analyser's module."""
+    return getattr(api, "path", None) or getattr(getattr(api, "cur_mod_node", None), "path", None)
+
+
+def ignored_here(api: Any, code: ErrorCode) -> bool:
+    if not _settings.per_path_ignores:
+        return False
+    path, rule_code = _current_path(api), RULE_CODE_BY_ERROR_CODE.get(code.code)
+    return bool(path and rule_code and rule_code.startswith(ignored_in_file(path, _settings)))
+
 
 def report(api: Any, message: str, context: Context, code: ErrorCode) -> None:
+    if ignored_here(api, code):
+        return
     errors = getattr(getattr(api, "msg", None), "errors", None)
     watchers = getattr(errors, "_watchers", None)
     if not watchers:

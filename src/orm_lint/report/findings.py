@@ -10,20 +10,33 @@ from ..catalogue import RULES_BY_CODE, Rule
 @dataclass(frozen=True, order=True)
 class Finding:
     path: str
-    line: int
+    line: int  # in a notebook: the line within the cell
     column: int  # 1-based, as editors and SARIF count
     end_line: int
     end_column: int
     code: str
     message: str
     engine: str
+    cell: int | None = None  # a notebook's cell (1-based position in the notebook), else None
 
     @property
     def rule(self) -> Rule:
         return RULES_BY_CODE[self.code]
 
+    @property
+    def sort_key(self) -> tuple[str, int, int, int, str, str]:
+        return (self.path, self.cell or 0, self.line, self.column, self.code, self.message)
+
+    @property
+    def location(self) -> str:
+        """`path:line`, or `notebook.ipynb:cell 3:2` in a notebook."""
+        cell = f":cell {self.cell}" if self.cell is not None else ""
+        return f"{self.path}{cell}:{self.line}"
+
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = asdict(self)
+        if self.cell is None:
+            del data["cell"]  # only notebook findings have a cell
         rule = self.rule
         data.update(
             name=rule.name,

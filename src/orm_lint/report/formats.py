@@ -1,4 +1,8 @@
-"""Writing findings: text (flake8-like lines) and JSON (the contract other tools read)."""
+"""Writing findings: text (flake8-like lines) and JSON (the contract other tools read).
+
+A notebook finding reads `notebook.ipynb:cell 3:2:5: ORM101 ...` in text; in JSON it has
+a `cell` (the cell's 1-based position in the notebook) and `line` counts within that cell.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ JSON_VERSION = 1
 
 
 def render_text(findings: Sequence[Finding], problems: Sequence[object], files: int) -> str:
-    lines = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in findings]
+    lines = [f"{f.location}:{f.column}: {f.code} {f.message}" for f in findings]
     counts = Counter(f.rule.severity for f in findings)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
     noun = "finding" if len(findings) == 1 else "findings"

@@ -49,14 +49,14 @@ def _called_name(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
-def _bounded_later(name: str, function: ast.AST) -> bool:
+def _bounded_later(name: str, function: ast.AST, paginators: frozenset[str]) -> bool:
     """`Paginator(qs, ...)`, `paginate(qs)` or `qs[a:b]` somewhere in the function."""
     for node in ast.walk(function):
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             if isinstance(node.value, ast.Name) and node.value.id == name:
                 return True
         elif isinstance(node, ast.Call):
-            if _called_name(node) in _PAGINATORS and any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+            if _called_name(node) in paginators and any(isinstance(a, ast.Name) and a.id == name for a in node.args):
                 return True
     return False
 
@@ -65,21 +65,22 @@ def _bounded_later(name: str, function: ast.AST) -> bool:
 def unbounded_all_in_endpoint(index: ModuleIndex) -> Iterator[Report]:
     """unbounded-all-in-endpoint: `.all()` of a whole table returned by a list endpoint."""
     extra = index.endpoint_decorators
+    paginators = _PAGINATORS | index.pagination_helpers
     for scope in index.scopes:
         endpoint = endpoint_name(scope, index, extra)
         if endpoint is None:
             continue
-        yield from _endpoint_findings(scope, endpoint)
+        yield from _endpoint_findings(scope, endpoint, paginators)
     yield from _list_view_findings(index)
 
 
-def _endpoint_findings(scope: Scope, endpoint: str) -> Iterator[Report]:
+def _endpoint_findings(scope: Scope, endpoint: str, paginators: frozenset[str]) -> Iterator[Report]:
     sliced = {id(s.value) for s in scope.indexed_calls if isinstance(s.slice, ast.Slice)}
     returned = {id(n) for ret in scope.returns if ret.value is not None for n in ast.walk(ret.value)}
     reaching: set[str] | None = None
     # Rows reduced to one value, or handed to a paginator, are not a whole-table response.
     reduced = {
-        id(arg) for site in scope.calls if _called_name(site.node) in _REDUCERS | _PAGINATORS for arg in site.node.args
+        id(arg) for site in scope.calls if _called_name(site.node) in _REDUCERS | paginators for arg in site.node.args
     }
     for site in scope.calls:
         call = site.node
@@ -98,7 +99,7 @@ def _endpoint_findings(scope: Scope, endpoint: str) -> Iterator[Report]:
                 reaching = _names_reaching_response(scope)
             if not any(name in reaching for name in holders):
                 continue
-            if any(_bounded_later(name, scope.node) for name in holders):
+            if any(_bounded_later(name, scope.node, paginators) for name in holders):
                 continue
         yield Report(UNBOUNDED_ALL_IN_ENDPOINT, call, {"call": short_call(call), "endpoint": endpoint})
 

@@ -1,0 +1,230 @@
+"""`orm-lint report`: the database review on the bundled examples and the acceptance apps, written safely."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SHARED, check_json, run_orm_lint
+
+EXAMPLES = ROOT / "examples"
+ACCEPTANCE = SHARED / "acceptance"
+ACCEPTANCE_APPS = ("django_library", "flask_blog", "sqla_shop", "sqlmodel_teams")
+LINK = re.compile(r"\]\((database-review-[0-9-]+/finding-\d{3}-[a-z0-9-]+\.md)\)")
+N_PLUS_ONE = """\
+from library.models import Book
+
+
+def titles():
+    return [b.author.name for b in Book.objects.all()]
+"""
+
+
+def _today() -> str:
+    return datetime.date.today().isoformat()
+
+
+def _report(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    proc = run_orm_lint("report", *args, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def _written(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+def test_report_on_the_examples(tmp_path: Path) -> None:
+    out = tmp_path / "review"
+    proc = _report(".", "--output", str(out), cwd=EXAMPLES)
+    summary = out / f"database-review-{_today()}.md"
+    assert proc.stdout.startswith(f"wrote {summary}")
+    assert proc.stderr == "", "quiet when stderr is not a terminal"
+    text = summary.read_text(encoding="utf-8")
+    findings = check_json(".", cwd=EXAMPLES, mypy=True)["findings"]
+    assert len(findings) == 8
+    # counts per priority, chart, score with its formula
+    assert "| P0 | critical | 2 |" in text and "| P1 | high | 5 |" in text and "| P2 | medium | 1 |" in text
+    assert "```mermaid\npie showData title Findings by category" in text
+    assert '"Security" : 2' in text and '"Performance" : 5' in text and '"Correctness" : 1' in text
+    assert "**37 / 100**" in text
+    assert "`max(0, 100 − 15 × 2 − 6 × 5 − 3 × 1 − 1 × 0) = 37`" in text
+    # good patterns counted from the code, with their places
+    assert "| Eager-loaded loops | 3 |" in text and "`bookshop/services.py:18`" in text
+    assert "| Indexed foreign keys | 3 |" in text and "`orders_api/models.py:21`" in text
+    assert "| Parameterized SQL | 2 |" in text and "`bookshop/services.py:42`" in text
+    assert "| Paginated or limited endpoints | 1 |" in text and "`bookshop/views.py:12`" in text
+    # action items link to one page per finding, most severe first
+    links = LINK.findall(text)
+    assert len(links) == 8 and all((out / link).is_file() for link in links)
+    assert links[0].endswith("finding-001-sql-built-from-strings-services.md")
+    assert _written(out) == {summary, *(out / link for link in links)}
+    assert "- [ ] ORM201 `sql-built-from-strings` (2 places)" in text
+
+
+def test_finding_page_shows_real_code_the_fix_and_a_test(tmp_path: Path) -> None:
+    _report(".", "--output", str(tmp_path), "--no-mypy", cwd=EXAMPLES)
+    folder = tmp_path / f"database-review-{_today()}"
+    [page] = folder.glob("finding-*-query-in-loop-services.md")
+    text = page.read_text(encoding="utf-8")
+    assert "| location | `bookshop/services.py:24` (column 16) |" in text
+    # the real lines, with context and the finding's line marked
+    assert "\n> 24 |         book = Book.objects.filter(isbn=isbn).first()\n" in text
+    assert "\n  23 |     for isbn in isbns:\n" in text
+    # the message's own advice, then the catalogue's example, steps and test
+    assert "**load them all before the loop with one filter(\\<field\\>\\_\\_in=...) or in\\_bulk()" in text
+    assert "## Why it helps\n\nEach call is a network round trip." in text
+    assert "1. Collect the keys first" in text
+    assert (
+        "with self.assertNumQueries(N):\n            scan_barcodes(...)  # scan_barcodes in bookshop/services.py"
+        in text
+    )
+    assert "django_assert_num_queries" in text and "before_cursor_execute(conn" not in text, "Django file: Django test"
+    [sqlalchemy_page] = folder.glob("finding-*-query-in-loop-api.md")
+    sqlalchemy_text = sqlalchemy_page.read_text(encoding="utf-8")
+    assert 'event.listen(engine, "before_cursor_execute", before_cursor_execute)' in sqlalchemy_text
+    assert "import_customers(...)" in sqlalchemy_text and "assertNumQueries(N)" not in sqlalchemy_text
+    assert f"[Back to the review summary](../database-review-{_today()}.md)" in text
+
+
+@pytest.mark.skipif(not ACCEPTANCE.is_dir(), reason=f"acceptance corpus not found at {ACCEPTANCE}")
+@pytest.mark.parametrize("app", ACCEPTANCE_APPS)
+def test_report_on_the_acceptance_apps(tmp_path: Path, app: str) -> None:
+    copy = tmp_path / app
+    shutil.copytree(ACCEPTANCE / app, copy)
+    out = tmp_path / "review"
+    _report(".", "--exclude", "verify.py", "--no-mypy", "--output", str(out), cwd=copy)
+    findings = check_json(".", "--exclude", "verify.py", cwd=copy)["findings"]
+    text = (out / f"database-review-{_today()}.md").read_text(encoding="utf-8")
+    links = LINK.findall(text)
+    assert findings and len(links) == len(findings)
+    pages = [(out / link).read_text(encoding="utf-8") for link in links]
+    shown = {re.search(r"\| location \| `([^`]+)`", page)[1] for page in pages}  # type: ignore[index]
+    assert shown == {f"{f['path']}:{f['line']}" for f in findings}
+    for page, link in zip(pages, links):
+        location = re.search(r"\| location \| `([^:]+):(\d+)`", page)
+        assert location is not None, link
+        path, line = location[1], int(location[2])
+        source_line = (copy / path).read_text(encoding="utf-8").splitlines()[line - 1]
+        assert f"{line} | {source_line}".rstrip() in page, "the current code is the real line"
+    for title in ("Eager-loaded loops", "Indexed foreign keys", "Parameterized SQL", "Paginated or limited endpoints"):
+        count = int(re.search(rf"\| {title} \| (\d+) \|", text)[1])  # type: ignore[index]
+        assert count >= 1, f"{app}: every acceptance app has {title.lower()}"
+
+
+def test_same_day_reports_are_numbered_or_forced(tmp_path: Path, write_module) -> None:
+    write_module(N_PLUS_ONE, "app/services.py")
+    out = tmp_path / "out"
+    for _ in range(3):
+        _report("app", "--no-mypy", "--output", str(out), cwd=tmp_path)
+    day = _today()
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        f"database-review-{day}",
+        f"database-review-{day}-2",
+        f"database-review-{day}-2.md",
+        f"database-review-{day}-3",
+        f"database-review-{day}-3.md",
+        f"database-review-{day}.md",
+    ]
+    assert f"({f'database-review-{day}-3'}/finding-001-" in (out / f"database-review-{day}-3.md").read_text()
+    # --force reuses the plain name; stale finding pages go, other files stay
+    (out / f"database-review-{day}" / "finding-009-old.md").write_text("old")
+    (out / f"database-review-{day}" / "notes.txt").write_text("mine")
+    (tmp_path / "app" / "services.py").write_text("import django\n")
+    proc = _report("app", "--no-mypy", "--output", str(out), "--force", cwd=tmp_path)
+    assert proc.stdout.strip() == f"wrote {out / f'database-review-{day}.md'}"
+    assert sorted(p.name for p in (out / f"database-review-{day}").iterdir()) == ["notes.txt"]
+    assert "Nothing to do" in (out / f"database-review-{day}.md").read_text()
+    assert not list(out.rglob(".orm-lint-*")), "no temporary files left behind"
+
+
+HOSTILE_NAMES = [
+    "with space.py",
+    "ünïcödé 文件.py",
+    "..hidden..py",
+    "a..b.py",
+    "-dash.py",
+    "back`tick|pipe*star_[x].py",
+    "new\nline.py",
+    "x" * 240 + ".py",
+]
+
+
+def test_hostile_file_names_never_lead_outside_the_output_folder(tmp_path: Path, write_module) -> None:
+    for name in HOSTILE_NAMES:
+        write_module(N_PLUS_ONE, f"src/{name}")
+    sources = _written(tmp_path)
+    out = tmp_path / "deep" / "out"
+    _report("src", "--no-mypy", "--output", str(out), cwd=tmp_path)
+    written = _written(tmp_path) - sources
+    assert len(written) == 1 + len(HOSTILE_NAMES)
+    for path in written:
+        assert path.resolve().is_relative_to(out.resolve())
+        assert re.fullmatch(r"(database-review-[0-9-]+\.md|finding-\d{3}-[a-z0-9-]{1,60}\.md)", path.name), path.name
+    summary = next(out.glob("*.md")).read_text(encoding="utf-8")
+    table_rows = [line for line in summary.splitlines() if line.startswith("|")]
+    assert all(line.endswith("|") for line in table_rows), "no file name breaks a table"
+    assert "new\ufffdline.py" in summary and "new\nline.py" not in summary
+
+
+def test_a_symlinked_review_folder_is_not_followed(tmp_path: Path, write_module) -> None:
+    write_module(N_PLUS_ONE, "app/services.py")
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / f"database-review-{_today()}").symlink_to(elsewhere, target_is_directory=True)
+    proc = run_orm_lint("report", "app", "--no-mypy", "--output", str(out), "--force", cwd=tmp_path)
+    assert proc.returncode == 2 and "symbolic link" in proc.stderr
+    _report("app", "--no-mypy", "--output", str(out), cwd=tmp_path)
+    assert list(elsewhere.iterdir()) == []
+    assert (out / f"database-review-{_today()}-2.md").is_file()
+
+
+def test_progress_on_a_terminal_only(tmp_path: Path, write_module) -> None:
+    write_module(N_PLUS_ONE, "app/services.py")
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "orm_lint", "report", "app", "--no-mypy", "--output", "out"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=600,
+        )
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0
+    shown = b"".join(chunks).decode()
+    assert "orm-lint: analysing 1 files..." in shown and "orm-lint: writing finding 1/1..." in shown
+    piped = run_orm_lint("report", "app", "--no-mypy", "--output", "out", cwd=tmp_path)
+    assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_report_errors_exit_2(tmp_path: Path, write_module) -> None:
+    write_module(N_PLUS_ONE, "app/services.py")
+    (tmp_path / "file").write_text("not a folder")
+    proc = run_orm_lint("report", "app", "--no-mypy", "--output", "file", cwd=tmp_path)
+    assert proc.returncode == 2 and "orm-lint: error:" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_orm_lint("report", "missing", "--no-mypy", cwd=tmp_path)
+    assert proc.returncode == 2 and "no such file or folder" in proc.stderr
