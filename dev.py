@@ -21,7 +21,9 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 def run(*args: str | Path, check: bool = True, cwd: Path = ROOT) -> int:
     print("+", " ".join(str(a) for a in args), flush=True)
-    return subprocess.run([str(a) for a in args], cwd=cwd, check=check).returncode
+    # Tools started by the tests (mypy, flake8, pylsp, pre-commit) come from the venv too.
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(VENV)}
+    return subprocess.run([str(a) for a in args], cwd=cwd, check=check, env=env).returncode
 
 
 def setup(extra: str) -> None:

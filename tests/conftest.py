@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,7 +13,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = ROOT.parent / "shared"
+
+
+def _shared_folder() -> Path:
+    """`../shared` beside the checkout (the workplace layout), or where ORM_LINT_SHARED points."""
+    for candidate in (os.environ.get("ORM_LINT_SHARED"), ROOT.parent / "shared", "/work/shared"):
+        if candidate and (Path(candidate) / "acceptance").is_dir():
+            return Path(candidate)
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared_folder()
 MARKER = re.compile(r"# error: (ORM\d{3})")
 FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>ORM\d{3}) (?P<message>.*)$")
 
