@@ -82,9 +82,10 @@ DJANGO_PROJECT = {
             author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
             editor = models.ForeignKey(Author, on_delete=models.CASCADE, db_index=False, related_name="+")
             reviewer = models.ForeignKey(Author, on_delete=models.CASCADE, db_index=False, related_name="+")
+            translator = models.ForeignKey(Author, on_delete=models.CASCADE, db_index=False, related_name="+")
 
             class Meta:
-                indexes = [models.Index(fields=["reviewer", "title"])]
+                indexes = [models.Index(fields=["reviewer", "title"]), models.Index("translator", name="bt")]
         """,
     "shelf/services.py": """\
         from shelf.models import Author, Book
@@ -306,7 +307,10 @@ def test_check_passes_the_project_settings_to_its_mypy_run(tmp_path: Path) -> No
     (tmp_path / "pyproject.toml").write_text('[tool.orm-lint]\ntenant-column = "account_id"\n[tool.mypy]\n')
     proc = subprocess.run(
         [sys.executable, "-m", "orm_lint", "check", "billing", "--format", "json"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
     )
     import json
 

@@ -150,6 +150,8 @@ def run_mypy(
     config = Path(config_file) if config_file else find_mypy_config(Path.cwd())
     sections = with_orm_lint_plugin(_sections(config))
     sections["mypy"]["cache_dir"] = str(cache_folder())
+    # Bodies of unannotated functions hold most real queries; mypy skips them unless asked.
+    sections["mypy"]["check_untyped_defs"] = "True"
     sections["mypy"].pop("files", None)
     with tempfile.TemporaryDirectory(prefix="orm-lint-") as folder:
         ini = Path(folder) / "mypy.ini"

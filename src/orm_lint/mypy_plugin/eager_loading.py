@@ -21,7 +21,9 @@ from mypy.nodes import (
     StrExpr,
     TupleExpr,
     TypeInfo,
+    Var,
 )
+from mypy.types import Instance, get_proper_type
 
 from ..frameworks import django, sqlalchemy
 from .function_map import FunctionMap
@@ -173,7 +175,7 @@ class Tracer:
     # -- attributes and names ------------------------------------------------------------
     def _member(self, member: MemberExpr, depth: int) -> Optional[Loads]:
         if member.name in _MANAGER_ROOTS and _is_class(member.expr):
-            return {}
+            return None if _custom_get_queryset(member) else {}
         if member.name in {"items", "object_list"}:
             return self.loads(member.expr, depth + 1)  # a page of a paginated query
         owner = self.loads(member.expr, depth + 1)
@@ -245,6 +247,17 @@ def _rooted_at(expr: Expression, name: str) -> bool:
 
 def _is_class(expr: Expression) -> bool:
     return isinstance(expr, RefExpr) and isinstance(expr.node, TypeInfo)
+
+
+def _custom_get_queryset(member: MemberExpr) -> bool:
+    """`Book.objects` is a project manager whose get_queryset() may eager-load: unknown."""
+    owner = member.expr.node if isinstance(member.expr, RefExpr) else None
+    symbol = owner.get(member.name) if isinstance(owner, TypeInfo) else None
+    node = symbol.node if symbol is not None else None
+    manager = get_proper_type(node.type) if isinstance(node, Var) and node.type is not None else None
+    if not isinstance(manager, Instance):
+        return False
+    return any("get_queryset" in base.names and not base.fullname.startswith("django.") for base in manager.type.mro)
 
 
 def _is_manager_root(member: MemberExpr) -> bool:

@@ -51,6 +51,7 @@ from mypy.nodes import (
     YieldExpr,
     YieldFromExpr,
     AssertStmt,
+    BreakStmt,
     RaiseStmt,
 )
 
@@ -77,6 +78,11 @@ class FunctionMap:
     returned: set[int] = field(default_factory=set)  # ids of expressions a `return` hands to the caller
     assigned_to: dict[int, str] = field(default_factory=dict)  # id(value) -> local name it is stored in
     calls: list[CallExpr] = field(default_factory=list)
+    # ids of accesses in a block that leaves the loop (ends in return/break/raise): they run once
+    leaving: set[int] = field(default_factory=set)
+    # first access of each `item.path.attr` per loop: later reads of it in the same item are free
+    first_access: dict[tuple[int, str], int] = field(default_factory=dict)
+    prefetches: bool = False  # the function calls prefetch_related_objects(...)
     method_on: dict[int, str] = field(default_factory=dict)  # id(expr) -> method called on it
     assignments: dict[str, list[Expression]] = field(default_factory=dict)
     loop_bindings: dict[str, list[Frame]] = field(default_factory=dict)
@@ -92,6 +98,24 @@ def _target_names(target: Expression | None) -> list[str]:
     if isinstance(target, StarExpr):
         return _target_names(target.expr)
     return []
+
+
+_EXITS = (ReturnStmt, BreakStmt, RaiseStmt)
+
+
+def _leaves_loop(block: Node) -> bool:
+    body = block.body  # type: ignore[attr-defined]
+    return bool(body) and type(body[-1]) in _EXITS
+
+
+def access_text(member: MemberExpr) -> str:
+    parts = [member.name]
+    node = member.expr
+    while isinstance(node, MemberExpr):
+        parts.append(node.name)
+        node = node.expr
+    parts.append(node.name if isinstance(node, NameExpr) else f"<{id(node)}>")
+    return ".".join(reversed(parts))
 
 
 def _children(node: Node) -> list[Node | None]:
@@ -152,9 +176,19 @@ class _Mapper:
             if frame is not None:
                 self.map.frame_of[id(node)] = frame
                 self.map.members_in_loops.append(node)  # type: ignore[arg-type]
+                key = (id(frame), access_text(node))  # type: ignore[arg-type]
+                self.map.first_access.setdefault(key, id(node))
+        elif kind is Block and frame is not None and _leaves_loop(node):
+            before = len(self.map.members_in_loops)
+            for child in node.body:  # type: ignore[attr-defined]
+                self.walk(child, frame)
+            self.map.leaving.update(id(m) for m in self.map.members_in_loops[before:])
+            return
         elif kind is CallExpr:
             callee = node.callee  # type: ignore[attr-defined]
             self.map.calls.append(node)  # type: ignore[arg-type]
+            if isinstance(callee, (NameExpr, MemberExpr)) and callee.name == "prefetch_related_objects":
+                self.map.prefetches = True
             if isinstance(callee, MemberExpr):
                 self.map.method_on[id(callee.expr)] = callee.name
                 self.map.call_on[id(callee.expr)] = node  # type: ignore[assignment]

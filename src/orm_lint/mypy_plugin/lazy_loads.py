@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from mypy.nodes import MemberExpr, NameExpr, OverloadedFuncDef, TypeInfo, Var
+from mypy.nodes import Expression, MemberExpr, NameExpr, OverloadedFuncDef, TypeInfo, Var
 from mypy.plugin import AttributeContext
 from mypy.types import Instance, Type, UnionType, get_proper_type
 
@@ -13,7 +13,7 @@ from ..catalogue.performance import DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_PER_ITEM
 from ..frameworks import fullnames, models
 from .eager_loading import DeferralTracer, Tracer, _item_source, subtree
 from .errorcodes import CODES
-from .function_map import Frame, FunctionMap
+from .function_map import Frame, FunctionMap, access_text
 from .model_facts import column_declaration, framework_of, relation_declaration
 from .reporting import report
 
@@ -49,6 +49,9 @@ def relation_kind(info: TypeInfo, attribute: str, attribute_type: Type) -> str |
     node = symbol.node if symbol is not None else None
     if not isinstance(node, Var) or node.is_property or isinstance(node, OverloadedFuncDef):
         return None
+    declared = get_proper_type(node.type) if node.type is not None else None
+    if isinstance(declared, Instance) and declared.type.name in {"DynamicMapped", "WriteOnlyMapped"}:
+        return None  # reading it builds a query, it loads nothing
     framework = framework_of(info)
     instances = _instances(attribute_type)
     if not instances:
@@ -71,6 +74,22 @@ def relation_kind(info: TypeInfo, attribute: str, attribute_type: Type) -> str |
                 return "collection"
         elif declared or _is_mapped(instance.type):
             return "object"
+    return None
+
+
+def relation_target(info: TypeInfo, attribute: str) -> TypeInfo | None:
+    """The model a relation attribute leads to, from its declared type (`Mapped[list[Comment]]`)."""
+    symbol = info.get(attribute)
+    node = symbol.node if symbol is not None else None
+    if not isinstance(node, Var) or node.type is None:
+        return None
+    for instance in _instances(node.type):
+        if instance.args and instance.type.fullname.endswith(".Mapped"):
+            instance = next(iter(_instances(instance.args[0])), instance)
+        if instance.type.fullname in fullnames.COLLECTIONS and instance.args:
+            instance = next(iter(_instances(instance.args[-1])), instance)
+        if instance.type.fullname not in fullnames.COLLECTIONS:
+            return instance.type
     return None
 
 
@@ -109,6 +128,33 @@ def _loop_item(member: MemberExpr, function: FunctionMap) -> tuple[NameExpr, lis
     return root, path, binding
 
 
+def _first_read_per_item(member: MemberExpr, function: FunctionMap) -> bool:
+    """Once per item: a second read of the same relation is free, and so is a read on the way out."""
+    if id(member) in function.leaving:
+        return False
+    frame = function.frame_of.get(id(member))
+    return frame is None or function.first_access.get((id(frame), access_text(member))) == id(member)
+
+
+def _type_of(api: Any, expr: Expression) -> TypeInfo | None:
+    lookup = getattr(api, "lookup_type_or_none", None)
+    found = get_proper_type(lookup(expr)) if lookup is not None else None
+    return found.type if isinstance(found, Instance) else None
+
+
+def back_to_iterated_parent(api: Any, binding: Frame, item: TypeInfo | None, attribute: str) -> bool:
+    """`for line in order.lines: line.order`: the parent is loaded already (the identity map)."""
+    iterable = binding.iterable
+    if item is None or not isinstance(iterable, MemberExpr):
+        return False
+    declaration = relation_declaration(item, attribute)
+    if declaration is None or iterable.name not in {declaration.get("back_populates"), declaration.get("backref")}:
+        return False
+    parent = _type_of(api, iterable.expr)
+    target = relation_target(item, attribute)
+    return parent is not None and target is not None and parent.has_base(target.fullname)
+
+
 def lazy_load_message(
     member: MemberExpr,
     function: FunctionMap,
@@ -120,11 +166,13 @@ def lazy_load_message(
 ) -> str | None:
     """The finding's message when the access is a lazy load per item, else None."""
     attribute = member.name
-    if kind is None or id(member) in function.assigned:
+    if kind is None or id(member) in function.assigned or not _first_read_per_item(member, function):
         return None
+    if function.prefetches:
+        return None  # prefetch_related_objects(...) loads relations on the items themselves
+    declaration = relation_declaration(info, attribute)
     if kind == "manager" and function.method_on.get(id(member)) not in (None, "all"):
         return None  # `tag.books.count()` is an explicit query: reported as query-in-loop
-    declaration = relation_declaration(info, attribute)
     strategy = declaration["lazy"] if declaration else "select"
     if strategy not in models.LAZY_STRATEGIES:
         return None
@@ -209,7 +257,7 @@ def _is_mapped_column(info: TypeInfo, attribute: str) -> bool:
 def check_deferred_column(ctx: AttributeContext, member: MemberExpr, function: FunctionMap, info: TypeInfo) -> None:
     """deferred-column-per-item: a column the query left out, read per loop item."""
     item = _loop_item(member, function)
-    if item is None or item[1] or id(member) in function.assigned:
+    if item is None or item[1] or id(member) in function.assigned or not _first_read_per_item(member, function):
         return
     root, _, binding = item
     attribute = member.name
@@ -262,6 +310,9 @@ def check_lazy_load(ctx: AttributeContext, function_map: Callable[[], FunctionMa
     if item is None:
         return
     root, path, binding = item
+    item_type = _type_of(ctx.api, root)
+    if back_to_iterated_parent(ctx.api, binding, item_type, path[0] if path else member.name):
+        return  # `line.order` or `line.order.customer`: one parent object, loaded once
     message = lazy_load_message(member, function, receiver.type, kind, root, path, binding)
     if message is not None:
         report(ctx.api, message, member, CODE)

@@ -7,7 +7,6 @@ rest of the chain from every hook it claims; then django-stubs' results are unch
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections import OrderedDict
@@ -32,6 +31,7 @@ from .. import __version__
 from ..catalogue.performance import LAZY_LOAD_PER_ITEM
 from ..catalogue.schema import FOREIGN_KEY_WITHOUT_INDEX
 from ..config import SETTINGS_FOLDER_VARIABLE, ConfigError, Settings, load_settings, rule_enabled
+from ..fingerprint import source_fingerprint
 from ..frameworks import fullnames
 from . import reporting, tenant
 from .errorcodes import INTERNAL
@@ -44,15 +44,8 @@ from .untyped_items import UNTYPED_SOURCES, sweep_untyped_items
 _MAP_CACHE_SIZE = 512
 
 
-def _source_fingerprint() -> str:
-    """A hash of orm-lint's own sources: an edited checkout must not reuse stale mypy caches."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).resolve().parent.parent.rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-SOURCE_FINGERPRINT = _source_fingerprint()
+# An edited checkout must not reuse stale mypy caches.
+SOURCE_FINGERPRINT = source_fingerprint()
 
 
 def _flatten(plugin: Any) -> list[Plugin]:
@@ -185,7 +178,8 @@ class OrmLintPlugin(Plugin):
         try:
             framework = framework_of(ctx.cls.info)
             if framework is not None:
-                facts = collect_facts(ctx.cls, framework)
+                module = getattr(ctx.api, "cur_mod_node", None)
+                facts = collect_facts(ctx.cls, framework, getattr(module, "defs", None))
                 store_facts(ctx.cls.info, facts)
                 if rule_enabled(FOREIGN_KEY_WITHOUT_INDEX.code, self.settings):
                     report_unindexed_foreign_keys(ctx, facts)

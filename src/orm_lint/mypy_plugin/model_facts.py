@@ -74,7 +74,7 @@ def framework_of(info: TypeInfo) -> str | None:
     return None
 
 
-def collect_facts(defn: ClassDef, framework: str) -> Facts:
+def collect_facts(defn: ClassDef, framework: str, module_defs: list[Any] | None = None) -> Facts:
     """Relations, columns and index leaders declared in the class body."""
     facts: Facts = {
         "framework": framework,
@@ -97,6 +97,8 @@ def collect_facts(defn: ClassDef, framework: str) -> Facts:
                 _declaration(stmt.func.name, stmt, last.expr, framework, facts)  # type: ignore[arg-type]
         elif isinstance(stmt, ClassDef) and stmt.name == "Meta" and framework == "django":
             facts["index_leaders"].extend(_django_meta_leaders(stmt))
+    if module_defs and framework != "django":
+        facts["index_leaders"].extend(module_index_leaders(module_defs, defn.name))
     return facts
 
 
@@ -110,7 +112,12 @@ def _is_table(defn: ClassDef, framework: str) -> bool:
 def _declaration(name: str, stmt: Any, call: CallExpr, framework: str, facts: Facts) -> None:
     kind = callee_name(call)
     if kind in models.RELATIONSHIP_CALLS:
-        facts["relations"][name] = {"lazy": _relationship_lazy(call), **_position(stmt)}
+        facts["relations"][name] = {
+            "lazy": _relationship_lazy(call),
+            "back_populates": _string(keyword(call, "back_populates")),
+            "backref": _string(keyword(call, "backref")),
+            **_position(stmt),
+        }
     elif kind in models.COLUMN_CALLS and framework != "django":
         column = call.args[0] if kind == "deferred" and call.args and isinstance(call.args[0], CallExpr) else call
         facts["columns"][name] = _column(name, column, stmt)
@@ -127,6 +134,10 @@ def _declaration(name: str, stmt: Any, call: CallExpr, framework: str, facts: Fa
         facts["relations"][name] = {"lazy": "select", **_position(stmt)}
     elif framework == "django" and kind == models.DJANGO_MANY_TO_MANY:
         facts["relations"][name] = {"lazy": "select", **_position(stmt)}
+
+
+def _string(expr: Expression | None) -> str | None:
+    return expr.value if isinstance(expr, StrExpr) else None
 
 
 def _relationship_lazy(call: CallExpr) -> str:
@@ -188,6 +199,39 @@ def _field_names(expr: Expression | None) -> list[str]:
     return []
 
 
+def _expression_fields(index: CallExpr) -> list[str]:
+    """`models.Index("owner", "-created")` / `Index(F("owner"))`: positional expressions."""
+    names = []
+    for arg, arg_name in zip(index.args, index.arg_names):
+        if arg_name is not None:
+            continue
+        if isinstance(arg, StrExpr):
+            names.append(arg.value.lstrip("-"))
+        elif isinstance(arg, CallExpr) and callee_name(arg) == "F" and arg.args and isinstance(arg.args[0], StrExpr):
+            names.append(arg.args[0].value)
+        else:
+            break
+    return names
+
+
+def module_index_leaders(module_defs: list[Any], class_name: str) -> list[str]:
+    """`Index("ix", Order.customer_id)` written at module level, after the class."""
+    leaders = []
+    for stmt in module_defs:
+        value = getattr(stmt, "rvalue", None) or getattr(stmt, "expr", None)
+        if not isinstance(value, CallExpr) or callee_name(value) not in models.TABLE_INDEXES:
+            continue
+        positional = [a for a, n in zip(value.args, value.arg_names) if n is None][1:]
+        first = positional[0] if positional else None
+        if isinstance(first, MemberExpr):
+            owner = first.expr
+            while isinstance(owner, MemberExpr) and owner.name in {"c", "__table__"}:
+                owner = owner.expr
+            if isinstance(owner, NameExpr) and owner.name == class_name:
+                leaders.append(first.name)
+    return leaders
+
+
 def _django_meta_leaders(meta: ClassDef) -> list[str]:
     leaders = []
     for stmt in meta.defs.body:
@@ -196,8 +240,9 @@ def _django_meta_leaders(meta: ClassDef) -> list[str]:
         name, value = stmt.lvalues[0].name, stmt.rvalue
         if name in {"indexes", "constraints"} and isinstance(value, (ListExpr, TupleExpr)):
             for item in value.items:
-                if isinstance(item, CallExpr) and callee_name(item) in models.DJANGO_META_INDEXES:
-                    fields = _field_names(keyword(item, "fields"))
+                name = callee_name(item) if isinstance(item, CallExpr) else ""
+                if name.endswith("Index") or name in models.DJANGO_META_INDEXES:  # BTreeIndex, GinIndex...
+                    fields = _field_names(keyword(item, "fields")) or _expression_fields(item)  # type: ignore[arg-type]
                     leaders.extend(fields[:1])
         elif name in {"unique_together", "index_together"} and isinstance(value, (ListExpr, TupleExpr)):
             groups = value.items if value.items and isinstance(value.items[0], (ListExpr, TupleExpr)) else [value]

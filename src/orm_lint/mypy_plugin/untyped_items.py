@@ -11,10 +11,10 @@ from typing import Any
 from mypy.nodes import CallExpr, Expression, MemberExpr, NameExpr, RefExpr, TypeInfo, Var
 from mypy.types import Instance, get_proper_type
 
-from ..frameworks import fullnames, sqlalchemy
+from ..frameworks import sqlalchemy
 from .eager_loading import _item_source
 from .function_map import FunctionMap
-from .lazy_loads import CODE, _instances, _loop_item, lazy_load_message, relation_kind
+from .lazy_loads import CODE, _loop_item, lazy_load_message, relation_kind, relation_target
 from .reporting import report
 
 # Methods typed as returning `Any` whose call marks a function worth sweeping.
@@ -48,22 +48,6 @@ _MAX_DEPTH = 10
 
 def _class(expr: Expression) -> TypeInfo | None:
     return expr.node if isinstance(expr, RefExpr) and isinstance(expr.node, TypeInfo) else None
-
-
-def relation_target(info: TypeInfo, attribute: str) -> TypeInfo | None:
-    """The model a relation attribute leads to, from its declared type (`Mapped[list[Comment]]`)."""
-    symbol = info.get(attribute)
-    node = symbol.node if symbol is not None else None
-    if not isinstance(node, Var) or node.type is None:
-        return None
-    for instance in _instances(node.type):
-        if instance.args and instance.type.fullname.endswith(".Mapped"):
-            instance = next(iter(_instances(instance.args[0])), instance)
-        if instance.type.fullname in fullnames.COLLECTIONS and instance.args:
-            instance = next(iter(_instances(instance.args[-1])), instance)
-        if instance.type.fullname not in fullnames.COLLECTIONS:
-            return instance.type
-    return None
 
 
 class EntityTracer:
