@@ -286,6 +286,24 @@ TENANT_PROJECT = {
 
         def reviewed(session: Session) -> int:
             return session.query(Invoice).count()  # type: ignore[orm-query-without-tenant-filter]
+
+
+        def fetch_then_authorise(session: Session, pk: int, account_id: int) -> Invoice:
+            invoice = session.get(Invoice, pk)
+            invoice = session.scalars(select(Invoice).where(Invoice.id == pk)).one()
+            if invoice.account_id != account_id:
+                raise PermissionError(pk)
+            return invoice
+
+
+        def object_in_hand(session: Session, other: Invoice) -> Invoice | None:
+            return session.scalars(select(Invoice).where(Invoice.id == other.id)).first()
+
+
+        def admin_view(session: Session, user: object) -> list[int]:
+            if getattr(user, "is_superuser", False) and user.is_superuser:  # type: ignore[attr-defined]
+                return [i.total for i in session.scalars(select(Invoice))]
+            return []
         """,
 }
 

@@ -83,6 +83,7 @@ class FunctionMap:
     # first access of each `item.path.attr` per loop: later reads of it in the same item are free
     first_access: dict[tuple[int, str], int] = field(default_factory=dict)
     prefetches: bool = False  # the function calls prefetch_related_objects(...)
+    attribute_names: set[str] = field(default_factory=set)  # every `.name` read in the function
     method_on: dict[int, str] = field(default_factory=dict)  # id(expr) -> method called on it
     assignments: dict[str, list[Expression]] = field(default_factory=dict)
     loop_bindings: dict[str, list[Frame]] = field(default_factory=dict)
@@ -173,6 +174,7 @@ class _Mapper:
             return
         kind = type(node)
         if kind is MemberExpr:
+            self.map.attribute_names.add(node.name)  # type: ignore[attr-defined]
             if frame is not None:
                 self.map.frame_of[id(node)] = frame
                 self.map.members_in_loops.append(node)  # type: ignore[arg-type]

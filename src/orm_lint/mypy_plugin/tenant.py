@@ -7,6 +7,7 @@ from typing import Any
 from mypy.nodes import CallExpr, Expression, MemberExpr, NameExpr, RefExpr, TypeInfo, Var
 
 from ..catalogue.security import QUERY_WITHOUT_TENANT_FILTER
+from ..flake8_plugin.scope import is_test_module
 from .errorcodes import CODES
 from .function_map import FunctionMap
 from .reporting import report
@@ -117,10 +118,30 @@ def _chain_top(node: Expression, function: FunctionMap) -> tuple[Expression, lis
     return node, calls  # type: ignore[return-value]
 
 
+_PRIVILEGE_FLAGS = frozenset({"is_superuser", "is_staff", "is_admin"})
+
+
+def _object_in_hand(call: CallExpr) -> bool:
+    """`filter(id=check.id)` / `where(Model.id == other.check_id)`: the row of an object already loaded."""
+    for name, arg in zip(call.arg_names, call.args):
+        if name in {"id", "pk"} and isinstance(arg, MemberExpr):
+            return True
+    for arg in call.args:
+        operands = getattr(arg, "operands", None) or []
+        if len(operands) == 2 and all(isinstance(o, MemberExpr) for o in operands):
+            if {operands[0].name, operands[1].name} & {"id", "pk"}:  # type: ignore[union-attr]
+                return True
+    return False
+
+
 def check_tenant_filter(api: Any, root: Expression, function: FunctionMap, column: str) -> None:
     info = model_of_query_root(root)
-    if info is None or not has_tenant_column(info, column):
+    if info is None or not has_tenant_column(info, column) or is_test_module(getattr(api, "path", "") or ""):
         return
+    if {column, column.removesuffix("_id")} & function.attribute_names - {_describe_name(root)}:
+        return  # the tenant is checked in the function (fetch, then authorise)
+    if function.attribute_names & _PRIVILEGE_FLAGS:
+        return  # a deliberate cross-tenant read behind an admin check
     top, calls = _chain_top(root, function)
     tops = [top]
     name = function.assigned_to.get(id(top))
@@ -133,7 +154,7 @@ def check_tenant_filter(api: Any, root: Expression, function: FunctionMap, colum
             if isinstance(receiver, NameExpr) and receiver.name == name:
                 calls.append(call)
         tops += [call for call in function.calls if any(isinstance(a, NameExpr) and a.name == name for a in call.args)]
-    if any(_mentions(call, column) or _called(call) == "none" for call in calls):
+    if any(_mentions(call, column) or _called(call) == "none" or _object_in_hand(call) for call in calls):
         return
     executed = bool(calls) and isinstance(top, CallExpr) and _called(top) in _EVALUATING
     for candidate in tops:
@@ -150,6 +171,10 @@ def check_tenant_filter(api: Any, root: Expression, function: FunctionMap, colum
         fix=f"filter on {column} (or mark a deliberate cross-tenant read with a type: ignore)",
     )
     report(api, message, root, CODE)
+
+
+def _describe_name(root: Expression) -> str:
+    return root.name if isinstance(root, MemberExpr) else ""
 
 
 def _called(call: CallExpr) -> str:
