@@ -181,7 +181,8 @@ class OrmLintPlugin(Plugin):
                 module = getattr(ctx.api, "cur_mod_node", None)
                 facts = collect_facts(ctx.cls, framework, getattr(module, "defs", None))
                 store_facts(ctx.cls.info, facts)
-                if rule_enabled(FOREIGN_KEY_WITHOUT_INDEX.code, self.settings):
+                # InnoDB (MySQL) indexes every foreign key itself.
+                if rule_enabled(FOREIGN_KEY_WITHOUT_INDEX.code, self.settings) and self.settings.backend != "mysql":
                     report_unindexed_foreign_keys(ctx, facts)
         except Exception as error:
             self._internal_error(ctx.api, ctx.cls, error)
