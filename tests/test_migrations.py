@@ -58,13 +58,20 @@ def test_messages_name_the_target_and_the_safe_path(fixture_findings) -> None:
     assert "(IntegerField() to BigIntegerField())" in message(alter, "(a wider integer)")
     assert "(CharField(max_length=100) to CharField(max_length=50))" in message(alter, "(a shorter varchar)")
     assert "book.legacy_code to book_code" in message(alter, "# error: ORM403")
-    assert "previous definition was not found" in message("shop/migrations/0007_alter_product.py", "AlterField(")
+    assert "adds CHECK (copies >= 0) to column book.copies" in message(alter, "(adds a check)")
+    assert "makes column book.signed NOT NULL" in message(alter, "(NullBooleanField made NOT NULL)")
+    assert "renames the table of model borrowing back to its default name (library_borrowing)" in message(
+        django + "0004_drops_and_renames.py", "(back to the default name)"
+    )
     indexes = django + "0005_indexes_and_constraints.py"
     assert "AddIndexConcurrently" in message(indexes, "AddIndex(  # error: ORM405")
     assert "USING INDEX" in message(indexes, "AddConstraint(  # error: ORM405")
     data = django + "0008_data.py"
     assert "bulk_update()" in message(data, "book.save(update_fields")
     assert "os.environ['SHELF']" in message(data, "(f-string)")
+    added = django + "0002_add_columns.py"
+    assert "builds the implicit index of ForeignKey illustrator on book" in message(added, "(the implicit index)")
+    assert "AddIndexConcurrently" in message(added, "(the implicit index)")
     revision = alembic + "2b3c4d5e6f7a_add_columns_indexes_constraints.py"
     assert "postgresql_concurrently=True" in message(revision, "ix_book_language'), 'book'")
     assert message(alembic + "4d5e6f7a8b9c_add_book_language_index.py", "def downgrade").startswith(
@@ -73,6 +80,11 @@ def test_messages_name_the_target_and_the_safe_path(fixture_findings) -> None:
     assert message(alembic + "3c4d5e6f7a8b_alter_drop_rename.py", "batch_op.add_column(sa.Column('stars'").startswith(
         "batch_op.add_column() adds NOT NULL column review.stars"
     )
+    uuids = alembic + "9c0d1e2f3a4b_uuid_ids_and_prices.py"
+    changed = message(uuids, "column_name='created'")
+    assert "changes the type of column table_name.created (its current type to" in changed
+    assert "builds an index for column isbn10 on book" in message(uuids, "sa.String(10)")
+    assert "adds the foreign key of column editor_id to book" in message(uuids, "sa.ForeignKey('author.id')")
 
 
 def test_noqa_marks_an_operation_as_reviewed(tmp_path: Path) -> None:
@@ -135,6 +147,60 @@ def test_longer_varchar_is_reported_only_where_it_copies_the_table(tmp_path: Pat
     assert _codes_for_backend(revision, "mysql") == ["ORM404"]
 
 
+def test_more_digits_at_the_same_scale_is_reported_only_where_it_copies_the_table(tmp_path: Path) -> None:
+    revision = tmp_path / "versions/b2_price.py"
+    revision.parent.mkdir()
+    revision.write_text(
+        textwrap.dedent(
+            """\
+            from alembic import op
+            import sqlalchemy as sa
+
+            revision = "b2"
+            down_revision = None
+
+
+            def upgrade():
+                op.alter_column("book", "price", existing_type=sa.NUMERIC(10, 2), type_=sa.Numeric(14, scale=2))
+
+
+            def downgrade():
+                op.alter_column("book", "price", existing_type=sa.Numeric(14, 2), type_=sa.NUMERIC(10, 2))
+            """
+        ),
+        encoding="utf-8",
+    )
+    assert _codes_for_backend(revision, "postgresql") == _codes_for_backend(revision, None) == []
+    assert _codes_for_backend(revision, "mysql") == ["ORM404"]
+
+
+@pytest.mark.parametrize(
+    ("test", "branches"),
+    [
+        ('op.get_bind().dialect.name == "mysql"', (True, False)),
+        ('bind.engine.name == "sqlite"', (True, False)),
+        ('url.startswith("mysql")', (True, False)),
+        ('url.startswith(("mysql", "sqlite"))', (True, False)),
+        ('"sqlite" in url', (True, False)),
+        ('dialect in ("mysql", "mariadb")', (True, False)),
+        ('bind.dialect.name != "postgresql"', (True, False)),
+        ('bind.dialect.name == "postgresql"', (False, True)),
+        ('url.startswith("postgres")', (False, True)),
+        ('bind.dialect.name != "sqlite"', (False, True)),
+        ('url.startswith("sqlite") is False', (False, True)),
+        ('not url.startswith("mysql")', (False, True)),
+        ('is_mysql and url.startswith("mysql")', (True, False)),
+        ('url.startswith("mysql") or url.startswith("sqlite")', (True, False)),
+        ('url.startswith("mysql") or url.startswith("postgresql")', (False, True)),
+        ('name == "book"', (False, False)),
+        ("settings.USE_MYSQL", (False, False)),
+    ],
+)
+def test_branches_that_never_run_on_postgresql(test: str, branches: tuple[bool, bool]) -> None:
+    expression = ast.parse(test, mode="eval").body
+    assert migration_checks._dialect_branches(expression) == branches
+
+
 # -- a real Django project: the files makemigrations writes ------------------------------
 
 _SETTINGS = """\
@@ -158,13 +224,15 @@ class Book(models.Model):
     subtitle = models.CharField(max_length=200, blank=True)
     isbn = models.CharField(max_length=13, null=True)
     pages = models.IntegerField(null=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     author = models.ForeignKey(Author, on_delete=models.CASCADE)
 
     class Meta:
         indexes = [models.Index(fields=["title"], name="book_title_idx")]
 """
 
-# Every change makemigrations writes without asking a question.
+# Every change makemigrations writes without asking a question (it does not ask for a default
+# for blank=True strings or auto_now: its questioner knows the schema editor fills them).
 _MODELS_AFTER = """\
 from django.db import models
 
@@ -179,7 +247,11 @@ class Book(models.Model):
     pages = models.BigIntegerField(null=True)
     language = models.CharField(max_length=8, null=True)
     rating = models.IntegerField(db_default=0)
+    price = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    blurb = models.CharField(max_length=300, blank=True)
+    updated = models.DateTimeField(auto_now=True)
     author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    editor = models.ForeignKey(Author, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         indexes = [
@@ -222,6 +294,7 @@ def test_makemigrations_output_is_linted_correctly(tmp_path: Path) -> None:
     assert reported == [
         ("ORM402", "migrations.RemoveField("),
         ("ORM404", "migrations.AlterField("),
+        ("ORM405", "migrations.AddField("),
         ("ORM405", "migrations.AddIndex("),
         ("ORM405", "migrations.AlterField("),
     ]
@@ -230,3 +303,4 @@ def test_makemigrations_output_is_linted_correctly(tmp_path: Path) -> None:
     assert any("changes the type of column book.pages" in m for m in messages)
     assert any("builds index book_language_idx on book" in m for m in messages)
     assert any("builds a unique index for isbn on book" in m for m in messages)
+    assert any("builds the implicit index of ForeignKey editor on book" in m for m in messages)

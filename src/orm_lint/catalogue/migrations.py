@@ -19,8 +19,16 @@ def _reviewed(code: str) -> str:
 
 _NOT_REPORTED = (
     " Never reported: the same operation in Alembic's `downgrade()`, on a table created earlier in "
-    "the same migration (`CreateModel`, `op.create_table`), or in "
-    "`SeparateDatabaseAndState(state_operations=...)`."
+    "the same migration (`CreateModel`, `op.create_table`), in "
+    "`SeparateDatabaseAndState(state_operations=...)`, in a squashed migration (one with "
+    "`replaces = [...]`: Django runs it only on a database that has none of the replaced "
+    "migrations, i.e. a new, empty one), or on a proxy or `managed = False` model (known from "
+    "the `CreateModel` options in the app's earlier migrations), for which Django runs no SQL."
+)
+_OTHER_DIALECT = (
+    " Alembic operations inside an `if` branch that runs only on another database "
+    '(`if op.get_bind().dialect.name == "mysql":`, `if url.startswith("sqlite"):`, the `else` of '
+    "a PostgreSQL test) are not reported."
 )
 _ALL_BACKENDS = " Reported whatever the `backend` setting says: every database is affected."
 _POSTGRESQL_ONLY = (
@@ -49,11 +57,20 @@ NOT_NULL_COLUMN_WITHOUT_DEFAULT = Rule(
     message="{operation} adds NOT NULL column {column} without a default to a table that may have rows; {fix}",
     docs=Docs(
         what_it_does=(
-            "Reports Django `AddField` whose field is NOT NULL (no `null=True`) and has neither "
-            "`default=` nor `db_default=`, and Alembic `op.add_column()` / `batch_op.add_column()` "
-            "with `Column(..., nullable=False)` and no `server_default`. Many-to-many fields, "
-            "`GeneratedField`, auto fields, primary keys and `Computed`/`Identity` columns need no "
-            "default and are not reported." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM401")
+            "Reports Django `AddField` of one of Django's own field classes that is NOT NULL (no "
+            "`null=True`) and has neither `default=` nor `db_default=`, and Alembic "
+            "`op.add_column()` / `batch_op.add_column()` with `Column(..., nullable=False)` and no "
+            "`server_default`. Not reported, because Django's schema editor gives the existing rows a "
+            "value (`BaseDatabaseSchemaEditor._effective_default`, the same cases in which "
+            "`makemigrations` asks for no default): `blank=True` on a field that allows empty strings "
+            "(`CharField`, `TextField`, `SlugField`, `EmailField`, `URLField`, `FileField`, "
+            "`FilePathField`, `BinaryField`; added with `DEFAULT ''`), `auto_now`/`auto_now_add` "
+            "date and time fields (the current time), and `NullBooleanField` (always nullable). "
+            "Many-to-many fields, `GeneratedField`, auto fields, primary keys and "
+            "`Computed`/`Identity` columns need no default. A field class from another package or the "
+            "project (`TaggableManager`, `CountryField`, a `CharField` subclass) is not reported "
+            "either: whether it has a column, and whether its `blank=True` means a default, is "
+            "unknown." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM401")
         ),
         why_bad=(
             "Existing rows have no value for the new column. PostgreSQL and SQLite refuse the "
@@ -132,7 +149,14 @@ COLUMN_OR_TABLE_DROPPED = Rule(
             "Reports Django `RemoveField` and `DeleteModel`, and Alembic `op.drop_column()`, "
             "`batch_op.drop_column()` and `op.drop_table()`. Operations inside "
             "`SeparateDatabaseAndState` (either list) are the deliberate contract step of the "
-            "expand/contract sequence and are not reported." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM402")
+            "expand/contract sequence and are not reported. So is a migration that declares it runs "
+            "after the deploy: django-safemigrate `safe = Safe.after_deploy()` (its `safemigrate` "
+            "command holds such migrations back until the new code is live; the plain `migrate` "
+            "then runs them) or `Safe.always()` (declared safe before and after the deploy), and "
+            "django-syzygy `stage = Stage.POST_DEPLOY`. `Safe.before_deploy()` is reported as usual."
+            + _NOT_REPORTED
+            + _ALL_BACKENDS
+            + _reviewed("ORM402")
         ),
         why_bad=(
             "Migrations run before (or while) the new code is rolled out, so the previous release is "
@@ -205,10 +229,17 @@ COLUMN_OR_TABLE_RENAMED = Rule(
         what_it_does=(
             "Reports Django `RenameField`, `RenameModel`, `AlterModelTable` and an `AlterField` that "
             "changes `db_column`, and Alembic `op.alter_column(..., new_column_name=...)` and "
-            "`op.rename_table()`. A `RenameField` whose field has `db_column=` and a `RenameModel` "
-            "whose model has `db_table` change nothing in the database and are not reported: "
-            "orm-lint reads the app's earlier migration files to know. Operations inside "
-            "`SeparateDatabaseAndState` are not reported." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM403")
+            "`op.rename_table()`. A `RenameField` whose field has `db_column=`, a `RenameModel` "
+            "whose model has `db_table`, and an `AlterModelTable` that names the table the model has "
+            "already (`table=None` on a model whose table has Django's default name `app_model`) "
+            "change nothing in the database and are not reported: orm-lint reads the app's earlier "
+            "migration files to know. `AlterModelTable(table=None)` on a model with a `db_table` "
+            "renames the table back to its default name, and says so. An Alembic rename of a column "
+            "added earlier in the same `upgrade()` is not reported (no deployed code knew that name; "
+            "dropping the column it replaces is ORM402). Operations inside "
+            "`SeparateDatabaseAndState` are not reported. A rename in a django-safemigrate "
+            "`Safe.after_deploy()` migration is reported: the new code, already live, uses the new "
+            "name until it runs." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM403")
         ),
         why_bad=(
             "The rename is instant, but the previous release keeps running during the deploy and "
@@ -309,19 +340,33 @@ COLUMN_TYPE_OR_NULLABILITY_CHANGED = Rule(
     message="{operation} {change}, which rewrites or scans the whole table under an exclusive lock; {fix}",
     docs=Docs(
         what_it_does=(
-            "Reports Django `AlterField` that changes the column's SQL type (the field class, "
-            "`max_length`, `max_digits`, `decimal_places`, `db_collation`, the target of a foreign "
-            "key) or turns `null=True` into NOT NULL, and Alembic `op.alter_column()` with `type_=` "
-            "(different from `existing_type=`) or `nullable=False` (unless `existing_nullable=False`). "
-            "For Django, the previous definition is read from the app's earlier migration files (the "
-            "`dependencies` on the app named like the folder above `migrations/`), so "
-            "an `AlterField` that only changes `help_text`, `choices`, `default` or validators is not "
-            "reported; when the previous definition cannot be found the operation is reported as "
-            "one that *may* change the type or nullability. Lengthening a varchar (or varchar to "
-            "text) is not reported for PostgreSQL or an unset backend (PostgreSQL changes only the "
-            "catalogue), but is for `mysql` and `sqlite`, which may copy the table. Making a column NOT "
-            "NULL in the same migration that drops a check constraint of that table (the last step "
-            "of the safe sequence below) is not reported." + _NOT_REPORTED + _reviewed("ORM404")
+            "Reports Django `AlterField` that changes the column's SQL type or turns a nullable field "
+            "NOT NULL, and Alembic `op.alter_column()` with `type_=` (different from "
+            "`existing_type=`) or `nullable=False` (unless `existing_nullable=False`). For Django, "
+            "the previous definition is read from the app's earlier migration files (the "
+            "`dependencies` on the app named like the folder above `migrations/`, including lists of "
+            "operations assigned to a name beside `operations`), and the two fields are compared by "
+            "the column each has on PostgreSQL, not by their class: `CharField`, `SlugField`, "
+            "`EmailField` and `URLField` of the same length are all `varchar(n)`; "
+            "`PositiveIntegerField` is `integer` plus `CHECK (col >= 0)` (adding the check is "
+            "reported, dropping it is not); `NullBooleanField` is a nullable boolean; the target of a "
+            "foreign key is compared without regard to letter case. Also compared: `max_length`, "
+            "`max_digits`, `decimal_places`, `db_collation`, `to_field`, `primary_key`, and an "
+            "`ArrayField`'s `base_field` type. So an `AlterField` that only changes `help_text`, "
+            "`choices`, `default` or validators is not reported. Not reported either: many-to-many "
+            "fields (no column on the table); a change to or from a field class that is not Django's "
+            "own (a project's `SanitizedJSONField`, `TaggableManager`: its column type is unknown); "
+            "a length computed by an expression (`max_length=settings.CODE_LENGTH`); and an "
+            "`AlterField` whose previous definition cannot be found (the app's history is not in the "
+            "tree): orm-lint cannot tell whether it changes anything, and does not guess. "
+            "Lengthening a varchar (or varchar to text) and more digits at the same scale (Django "
+            "`max_digits` up with the same `decimal_places`, Alembic `Numeric(10, 2)` to "
+            "`Numeric(12, 2)` or to an unconstrained `Numeric()`) are not reported for PostgreSQL or "
+            "an unset backend (PostgreSQL changes only the catalogue), but are for `mysql` and "
+            "`sqlite`, which may copy the table; so is a change of field class there. Making a column "
+            "NOT NULL in the same migration that drops a check constraint of that table (the last "
+            "step of the safe sequence below) is not reported. Changing `db_collation` is reported: "
+            "PostgreSQL rebuilds the column's indexes." + _NOT_REPORTED + _reviewed("ORM404")
         ),
         why_bad=(
             "On PostgreSQL most type changes rewrite the table and its indexes, and `SET NOT NULL` "
@@ -423,14 +468,20 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
     docs=Docs(
         what_it_does=(
             "Reports Django `AddIndex`, `AddConstraint(UniqueConstraint(...))`, `AddField` with "
-            "`unique=True` or `db_index=True`, and an `AlterField` that turns on `db_index=True` or "
-            "`unique=True` (known from the earlier migrations), and Alembic `op.create_index()` "
-            "without `postgresql_concurrently=True` and `op.create_unique_constraint()`. "
+            "`unique=True` or `db_index=True`, and an `AlterField` that adds an index, a unique "
+            "constraint or a primary key (compared with the earlier migrations as Django's schema "
+            "editor does: `unique=True` on a field that is already the primary key builds nothing), "
+            "and Alembic `op.create_index()` without `postgresql_concurrently=True`, "
+            "`op.create_unique_constraint()`, and `op.add_column()` of a `Column(index=True)` or "
+            "`Column(unique=True)` (Alembic creates that index right after the column). "
             "`AddIndexConcurrently` (with `atomic = False` on the Migration, which Django requires) "
-            "is the safe form and is not reported. The index Django creates implicitly for a new "
-            "`ForeignKey` is not reported either (it would flag every new relation): review large "
-            "tables yourself, or add the field with `db_index=False` and the index concurrently."
+            "is the safe form and is not reported. The index Django creates implicitly when "
+            "`AddField` adds a `ForeignKey` or `SlugField` (unless `db_index=False`), or the unique "
+            "index of a `OneToOneField`, is reported too: it is the same `CREATE INDEX` on an "
+            "existing table as `AddIndex` or Alembic's `create_index()`, built at the end of the "
+            "migration; add the field with `db_index=False` and the index concurrently."
             + _NOT_REPORTED
+            + _OTHER_DIALECT
             + _POSTGRESQL_ONLY
             + _reviewed("ORM405")
         ),
@@ -509,8 +560,17 @@ CONSTRAINT_ADDED_WITHOUT_NOT_VALID = Rule(
             "Reports Django `AddConstraint(CheckConstraint(...))` and Alembic "
             "`op.create_foreign_key()` / `op.create_check_constraint()` without "
             "`postgresql_not_valid=True`. Django's `AddConstraintNotValid` is the safe form and is "
-            "not reported. Unique constraints build an index and are reported by ORM405."
+            "not reported. Unique constraints build an index and are reported by ORM405. Foreign "
+            "keys of new columns: Django adds a `ForeignKey`'s constraint inside `ADD COLUMN`, and "
+            "PostgreSQL does not check the existing rows when the new column has no default (they are "
+            "all NULL), so `AddField(ForeignKey(null=True))` is not reported; with `default=` or "
+            "`db_default=` every row gets a value to check, and it is. Alembic's "
+            "`op.add_column(Column(..., ForeignKey(...)))` adds the constraint with a separate "
+            "`ALTER TABLE ... ADD CONSTRAINT`, which checks every row, and is reported (unless "
+            "`inline_references=True` puts it inside `ADD COLUMN` of a column without a "
+            "`server_default`)."
             + _NOT_REPORTED
+            + _OTHER_DIALECT
             + _POSTGRESQL_ONLY
             + _reviewed("ORM406")
         ),

@@ -14,11 +14,24 @@ OPERATIONS_ATTRIBUTE = "operations"
 DEPENDENCIES_ATTRIBUTE = "dependencies"
 ATOMIC_ATTRIBUTE = "atomic"
 MIGRATIONS_FOLDER = "migrations"
+# A squashed migration lists the migrations it replaces; Django runs it only on a database
+# that has none of them applied, i.e. a fresh one.
+REPLACES_ATTRIBUTE = "replaces"
+# Deploy-stage markers: django-safemigrate (`safe = Safe.after_deploy()`; `Safe.always()`
+# means safe before and after the code is deployed) and django-syzygy
+# (`stage = Stage.POST_DEPLOY`). Such a migration runs once the new code is live.
+SAFEMIGRATE_ATTRIBUTE = "safe"
+SAFEMIGRATE_CLASS = "Safe"
+SAFEMIGRATE_AFTER_DEPLOY = frozenset({"after_deploy", "always"})
+SYZYGY_ATTRIBUTE = "stage"
+SYZYGY_CLASS = "Stage"
+SYZYGY_AFTER_DEPLOY = frozenset({"POST_DEPLOY"})
 
 CREATE_MODEL = "CreateModel"
 DELETE_MODEL = "DeleteModel"
 RENAME_MODEL = "RenameModel"
 ALTER_MODEL_TABLE = "AlterModelTable"
+ALTER_MODEL_OPTIONS = "AlterModelOptions"
 ADD_FIELD = "AddField"
 REMOVE_FIELD = "RemoveField"
 ALTER_FIELD = "AlterField"
@@ -44,6 +57,7 @@ OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
     DELETE_MODEL: ("name",),
     RENAME_MODEL: ("old_name", "new_name"),
     ALTER_MODEL_TABLE: ("name", "table"),
+    ALTER_MODEL_OPTIONS: ("name", "options"),
     ADD_FIELD: ("model_name", "name", "field", "preserve_default"),
     REMOVE_FIELD: ("model_name", "name", "field"),
     ALTER_FIELD: ("model_name", "name", "field", "preserve_default"),
@@ -59,13 +73,28 @@ OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 DB_TABLE_OPTION = "db_table"
 
+# Model options that mean "no table of its own": Django runs no DDL for such a model.
+PROXY_OPTION = "proxy"
+MANAGED_OPTION = "managed"
+
 # Fields: what decides the column, its default and its indexes.
 FIELDS_WITHOUT_COLUMN = frozenset({"ManyToManyField", "GeneratedField"})
+MANY_TO_MANY_FIELD = "ManyToManyField"
 FOREIGN_KEY_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
+ONE_TO_ONE_FIELD = "OneToOneField"
+NULL_BOOLEAN_FIELD = "NullBooleanField"  # always nullable
 DEFAULT_KEYWORDS = frozenset({"default", "db_default"})
 NULL_KEYWORD = "null"
+BLANK_KEYWORD = "blank"
+AUTO_NOW_KEYWORDS = frozenset({"auto_now", "auto_now_add"})
 DB_COLUMN_KEYWORD = "db_column"
-INDEX_KEYWORDS = frozenset({"db_index", "unique"})
+DB_INDEX_KEYWORD = "db_index"
+UNIQUE_KEYWORD = "unique"
+PRIMARY_KEY_KEYWORD = "primary_key"
+TO_KEYWORD = "to"
+BASE_FIELD_KEYWORD = "base_field"
+DB_COLLATION_KEYWORD = "db_collation"
+INDEX_KEYWORDS = frozenset({DB_INDEX_KEYWORD, UNIQUE_KEYWORD})
 # Keywords that change the column's SQL type; the rest (help_text, choices, default,
 # validators, on_delete, related_name ...) live in Python only.
 TYPE_KEYWORDS = frozenset(
@@ -73,17 +102,87 @@ TYPE_KEYWORDS = frozenset(
         "max_length",
         "max_digits",
         "decimal_places",
-        "db_collation",
-        "to",
+        DB_COLLATION_KEYWORD,
+        TO_KEYWORD,
         "to_field",
-        "primary_key",
-        "base_field",
+        PRIMARY_KEY_KEYWORD,
+        BASE_FIELD_KEYWORD,
         "size",
     }
 )
-VARCHAR_FIELDS = frozenset({"CharField", "SlugField", "EmailField", "URLField"})
-TEXT_FIELDS = frozenset({"TextField"})
 MAX_LENGTH_KEYWORD = "max_length"
+MAX_DIGITS_KEYWORD = "max_digits"
+DECIMAL_PLACES_KEYWORD = "decimal_places"
+
+# Django's own field classes (django.db.models, django.contrib.postgres.fields), by the column
+# each one has on PostgreSQL (DatabaseWrapper.data_types); a field class outside this table
+# (a third-party or project field) has an unknown column, or none (TaggableManager).
+# The varchar fields, with the max_length each one defaults to (None: required).
+VARCHAR_FIELDS: dict[str, int | None] = {
+    "CharField": None,
+    "SlugField": 50,
+    "EmailField": 254,
+    "URLField": 200,
+    "FileField": 100,
+    "ImageField": 100,
+    "FilePathField": 100,
+    "CommaSeparatedIntegerField": None,
+}
+TEXT_FIELDS = frozenset({"TextField"})
+DECIMAL_FIELD = "DecimalField"
+ARRAY_FIELD = "ArrayField"
+POSTGRESQL_COLUMN_TYPES: dict[str, str] = {
+    **{name: "varchar" for name in VARCHAR_FIELDS},
+    "TextField": "text",
+    "CICharField": "citext",
+    "CIEmailField": "citext",
+    "CITextField": "citext",
+    "AutoField": "integer identity",
+    "BigAutoField": "bigint identity",
+    "SmallAutoField": "smallint identity",
+    "IntegerField": "integer",
+    "PositiveIntegerField": "integer",
+    "BigIntegerField": "bigint",
+    "PositiveBigIntegerField": "bigint",
+    "SmallIntegerField": "smallint",
+    "PositiveSmallIntegerField": "smallint",
+    "BooleanField": "boolean",
+    NULL_BOOLEAN_FIELD: "boolean",
+    DECIMAL_FIELD: "numeric",
+    "FloatField": "double precision",
+    "DateField": "date",
+    "DateTimeField": "timestamp with time zone",
+    "TimeField": "time",
+    "DurationField": "interval",
+    "UUIDField": "uuid",
+    "GenericIPAddressField": "inet",
+    "IPAddressField": "inet",
+    "JSONField": "jsonb",
+    "BinaryField": "bytea",
+    "HStoreField": "hstore",
+    "IntegerRangeField": "int4range",
+    "BigIntegerRangeField": "int8range",
+    "DecimalRangeField": "numrange",
+    "DateTimeRangeField": "tstzrange",
+    "DateRangeField": "daterange",
+    ARRAY_FIELD: "array",
+    "ForeignKey": "foreign key",
+    "OneToOneField": "foreign key",
+}
+# PositiveXxxField is its integer type plus a CHECK (col >= 0) constraint.
+CHECKED_FIELDS = frozenset({"PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField"})
+# Field.empty_strings_allowed: with blank=True and no null/default, Django's schema editor
+# adds the column with DEFAULT '' (b'' for BinaryField) and drops the default afterwards
+# (BaseDatabaseSchemaEditor._effective_default), so existing rows get a value.
+EMPTY_STRING_FIELDS = frozenset(
+    {*VARCHAR_FIELDS, "TextField", "BinaryField", "CICharField", "CIEmailField", "CITextField"}
+)
+# auto_now / auto_now_add: the schema editor adds the column with the current time as default.
+AUTO_NOW_FIELDS = frozenset({"DateField", "DateTimeField", "TimeField"})
+# Fields Django creates an index for unless db_index=False.
+INDEXED_BY_DEFAULT = frozenset({"ForeignKey", "OneToOneField", "SlugField"})
+# Modules whose field classes are Django's own (`models.CharField`, `django.contrib...`).
+DJANGO_FIELD_MODULES = frozenset({"models", "django"})
 
 CHECK_CONSTRAINT = "CheckConstraint"
 UNIQUE_CONSTRAINT = "UniqueConstraint"
@@ -164,7 +263,6 @@ SCHEMA_DIRECTIVES = frozenset(
 COLUMN_CLASS = "Column"
 NULLABLE_KEYWORD = "nullable"
 SERVER_DEFAULT_KEYWORD = "server_default"
-PRIMARY_KEY_KEYWORD = "primary_key"
 GENERATED_COLUMN_CLASSES = frozenset({"Computed", "Identity"})
 NEW_COLUMN_NAME_KEYWORD = "new_column_name"
 TYPE_KEYWORD = "type_"
@@ -173,6 +271,16 @@ EXISTING_NULLABLE_KEYWORD = "existing_nullable"
 POSTGRESQL_CONCURRENTLY = "postgresql_concurrently"
 POSTGRESQL_NOT_VALID = "postgresql_not_valid"
 VARCHAR_TYPES = frozenset({"String", "VARCHAR", "Unicode", "NVARCHAR"})
+NUMERIC_TYPES = frozenset({"Numeric", "NUMERIC", "DECIMAL"})
+PRECISION_KEYWORD = "precision"
+SCALE_KEYWORD = "scale"
+FOREIGN_KEY_CLASS = "ForeignKey"
+INDEX_KEYWORD = "index"
+UNIQUE_COLUMN_KEYWORD = "unique"
+INLINE_REFERENCES_KEYWORD = "inline_references"
+# Dialect names compared in `if op.get_bind().dialect.name == "mysql":` and the like.
+POSTGRESQL_DIALECTS = frozenset({"postgresql", "postgres", "psycopg2", "psycopg", "asyncpg"})
+OTHER_DIALECTS = frozenset({"mysql", "mariadb", "sqlite", "mssql", "oracle"})
 TEXT_TYPES = frozenset({"Text", "TEXT", "UnicodeText"})
 LENGTH_KEYWORD = "length"
 CONSTRAINT_TYPE_KEYWORD = "type_"

@@ -2,9 +2,11 @@
 
 A module is read once into a list of operations (`read_migration`); each check walks that
 list. Never reported: operations on a table created earlier in the same migration, in
-`state_operations`, or in `downgrade()`. Django's `AlterField`/`RenameField`/`RenameModel`
-are compared with the model state rebuilt from the app's earlier migration files, so that
-only changes the database sees are reported.
+`state_operations`, or in `downgrade()`; the schema rules (ORM401-ORM406) are also silent in
+a squashed migration (`replaces = [...]`: it only runs on a fresh database) and on a model
+without a table of its own (proxy or `managed=False`). Django operations are compared with the
+model state rebuilt from the app's earlier migration files, so that only changes the database
+sees are reported; when that state is unknown, the checks that need it stay silent.
 """
 
 from __future__ import annotations
@@ -72,9 +74,6 @@ _UNIQUE_FIX = {
     ALEMBIC: "create the unique index with postgresql_concurrently=True, then add the constraint USING INDEX",
 }
 _NOT_NULL_FIX = "add a CHECK (column IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL and drop the check"
-_UNKNOWN_FIX = (
-    "check it with sqlmigrate: a new type needs a new column and a backfill, NOT NULL a validated CHECK first"
-)
 _TYPE_FIX = "add a new column of the new type, backfill and dual-write, switch reads, then drop the old column"
 _REVERSE_FIX = {
     fw.RUN_PYTHON: "pass reverse_code= (migrations.RunPython.noop when there is nothing to undo)",
@@ -92,6 +91,21 @@ _ROW_FIX["get_or_create"] = _ROW_FIX["update_or_create"] = _ROW_FIX["create"]
 _RUN_SQL_FIX = "keep the SQL constant and pass the values as params: RunSQL([(sql, [value])])"
 # Backends on which the PostgreSQL locking rules apply; None is "not configured".
 _POSTGRESQL_OR_UNKNOWN = (None, fw.POSTGRESQL)
+_CHECK_FIX = (
+    "add the CHECK with AddConstraintNotValid and ValidateConstraint first, or keep the field and add a validator"
+)
+_FK_INDEX_FIX = "add it with db_index=False, then AddIndexConcurrently in a migration with atomic = False"
+_COLUMN_INDEX_FIX = (
+    "add the column without index=/unique=, then create the index with postgresql_concurrently=True "
+    "inside op.get_context().autocommit_block()"
+)
+_FK_DEFAULT_FIX = (
+    "add it with null=True and no default (PostgreSQL then skips the check), backfill, then make it NOT NULL"
+)
+_COLUMN_FK_FIX = (
+    "add the column without ForeignKey(), then op.create_foreign_key(..., postgresql_not_valid=True) "
+    "and VALIDATE CONSTRAINT in a separate revision"
+)
 
 
 @dataclass(eq=False)
@@ -106,6 +120,9 @@ class Operation:
     separated: bool = False  # inside SeparateDatabaseAndState(database_operations=...)
     batch: bool = False  # Alembic `batch_op.*`: no table argument
     previous: _ModelState | None = None  # Django: the model before this operation, when known
+    table_text: str = "?"  # the table for messages: its name, or the expression that gives it
+    other_dialect: bool = False  # Alembic: inside an `if` branch that runs only on MySQL/SQLite/...
+    column_added_here: bool = False  # Alembic: alter_column of a column added earlier in upgrade()
 
     def argument(self, parameter: str) -> ast.expr | None:
         """A Django operation's argument by parameter name, positional or keyword."""
@@ -113,6 +130,11 @@ class Operation:
 
     def alembic_argument(self, position: int, keyword: str) -> ast.expr | None:
         return _argument(self.call, position - 1 if self.batch else position, keyword)
+
+    @property
+    def without_table(self) -> bool:
+        """A Django model known to have no table of its own (proxy, managed=False): no DDL runs."""
+        return self.previous is not None and not self.previous.has_table
 
 
 @dataclass(eq=False)
@@ -124,15 +146,38 @@ class MigrationFile:
     forward_functions: list[ast.FunctionDef] = field(default_factory=list)
     upgrade: ast.FunctionDef | None = None
     downgrade: ast.FunctionDef | None = None
+    squashed: bool = False  # Django `replaces = [...]`: runs only on a fresh database
+    after_deploy: bool = False  # django-safemigrate/syzygy: runs once the new code is deployed
+    app_label: str = ""
+    imports: dict[str, str] = field(default_factory=dict)
+
+    def schema_operations(self) -> Iterator[Operation]:
+        """The operations the schema rules (ORM401-ORM406) look at."""
+        if self.squashed:
+            return
+        for op in self.operations:
+            if not op.created_here and not op.without_table:
+                yield op
 
 
 @dataclass
 class _ModelState:
     fields: dict[str, ast.Call] = field(default_factory=dict)
     db_table: str | None = None
+    proxy: bool = False
+    managed: bool = True
+
+    @property
+    def has_table(self) -> bool:
+        """Django runs DDL only for a managed model that is not a proxy (Options.can_migrate)."""
+        return self.managed and not self.proxy
+
+    def copy(self) -> _ModelState:
+        return _ModelState(dict(self.fields), self.db_table, self.proxy, self.managed)
 
 
 _State = dict[str, _ModelState]
+_Names = dict[str, ast.expr]
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -144,12 +189,10 @@ def not_null_column_without_default(index: ModuleIndex) -> Iterator[Report]:
     migration = read_migration(index)
     if migration is None:
         return
-    for op in migration.operations:
-        if op.created_here:
-            continue
+    for op in migration.schema_operations():
         column = None
         if op.name == fw.ADD_FIELD:
-            column = _django_not_null_field(op)
+            column = _django_not_null_field(op, migration.imports)
         elif op.framework == ALEMBIC and op.name == fw.ADD_COLUMN:
             column = _alembic_not_null_column(op)
         if column is not None:
@@ -160,10 +203,10 @@ def not_null_column_without_default(index: ModuleIndex) -> Iterator[Report]:
 def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
     """column-or-table-dropped: a column or table dropped while deployed code may use it."""
     migration = read_migration(index)
-    if migration is None:
+    if migration is None or migration.after_deploy:
         return
-    for op in migration.operations:
-        if op.separated or op.created_here:
+    for op in migration.schema_operations():
+        if op.separated:
             continue
         target = None
         if op.name == fw.REMOVE_FIELD:
@@ -171,9 +214,9 @@ def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
         elif op.name == fw.DELETE_MODEL:
             target = f"the table of model {op.table}"
         elif op.framework == ALEMBIC and op.name == fw.DROP_COLUMN:
-            target = f"column {op.table}.{_constant(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.DROP_COLUMN]))}"
+            target = f"column {op.table_text}.{_text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.DROP_COLUMN]))}"
         elif op.framework == ALEMBIC and op.name == fw.DROP_TABLE:
-            target = f"table {op.table}"
+            target = f"table {op.table_text}"
         if target is not None:
             yield _report(COLUMN_OR_TABLE_DROPPED, op, target=target)
 
@@ -184,10 +227,10 @@ def column_or_table_renamed(index: ModuleIndex) -> Iterator[Report]:
     migration = read_migration(index)
     if migration is None:
         return
-    for op in migration.operations:
-        if op.separated or op.created_here:
+    for op in migration.schema_operations():
+        if op.separated:
             continue
-        target = _django_rename(op) if op.framework == DJANGO else _alembic_rename(op)
+        target = _django_rename(op, migration.app_label) if op.framework == DJANGO else _alembic_rename(op)
         if target is not None:
             yield _report(COLUMN_OR_TABLE_RENAMED, op, target=target)
 
@@ -200,9 +243,7 @@ def column_type_or_nullability_changed(index: ModuleIndex) -> Iterator[Report]:
         return
     backend = _backend(index)
     checked = {op.table for op in migration.operations if _drops_check_constraint(op)}
-    for op in migration.operations:
-        if op.created_here:
-            continue
+    for op in migration.schema_operations():
         if op.name == fw.ALTER_FIELD:
             found = _django_column_change(op, backend, op.table in checked)
         elif op.framework == ALEMBIC and op.name == fw.ALTER_COLUMN:
@@ -220,14 +261,17 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
     migration = read_migration(index)
     if migration is None or _backend(index) not in _POSTGRESQL_OR_UNKNOWN:
         return
-    for op in migration.operations:
-        if op.created_here:
+    for op in migration.schema_operations():
+        if op.other_dialect:
             continue
-        found = _django_index(op) if op.framework == DJANGO else _alembic_index(op)
+        found = _django_index(op, migration.imports) if op.framework == DJANGO else _alembic_index(op)
         if found is not None:
-            what, unique = found
-            fix = _UNIQUE_FIX[op.framework] if unique else _FIX[INDEX_CREATED_WITHOUT_CONCURRENTLY.code, op.framework]
-            yield _report(INDEX_CREATED_WITHOUT_CONCURRENTLY, op, index=what, table=op.table or "?", fix=fix)
+            what, unique, fix = found
+            if not fix and unique:
+                fix = _UNIQUE_FIX[op.framework]
+            elif not fix:
+                fix = _FIX[INDEX_CREATED_WITHOUT_CONCURRENTLY.code, op.framework]
+            yield _report(INDEX_CREATED_WITHOUT_CONCURRENTLY, op, index=what, table=op.table_text, fix=fix)
 
 
 @check(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, runs_on_migrations=True)
@@ -236,20 +280,16 @@ def constraint_added_without_not_valid(index: ModuleIndex) -> Iterator[Report]:
     migration = read_migration(index)
     if migration is None or _backend(index) not in _POSTGRESQL_OR_UNKNOWN:
         return
-    for op in migration.operations:
-        if op.created_here:
+    for op in migration.schema_operations():
+        if op.other_dialect:
             continue
-        constraint = None
-        if op.name == fw.ADD_CONSTRAINT:
-            value = op.argument("constraint")
-            if isinstance(value, ast.Call) and call_name(value) == fw.CHECK_CONSTRAINT:
-                constraint = f"check constraint {_keyword_text(value, 'name')}"
-        elif op.framework == ALEMBIC and op.name in (fw.CREATE_FOREIGN_KEY, fw.CREATE_CHECK_CONSTRAINT):
-            if not _is_true(_keyword(op.call, fw.POSTGRESQL_NOT_VALID)):
-                kind = "foreign key" if op.name == fw.CREATE_FOREIGN_KEY else "check constraint"
-                constraint = f"{kind} {_name_text(op.alembic_argument(*fw.NAME_ARGUMENT))}"
-        if constraint is not None:
-            yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, constraint=constraint, table=op.table or "?")
+        found = _django_constraint(op, migration.imports) if op.framework == DJANGO else _alembic_constraint(op)
+        if found is not None:
+            constraint, fix = found
+            values = {"constraint": constraint, "table": op.table_text}
+            if fix:
+                values["fix"] = fix
+            yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, **values)
 
 
 @check(MIGRATION_WITHOUT_REVERSE, runs_on_migrations=True)
@@ -353,35 +393,72 @@ def _class_attribute(node: ast.ClassDef, name: str) -> ast.expr | None:
     return None
 
 
+def _names(module: ast.Module, node: ast.ClassDef) -> _Names:
+    """Simple `name = value` assignments of the module and the Migration class body, by name.
+
+    Lists of operations are sometimes built beside `operations` (`state_operations = [...]`).
+    """
+    names: _Names = {}
+    for stmt in [*module.body, *node.body]:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            names[stmt.targets[0].id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            names[stmt.target.id] = stmt.value
+    return names
+
+
+def _runs_after_deploy(node: ast.ClassDef) -> bool:
+    """`safe = Safe.after_deploy()` / `Safe.always()` (django-safemigrate), `stage = Stage.POST_DEPLOY` (syzygy)."""
+    markers = (
+        (fw.SAFEMIGRATE_ATTRIBUTE, fw.SAFEMIGRATE_CLASS, fw.SAFEMIGRATE_AFTER_DEPLOY),
+        (fw.SYZYGY_ATTRIBUTE, fw.SYZYGY_CLASS, fw.SYZYGY_AFTER_DEPLOY),
+    )
+    for attribute, owner, values in markers:
+        value = _class_attribute(node, attribute)
+        if isinstance(value, ast.Call):
+            value = value.func
+        if isinstance(value, ast.Attribute) and value.attr in values and source(value.value).endswith(owner):
+            return True
+    return False
+
+
 def _read_django(index: ModuleIndex, node: ast.ClassDef) -> MigrationFile:
+    names = _names(index.tree, node)
     operations: list[Operation] = []
     created: set[str] = set()
-    _collect_django(_elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE)), created, False, operations)
-    migration = MigrationFile(DJANGO, operations)
+    listed = _elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE), names)
+    _collect_django(listed, names, created, False, operations)
+    migration = MigrationFile(DJANGO, operations, imports=index.imports)
+    migration.squashed = bool(_elements(_class_attribute(node, fw.REPLACES_ATTRIBUTE), names))
+    migration.after_deploy = _runs_after_deploy(node)
+    migration.app_label = _app_label(Path(index.filename))
     functions = {f.name: f for f in index.tree.body if isinstance(f, ast.FunctionDef)}
     for op in operations:
         code = op.argument("code") if op.name == fw.RUN_PYTHON else None
         if isinstance(code, ast.Name) and code.id in functions:
             migration.forward_functions.append(functions[code.id])
-    if any(op.name in _NEEDS_HISTORY for op in operations):
-        _attach_history(index, node, operations)
+    if not migration.squashed and any(op.table and not op.created_here for op in operations):
+        _attach_history(index, node, names, operations)
     return migration
 
 
-def _collect_django(calls: list[ast.expr], created: set[str], separated: bool, into: list[Operation]) -> None:
+def _collect_django(
+    calls: list[ast.expr], names: _Names, created: set[str], separated: bool, into: list[Operation]
+) -> None:
     for call in calls:
         if not isinstance(call, ast.Call):
             continue
         name = call_name(call) or ""
         if name == fw.SEPARATE_DATABASE_AND_STATE:
             database = _argument(call, 0, fw.DATABASE_OPERATIONS)
-            _collect_django(_elements(database), created, True, into)
+            _collect_django(_elements(database, names), names, created, True, into)
             continue
         if name not in fw.OPERATION_PARAMETERS:
             continue
         op = Operation(DJANGO, name, call, None, False, separated)
         model = _constant(op.argument(_MODEL_PARAMETER.get(name, "model_name"))) if name not in _NO_MODEL else None
         op.table = model.lower() if model else None
+        op.table_text = op.table or "?"
         op.created_here = op.table in created
         if name == fw.CREATE_MODEL and op.table:
             created.add(op.table)
@@ -392,10 +469,15 @@ _MODEL_PARAMETER = {
     fw.CREATE_MODEL: "name",
     fw.DELETE_MODEL: "name",
     fw.ALTER_MODEL_TABLE: "name",
+    fw.ALTER_MODEL_OPTIONS: "name",
     fw.RENAME_MODEL: "old_name",
 }
 _NO_MODEL = frozenset({fw.RUN_PYTHON, fw.RUN_SQL})
-_NEEDS_HISTORY = frozenset({fw.ALTER_FIELD, fw.RENAME_FIELD, fw.RENAME_MODEL})
+
+
+def _app_label(path: Path) -> str:
+    """Django's default app label: the package that holds the migrations folder."""
+    return path.parent.parent.name
 
 
 def _is_alembic_revision(index: ModuleIndex) -> bool:
@@ -414,11 +496,13 @@ def _is_alembic_revision(index: ModuleIndex) -> bool:
 def _read_alembic(index: ModuleIndex) -> MigrationFile:
     functions = {f.name: f for f in index.tree.body if isinstance(f, ast.FunctionDef)}
     upgrade = functions.get(fw.UPGRADE)
-    migration = MigrationFile(ALEMBIC, [], upgrade=upgrade, downgrade=functions.get(fw.DOWNGRADE))
+    migration = MigrationFile(
+        ALEMBIC, [], upgrade=upgrade, downgrade=functions.get(fw.DOWNGRADE), imports=index.imports
+    )
     if upgrade is None:
         return migration
     op_names = {local for local, full in index.imports.items() if full == fw.ALEMBIC_OP}
-    batches: dict[str, str | None] = {}
+    batches: dict[str, ast.expr | None] = {}
     for node in ast.walk(upgrade):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
@@ -429,23 +513,33 @@ def _read_alembic(index: ModuleIndex) -> MigrationFile:
                     and call_name(value) == fw.BATCH_ALTER_TABLE
                     and isinstance(item.optional_vars, ast.Name)
                 ):
-                    table = _argument(value, *fw.TABLE_ARGUMENT[fw.BATCH_ALTER_TABLE])
-                    batches[item.optional_vars.id] = _constant(table)
+                    batches[item.optional_vars.id] = _argument(value, *fw.TABLE_ARGUMENT[fw.BATCH_ALTER_TABLE])
+    other_dialect = _other_dialect_calls(upgrade)
     calls = sorted((n for n in ast.walk(upgrade) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
     created: set[str] = set()
+    added: set[tuple[str, str]] = set()
     for call in calls:
         receiver, name = _alembic_receiver(call), call_name(call) or ""
         if receiver in op_names:
             op = Operation(ALEMBIC, name, call, None, False)
-            if name in fw.TABLE_ARGUMENT:
-                op.table = _constant(op.alembic_argument(*fw.TABLE_ARGUMENT[name]))
+            table = op.alembic_argument(*fw.TABLE_ARGUMENT[name]) if name in fw.TABLE_ARGUMENT else None
         elif receiver in batches:
-            op = Operation(ALEMBIC, name, call, batches[receiver], False, batch=True)
+            op = Operation(ALEMBIC, name, call, None, False, batch=True)
+            table = batches[receiver]
         else:
             continue
+        op.table = _constant(table)
+        op.table_text = _text(table)
+        op.other_dialect = id(call) in other_dialect
         op.created_here = op.table is not None and op.table in created
         if name == fw.CREATE_TABLE and op.table:
             created.add(op.table)
+        column = _constant(_added_column(op)) if name == fw.ADD_COLUMN else None
+        if column is not None:
+            added.add((op.table_text, column))
+        if name == fw.ALTER_COLUMN:
+            old = _constant(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))
+            op.column_added_here = old is not None and (op.table_text, old) in added
         migration.operations.append(op)
     return migration
 
@@ -457,17 +551,104 @@ def _alembic_receiver(call: ast.Call) -> str | None:
     return None
 
 
+def _other_dialect_calls(function: ast.FunctionDef) -> set[int]:
+    """The calls inside `if` branches that run only on a database other than PostgreSQL."""
+    found: set[int] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.If):
+            body_other, else_other = _dialect_branches(node.test)
+            for branch, other in ((node.body, body_other), (node.orelse, else_other)):
+                if other:
+                    found.update(id(n) for stmt in branch for n in ast.walk(stmt) if isinstance(n, ast.Call))
+    return found
+
+
+def _dialect_branches(test: ast.expr) -> tuple[bool, bool]:
+    """(the body runs only on other databases, the else branch does) for a test of the dialect.
+
+    Understood: `name == "mysql"`, `!=`, `in (...)`, `not in`, `url.startswith("sqlite")`,
+    `"mysql" in url`, `not ...`, `... is False`, and `and`/`or` of those; anything else is (False, False).
+    """
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        body, orelse = _dialect_branches(test.operand)
+        return orelse, body
+    if isinstance(test, ast.BoolOp):
+        parts = [_dialect_branches(value) for value in test.values]
+        if isinstance(test.op, ast.And):
+            return any(b for b, _ in parts), all(e for _, e in parts)
+        return all(b for b, _ in parts), any(e for _, e in parts)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        operator, right = test.ops[0], test.comparators[0]
+        if isinstance(right, ast.Constant) and isinstance(right.value, bool):
+            body, orelse = _dialect_branches(test.left)
+            negated = isinstance(operator, (ast.Is, ast.Eq)) is (right.value is False)
+            return (orelse, body) if negated else (body, orelse)
+    found = _dialect_names(test)
+    if found is None:
+        return False, False
+    positive, names = found
+    postgresql = any(name.startswith(tuple(fw.POSTGRESQL_DIALECTS)) for name in names)
+    # positive: the body runs on `names` only; negative: on every database but `names`.
+    return (not postgresql, postgresql) if positive else (postgresql, not postgresql)
+
+
+def _dialect_names(test: ast.expr) -> tuple[bool, list[str]] | None:
+    """(positive, dialect names) when `test` is true exactly for (or exactly not for) those dialects."""
+    positive = True
+    texts: list[ast.expr] = []
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith":
+        texts = list(test.args[:1])
+        if texts and isinstance(texts[0], ast.Tuple):
+            texts = list(texts[0].elts)
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1:
+        operator, left, right = test.ops[0], test.left, test.comparators[0]
+        if isinstance(operator, (ast.Eq, ast.NotEq)):
+            texts = [right if isinstance(right, ast.Constant) else left]
+            positive = isinstance(operator, ast.Eq)
+        elif isinstance(operator, (ast.In, ast.NotIn)):
+            positive = isinstance(operator, ast.In)
+            if isinstance(left, ast.Constant):
+                texts = [left]  # "mysql" in url
+            elif isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+                texts = list(right.elts)
+    names = [t.value.lower() for t in texts if isinstance(t, ast.Constant) and isinstance(t.value, str)]
+    known = tuple(fw.POSTGRESQL_DIALECTS | fw.OTHER_DIALECTS)
+    if not names or len(names) != len(texts) or not all(name.startswith(known) for name in names):
+        return None
+    return positive, names
+
+
+def _added_column(op: Operation) -> ast.expr | None:
+    """The name argument of the `Column(...)` an `add_column()` adds."""
+    column = op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ADD_COLUMN])
+    if not isinstance(column, ast.Call) or call_name(column) != fw.COLUMN_CLASS:
+        return None
+    return column.args[0] if column.args else _keyword(column, "name")
+
+
 # -- what each operation does -------------------------------------------------------------
 
 
-def _django_not_null_field(op: Operation) -> str | None:
+def _django_not_null_field(op: Operation, imports: dict[str, str]) -> str | None:
+    """The column an AddField adds NOT NULL with no value for the existing rows.
+
+    Silent for a field class that is not Django's own (its column, if any, is unknown: TaggableManager
+    has none), and wherever Django's schema editor gives the existing rows a value: `default=`,
+    `db_default=`, `blank=True` on a string field ('') and auto_now/auto_now_add (the current time).
+    """
     value = op.argument("field")
     if not isinstance(value, ast.Call):
         return None
-    kind = call_name(value) or ""
-    if kind in fw.FIELDS_WITHOUT_COLUMN or kind.endswith("AutoField") or _is_true(_keyword(value, fw.NULL_KEYWORD)):
+    kind = _django_field(value, imports)
+    if kind is None or kind in fw.FIELDS_WITHOUT_COLUMN or kind.endswith("AutoField") or _nullable(value):
         return None
-    if any(_keyword(value, k) is not None for k in fw.DEFAULT_KEYWORDS) or _is_true(_keyword(value, "primary_key")):
+    if any(_keyword(value, k) is not None for k in fw.DEFAULT_KEYWORDS) or _is_true(
+        _keyword(value, fw.PRIMARY_KEY_KEYWORD)
+    ):
+        return None
+    if kind in fw.EMPTY_STRING_FIELDS and _is_true(_keyword(value, fw.BLANK_KEYWORD)):
+        return None
+    if kind in fw.AUTO_NOW_FIELDS and any(_is_true(_keyword(value, k)) for k in fw.AUTO_NOW_KEYWORDS):
         return None
     return f"{op.table}.{_constant(op.argument('name'))}"
 
@@ -483,11 +664,10 @@ def _alembic_not_null_column(op: Operation) -> str | None:
         return None
     if any(isinstance(a, ast.Call) and call_name(a) in fw.GENERATED_COLUMN_CLASSES for a in column.args):
         return None
-    name = _constant(column.args[0]) if column.args else _constant(_keyword(column, "name"))
-    return f"{op.table}.{name}"
+    return f"{op.table_text}.{_text(_added_column(op))}"
 
 
-def _django_rename(op: Operation) -> str | None:
+def _django_rename(op: Operation, app_label: str) -> str | None:
     if op.name == fw.RENAME_FIELD:
         old_name = _constant(op.argument("old_name"))
         previous = op.previous.fields.get(old_name or "") if op.previous else None
@@ -499,7 +679,15 @@ def _django_rename(op: Operation) -> str | None:
             return None  # db_table pins the table name
         return f"the table of model {op.table} (now {(_constant(op.argument('new_name')) or '?').lower()})"
     if op.name == fw.ALTER_MODEL_TABLE:
-        return f"the table of model {op.table} to {_constant(op.argument('table'))}"
+        value = op.argument("table")
+        default = f"{app_label}_{op.table}"  # Django's name when db_table is None
+        reset = value is None or (isinstance(value, ast.Constant) and value.value is None)
+        table = default if reset else _constant(value)
+        if table is not None and op.previous is not None and (op.previous.db_table or default) == table:
+            return None  # the same name as before
+        if reset:
+            return f"the table of model {op.table} back to its default name ({default})"
+        return f"the table of model {op.table} to {_text(value)}"
     if op.name == fw.ALTER_FIELD and op.previous is not None:
         field_name = _constant(op.argument("name")) or ""
         old, new = op.previous.fields.get(field_name), op.argument("field")
@@ -512,12 +700,12 @@ def _django_rename(op: Operation) -> str | None:
 
 def _alembic_rename(op: Operation) -> str | None:
     if op.name == fw.RENAME_TABLE:
-        return f"table {op.table} to {_constant(op.alembic_argument(1, 'new_table_name'))}"
-    if op.name == fw.ALTER_COLUMN:
+        return f"table {op.table_text} to {_text(op.alembic_argument(1, 'new_table_name'))}"
+    if op.name == fw.ALTER_COLUMN and not op.column_added_here:
         new_name = _keyword(op.call, fw.NEW_COLUMN_NAME_KEYWORD)
         if new_name is not None:
-            column = _constant(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))
-            return f"column {op.table}.{column} to {_constant(new_name) or source(new_name)}"
+            column = _text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))
+            return f"column {op.table_text}.{column} to {_text(new_name)}"
     return None
 
 
@@ -531,27 +719,26 @@ def _drops_check_constraint(op: Operation) -> bool:
 
 
 def _django_column_change(op: Operation, backend: str | None, checked: bool) -> tuple[str, str] | None:
+    """An AlterField that changes the column type or makes it NOT NULL; silent when the old field is unknown."""
     name = _constant(op.argument("name")) or "?"
     new = op.argument("field")
-    if not isinstance(new, ast.Call):
-        return None
-    column = f"column {op.table}.{name}"
     old = op.previous.fields.get(name) if op.previous is not None else None
-    if old is None:
-        return (
-            f"may change the type or nullability of {column} (its previous definition was not found)",
-            _UNKNOWN_FIX,
-        )
-    type_change = _field_type(old) != _field_type(new) and not (
-        backend in _POSTGRESQL_OR_UNKNOWN and _widens_varchar(old, new)
-    )
-    was_nullable, nullable = _is_true(_keyword(old, fw.NULL_KEYWORD)), _is_true(_keyword(new, fw.NULL_KEYWORD))
-    tightened = was_nullable and not nullable and not checked
+    if old is None or not isinstance(new, ast.Call):
+        return None
+    if fw.MANY_TO_MANY_FIELD in (call_name(old), call_name(new)):
+        return None  # no column on this table
+    type_change = _changes_column_type(old, new, backend)
+    tightened = _nullable(old) and not _nullable(new) and not checked
+    column = f"column {op.table}.{name}"
+    if type_change and call_name(new) in fw.CHECKED_FIELDS and _column_type(old) == _column_type(new):
+        # IntegerField to PositiveIntegerField: the same type, plus CHECK (col >= 0)
+        change = f"adds CHECK ({_column_name(new, name)} >= 0) to {column} ({_field_text(old)} to {_field_text(new)})"
+        return change + (" and makes it NOT NULL" if tightened else ""), _CHECK_FIX
     return _describe_change(column, _field_text(old), _field_text(new), type_change, tightened)
 
 
 def _alembic_column_change(op: Operation, backend: str | None, checked: bool) -> tuple[str, str] | None:
-    column = f"column {op.table}.{_constant(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))}"
+    column = f"column {op.table_text}.{_text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))}"
     new, old = _keyword(op.call, fw.TYPE_KEYWORD), _keyword(op.call, fw.EXISTING_TYPE_KEYWORD)
     type_change = new is not None and (old is None or ast.dump(old) != ast.dump(new))
     if (
@@ -559,7 +746,7 @@ def _alembic_column_change(op: Operation, backend: str | None, checked: bool) ->
         and new is not None
         and old is not None
         and backend in _POSTGRESQL_OR_UNKNOWN
-        and (_widens_string(old, new))
+        and (_widens_string(old, new) or _widens_numeric(old, new))
     ):
         type_change = False
     nullable, existing = _keyword(op.call, fw.NULLABLE_KEYWORD), _keyword(op.call, fw.EXISTING_NULLABLE_KEYWORD)
@@ -578,40 +765,102 @@ def _describe_change(column: str, old: str, new: str, type_change: bool, tighten
     return None
 
 
-def _django_index(op: Operation) -> tuple[str, bool] | None:
-    """(description, unique) for an operation that builds an index without CONCURRENTLY."""
+def _django_index(op: Operation, imports: dict[str, str]) -> tuple[str, bool, str] | None:
+    """(description, unique, fix or "") for an operation that builds an index without CONCURRENTLY."""
     if op.name == fw.ADD_INDEX:
-        return f"index {_keyword_text(op.argument('index'), 'name')}", False
+        return f"index {_keyword_text(op.argument('index'), 'name')}", False, ""
     if op.name == fw.ADD_CONSTRAINT:
         value = op.argument("constraint")
         if isinstance(value, ast.Call) and call_name(value) == fw.UNIQUE_CONSTRAINT:
-            return f"unique constraint {_keyword_text(value, 'name')}", True
+            return f"unique constraint {_keyword_text(value, 'name')}", True, ""
         return None
     if op.name == fw.ADD_FIELD:
         name = _constant(op.argument("name")) or ""
         new = op.argument("field")
-        if isinstance(new, ast.Call) and _is_true(_keyword(new, "unique")):
-            return f"a unique index for {name}", True
-        if isinstance(new, ast.Call) and _is_true(_keyword(new, "db_index")):
-            return f"an index for {name}", False
+        if not isinstance(new, ast.Call) or call_name(new) in fw.FIELDS_WITHOUT_COLUMN:
+            return None
+        kind = _django_field(new, imports)
+        if _is_true(_keyword(new, fw.UNIQUE_KEYWORD)) or kind == fw.ONE_TO_ONE_FIELD:
+            return f"a unique index for {name}", True, ""
+        if _is_true(_keyword(new, fw.DB_INDEX_KEYWORD)):
+            return f"an index for {name}", False, ""
+        if kind is not None and _indexed(new):
+            return f"the implicit index of {kind} {name}", False, _FK_INDEX_FIX
         return None
     if op.name == fw.ALTER_FIELD and op.previous is not None:
         name = _constant(op.argument("name")) or ""
         old, new = op.previous.fields.get(name), op.argument("field")
-        if old is None or not isinstance(new, ast.Call):
+        if old is None or not isinstance(new, ast.Call) or fw.MANY_TO_MANY_FIELD in (call_name(old), call_name(new)):
             return None
-        if _is_true(_keyword(new, "unique")) and not _is_true(_keyword(old, "unique")):
-            return f"a unique index for {name}", True
-        if _db_index(new) and not _db_index(old) and not _is_true(_keyword(old, "unique")):
-            return f"an index for {name}", False
+        old_key = _is_true(_keyword(old, fw.PRIMARY_KEY_KEYWORD))
+        new_key = _is_true(_keyword(new, fw.PRIMARY_KEY_KEYWORD))
+        # BaseDatabaseSchemaEditor._alter_field: a new primary key, _unique_should_be_added(), and
+        # "Added an index?" (db_index turned on, or a unique constraint no longer stands in for it).
+        if new_key and not old_key:
+            return f"a primary key index for {name}", True, ""
+        if not new_key and _unique(new) and (not _unique(old) or old_key):
+            return f"a unique index for {name}", True, ""
+        if _indexed(new) and not _unique(new) and (not _indexed(old) or _unique(old)):
+            return f"an index for {name}", False, ""
     return None
 
 
-def _alembic_index(op: Operation) -> tuple[str, bool] | None:
+def _alembic_index(op: Operation) -> tuple[str, bool, str] | None:
     if op.name == fw.CREATE_INDEX and not _is_true(_keyword(op.call, fw.POSTGRESQL_CONCURRENTLY)):
-        return f"index {_name_text(op.alembic_argument(*fw.INDEX_NAME_ARGUMENT))}", False
+        return f"index {_name_text(op.alembic_argument(*fw.INDEX_NAME_ARGUMENT))}", False, ""
     if op.name == fw.CREATE_UNIQUE_CONSTRAINT:
-        return f"unique constraint {_name_text(op.alembic_argument(*fw.NAME_ARGUMENT))}", True
+        return f"unique constraint {_name_text(op.alembic_argument(*fw.NAME_ARGUMENT))}", True, ""
+    if op.name == fw.ADD_COLUMN:
+        # Alembic creates the indexes of Column(index=True / unique=True) after adding the column.
+        column = op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ADD_COLUMN])
+        if not isinstance(column, ast.Call) or call_name(column) != fw.COLUMN_CLASS:
+            return None
+        name = _text(_added_column(op))
+        if _is_true(_keyword(column, fw.UNIQUE_COLUMN_KEYWORD)):
+            return f"a unique index for column {name}", True, _COLUMN_INDEX_FIX
+        if _is_true(_keyword(column, fw.INDEX_KEYWORD)):
+            return f"an index for column {name}", False, _COLUMN_INDEX_FIX
+    return None
+
+
+def _django_constraint(op: Operation, imports: dict[str, str]) -> tuple[str, str] | None:
+    """(description, fix or "") for a CHECK or FOREIGN KEY that PostgreSQL validates under a lock."""
+    if op.name == fw.ADD_CONSTRAINT:
+        value = op.argument("constraint")
+        if isinstance(value, ast.Call) and call_name(value) == fw.CHECK_CONSTRAINT:
+            return f"check constraint {_keyword_text(value, 'name')}", ""
+    elif op.name == fw.ADD_FIELD:
+        # Django adds a ForeignKey's constraint inside ADD COLUMN; PostgreSQL skips checking it
+        # when the new column has no default (every row is NULL), and checks every row otherwise.
+        new = op.argument("field")
+        if (
+            isinstance(new, ast.Call)
+            and _django_field(new, imports) in fw.FOREIGN_KEY_FIELDS
+            and any(_keyword(new, k) is not None for k in fw.DEFAULT_KEYWORDS)
+            and not _is_false(_keyword(new, "db_constraint"))
+        ):
+            return f"the foreign key of {_constant(op.argument('name'))} (the column has a default)", _FK_DEFAULT_FIX
+    return None
+
+
+def _alembic_constraint(op: Operation) -> tuple[str, str] | None:
+    if op.name in (fw.CREATE_FOREIGN_KEY, fw.CREATE_CHECK_CONSTRAINT):
+        if not _is_true(_keyword(op.call, fw.POSTGRESQL_NOT_VALID)):
+            kind = "foreign key" if op.name == fw.CREATE_FOREIGN_KEY else "check constraint"
+            return f"{kind} {_name_text(op.alembic_argument(*fw.NAME_ARGUMENT))}", ""
+    elif op.name == fw.ADD_COLUMN:
+        # Alembic adds the ForeignKey() of a new Column with a separate ADD CONSTRAINT, which
+        # checks every row (unless inline_references=True puts it in ADD COLUMN of a column
+        # without a default).
+        column = op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ADD_COLUMN])
+        if not isinstance(column, ast.Call) or call_name(column) != fw.COLUMN_CLASS:
+            return None
+        if not any(isinstance(a, ast.Call) and call_name(a) == fw.FOREIGN_KEY_CLASS for a in column.args):
+            return None
+        inline = _is_true(_keyword(op.call, fw.INLINE_REFERENCES_KEYWORD))
+        if inline and _keyword(column, fw.SERVER_DEFAULT_KEYWORD) is None:
+            return None
+        return f"the foreign key of column {_text(_added_column(op))}", _COLUMN_FK_FIX
     return None
 
 
@@ -700,37 +949,38 @@ def _sql_statements(value: ast.expr | None) -> list[ast.expr]:
 # -- the model state before a Django operation -----------------------------------------
 
 
-def _attach_history(index: ModuleIndex, node: ast.ClassDef, operations: list[Operation]) -> None:
-    state = _state_of_dependencies(Path(index.filename), _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE))
+def _attach_history(index: ModuleIndex, node: ast.ClassDef, names: _Names, operations: list[Operation]) -> None:
+    path = Path(index.filename)
+    state = _state_of_dependencies(path, _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names)
     by_call = {id(op.call): op for op in operations}
-    for call in _elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE)):
+    for call in _elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE), names):
         if not isinstance(call, ast.Call):
             continue
         nested = [call]
         if call_name(call) == fw.SEPARATE_DATABASE_AND_STATE:
-            nested = [c for c in _elements(_argument(call, 0, fw.DATABASE_OPERATIONS)) if isinstance(c, ast.Call)]
+            database = _argument(call, 0, fw.DATABASE_OPERATIONS)
+            nested = [c for c in _elements(database, names) if isinstance(c, ast.Call)]
         for inner in nested:
             op = by_call.get(id(inner))
-            if op is not None and op.name in _NEEDS_HISTORY and op.table in state:
-                model = state[op.table]
-                op.previous = _ModelState(dict(model.fields), model.db_table)
-        _apply(state, call)
+            if op is not None and op.table in state:
+                op.previous = state[op.table].copy()
+        _apply(state, call, names)
 
 
-def _state_of_dependencies(path: Path, dependencies: ast.expr | None) -> _State:
+def _state_of_dependencies(path: Path, dependencies: ast.expr | None, names: _Names) -> _State:
     """The app's models after the migrations this one depends on, read from the same folder."""
     state: _State = {}
-    for file in _own_dependencies(path, dependencies):
-        for model, fields in (_state_after(file) or {}).items():
-            state[model] = _ModelState(dict(fields.fields), fields.db_table)
+    for file in _own_dependencies(path, dependencies, names):
+        for model, known in (_state_after(file) or {}).items():
+            state[model] = known.copy()
     return state
 
 
-def _own_dependencies(path: Path, dependencies: ast.expr | None) -> list[Path]:
+def _own_dependencies(path: Path, dependencies: ast.expr | None, names: _Names) -> list[Path]:
     """The dependency files in this app's migrations folder (named after the app)."""
-    app_label = path.parent.parent.name
+    app_label = _app_label(path)
     files = []
-    for item in _elements(dependencies):
+    for item in _elements(dependencies, names):
         if isinstance(item, ast.Tuple) and len(item.elts) == 2:
             label, name = (_constant(e) for e in item.elts)
             if label == app_label and name:
@@ -760,45 +1010,47 @@ def _state_after(path: Path) -> _State | None:
             _STATES[current] = None
             pending.pop()
             continue
-        operations, dependencies = parsed
-        missing = [d.resolve() for d in _own_dependencies(current, dependencies) if d.resolve() not in _STATES]
+        operations, dependencies, names = parsed
+        own = [d.resolve() for d in _own_dependencies(current, dependencies, names)]
+        missing = [d for d in own if d not in _STATES]
         if missing and current not in visiting:
             visiting.add(current)
             pending.extend(missing)
             continue
         state: _State = {}
-        for dependency in _own_dependencies(current, dependencies):
-            for model, known in (_STATES.get(dependency.resolve()) or {}).items():
-                state[model] = _ModelState(dict(known.fields), known.db_table)
+        for dependency in own:
+            for model, known in (_STATES.get(dependency) or {}).items():
+                state[model] = known.copy()
         for call in operations:
-            _apply(state, call)
+            _apply(state, call, names)
         _STATES[current] = state
         pending.pop()
     return _STATES.get(path)
 
 
 @lru_cache(maxsize=32)
-def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None] | None:
+def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None, _Names] | None:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == fw.MIGRATION_CLASS:
-            operations = _elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE))
-            return operations, _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE)
+            names = _names(tree, node)
+            operations = _elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE), names)
+            return operations, _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names
     return None
 
 
-def _apply(state: _State, call: ast.expr) -> None:
+def _apply(state: _State, call: ast.expr, names: _Names) -> None:
     """Apply one operation's effect on the model state (what makemigrations tracks)."""
     if not isinstance(call, ast.Call):
         return
     kind = call_name(call) or ""
     if kind in (fw.SEPARATE_DATABASE_AND_STATE, fw.RUN_SQL):
         position = 1 if kind == fw.SEPARATE_DATABASE_AND_STATE else 2
-        for inner in _elements(_argument(call, position, fw.STATE_OPERATIONS)):
-            _apply(state, inner)
+        for inner in _elements(_argument(call, position, fw.STATE_OPERATIONS), names):
+            _apply(state, inner, names)
         return
     parameters = fw.OPERATION_PARAMETERS.get(kind)
     if parameters is None:
@@ -806,7 +1058,12 @@ def _apply(state: _State, call: ast.expr) -> None:
     values = {p: _argument(call, i, p) for i, p in enumerate(parameters)}
     text = {p: _constant(v) or "" for p, v in values.items()}
     if kind == fw.CREATE_MODEL:
-        state[text["name"].lower()] = _created_model(values["fields"], values["options"])
+        state[text["name"].lower()] = _created_model(values["fields"], values["options"], names)
+    elif kind == fw.ALTER_MODEL_OPTIONS:
+        model = state.get(text["name"].lower())
+        if model is not None:
+            # AlterModelOptions replaces `managed`: an absent key resets it to True.
+            model.managed = not _is_false(_option(values["options"], names, fw.MANAGED_OPTION))
     elif kind in (fw.DELETE_MODEL, fw.RENAME_MODEL, fw.ALTER_MODEL_TABLE):
         old_key = text["old_name" if kind == fw.RENAME_MODEL else "name"].lower()
         moved = state.pop(old_key, None)
@@ -826,16 +1083,26 @@ def _apply(state: _State, call: ast.expr) -> None:
             fields[text["new_name"]] = fields.pop(text["old_name"])
 
 
-def _created_model(fields: ast.expr | None, options: ast.expr | None) -> _ModelState:
+def _created_model(fields: ast.expr | None, options: ast.expr | None, names: _Names) -> _ModelState:
     model = _ModelState()
-    for item in _elements(fields):
+    for item in _elements(fields, names):
         if isinstance(item, ast.Tuple) and len(item.elts) == 2 and isinstance(item.elts[1], ast.Call):
             model.fields[_constant(item.elts[0]) or ""] = item.elts[1]
+    model.db_table = _constant(_option(options, names, fw.DB_TABLE_OPTION))
+    model.proxy = _is_true(_option(options, names, fw.PROXY_OPTION))
+    model.managed = not _is_false(_option(options, names, fw.MANAGED_OPTION))
+    return model
+
+
+def _option(options: ast.expr | None, names: _Names, key: str) -> ast.expr | None:
+    """A key of a CreateModel/AlterModelOptions `options={...}` dict."""
+    if isinstance(options, ast.Name):
+        options = names.get(options.id)
     if isinstance(options, ast.Dict):
         for option, value in zip(options.keys, options.values):
-            if option is not None and _constant(option) == fw.DB_TABLE_OPTION:
-                model.db_table = _constant(value)
-    return model
+            if option is not None and _constant(option) == key:
+                return value
+    return None
 
 
 # -- small syntax helpers -------------------------------------------------------------
@@ -868,11 +1135,22 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
-def _elements(value: ast.expr | None) -> list[ast.expr]:
+def _elements(value: ast.expr | None, names: _Names | None = None, depth: int = 0) -> list[ast.expr]:
+    """The items of a list/tuple literal, `a + b`, `[*a, x]`, or a name bound to one of those."""
+    if depth > 8:
+        return []
+    if isinstance(value, ast.Name) and names and value.id in names:
+        return _elements(names[value.id], names, depth + 1)
     if isinstance(value, (ast.List, ast.Tuple)):
-        return list(value.elts)
+        items: list[ast.expr] = []
+        for item in value.elts:
+            if isinstance(item, ast.Starred):
+                items.extend(_elements(item.value, names, depth + 1))
+            else:
+                items.append(item)
+        return items
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
-        return _elements(value.left) + _elements(value.right)
+        return _elements(value.left, names, depth + 1) + _elements(value.right, names, depth + 1)
     return []
 
 
@@ -880,6 +1158,13 @@ def _constant(value: ast.expr | None) -> str | None:
     if isinstance(value, ast.Constant) and isinstance(value.value, str):
         return value.value
     return None
+
+
+def _text(value: ast.expr | None) -> str:
+    """A name for messages: the string, or the source of the expression that computes it."""
+    if value is None:
+        return "?"
+    return _constant(value) or source(value)
 
 
 def _is_true(value: ast.expr | None) -> bool:
@@ -905,11 +1190,56 @@ def _keyword_text(value: ast.expr | None, keyword: str) -> str:
     return _name_text(_keyword(value, keyword))
 
 
-def _field_type(call: ast.Call) -> tuple[str, ...]:
-    """What decides the column's SQL type: the field class, its positional and type arguments."""
-    arguments = [ast.dump(a) for a in call.args]
-    arguments.extend(f"{k.arg}={ast.dump(k.value)}" for k in call.keywords if k.arg in fw.TYPE_KEYWORDS)
-    return (call_name(call) or "", *sorted(arguments))
+# -- Django fields -----------------------------------------------------------------------
+
+
+def _django_field(call: ast.Call, imports: dict[str, str] | None = None) -> str | None:
+    """The class name of a Django field (`models.CharField(...)`, `django.contrib...ArrayField(...)`).
+
+    None for any other class (`taggit.managers.TaggableManager`, `utilities.fields.ColorField`):
+    whether it has a column, and of which type, is unknown.
+    """
+    func = call.func
+    if isinstance(func, ast.Name):
+        name, root = func.id, func.id
+        full = (imports or {}).get(root)
+        if full is not None and not full.startswith("django."):
+            return None
+    elif isinstance(func, ast.Attribute):
+        name, owner = func.attr, func.value
+        while isinstance(owner, ast.Attribute):
+            owner = owner.value
+        if not isinstance(owner, ast.Name):
+            return None
+        full = (imports or {}).get(owner.id, owner.id)
+        if owner.id not in fw.DJANGO_FIELD_MODULES and not full.startswith("django."):
+            return None
+        if owner.id == "models" and imports and not full.startswith(("django.", "models")):
+            return None  # an app's own `models` module
+    else:
+        return None
+    return name if name in fw.POSTGRESQL_COLUMN_TYPES or name in fw.FIELDS_WITHOUT_COLUMN else None
+
+
+def _nullable(call: ast.Call) -> bool:
+    return _is_true(_keyword(call, fw.NULL_KEYWORD)) or call_name(call) == fw.NULL_BOOLEAN_FIELD
+
+
+def _unique(call: ast.Call) -> bool:
+    """Field.unique: unique=True, a primary key, or a OneToOneField."""
+    return (
+        _is_true(_keyword(call, fw.UNIQUE_KEYWORD))
+        or _is_true(_keyword(call, fw.PRIMARY_KEY_KEYWORD))
+        or call_name(call) == fw.ONE_TO_ONE_FIELD
+    )
+
+
+def _indexed(call: ast.Call) -> bool:
+    """Field.db_index: as given, else True for ForeignKey, OneToOneField and SlugField."""
+    value = _keyword(call, fw.DB_INDEX_KEYWORD)
+    if value is not None:
+        return _is_true(value)
+    return call_name(call) in fw.INDEXED_BY_DEFAULT
 
 
 def _field_text(call: ast.Call) -> str:
@@ -918,29 +1248,118 @@ def _field_text(call: ast.Call) -> str:
     return f"{kind}({', '.join(arguments)})"
 
 
-def _int_keyword(call: ast.Call, name: str) -> int | None:
-    value = _keyword(call, name)
+# A type argument computed by an expression (`max_length=settings.CODE_LENGTH`): its value is unknown.
+_EXPRESSION = "<expression>"
+
+
+def _number(value: ast.expr | None) -> int | str | None:
     if isinstance(value, ast.Constant) and isinstance(value.value, int) and not isinstance(value.value, bool):
         return value.value
-    return None
+    return None if value is None else _EXPRESSION
 
 
-def _widens_varchar(old: ast.Call, new: ast.Call) -> bool:
-    """A longer varchar, or varchar to text: PostgreSQL changes only the catalogue."""
-    old_kind, new_kind = call_name(old), call_name(new)
-    if old_kind not in fw.VARCHAR_FIELDS:
+def _computed(column_type: tuple[object, ...]) -> bool:
+    return any(v == _EXPRESSION or (isinstance(v, tuple) and _computed(v)) for v in column_type)
+
+
+def _column_type(call: ast.Call) -> tuple[object, ...] | None:
+    """The PostgreSQL column a Django field has; None for a field class that is not Django's own."""
+    kind = _django_field(call) or ""
+    base = fw.POSTGRESQL_COLUMN_TYPES.get(kind)
+    if base is None:
+        return None
+    primary_key = _is_true(_keyword(call, fw.PRIMARY_KEY_KEYWORD))
+    collation = _keyword(call, fw.DB_COLLATION_KEYWORD)
+    collation_text = None if collation is None else source(collation)
+    if kind in fw.VARCHAR_FIELDS:
+        length = _number(_keyword(call, fw.MAX_LENGTH_KEYWORD))
+        return (base, fw.VARCHAR_FIELDS[kind] if length is None else length, collation_text, primary_key)
+    if kind == fw.DECIMAL_FIELD:
+        digits = _number(_argument(call, 2, fw.MAX_DIGITS_KEYWORD))
+        places = _number(_argument(call, 3, fw.DECIMAL_PLACES_KEYWORD))
+        return (base, digits, places, primary_key)
+    if kind in fw.FOREIGN_KEY_FIELDS:
+        target = _argument(call, 0, fw.TO_KEYWORD)
+        name = _constant(target)
+        to_field = _keyword(call, "to_field")
+        return (base, name.lower() if name else None, None if to_field is None else source(to_field), primary_key)
+    if kind == fw.ARRAY_FIELD:
+        inner = _argument(call, 0, fw.BASE_FIELD_KEYWORD)
+        inner_type = _column_type(inner) if isinstance(inner, ast.Call) else None
+        return None if inner_type is None else (base, inner_type, primary_key)
+    return (base, collation_text, primary_key)
+
+
+def _changes_column_type(old: ast.Call, new: ast.Call, backend: str | None) -> bool:
+    """Whether an AlterField from `old` to `new` changes the column's type (ALTER COLUMN ... TYPE).
+
+    Fields are compared by the column they have, not their class: CharField and SlugField of the
+    same length share varchar(n); `to="app.Model"` and `to="app.model"` are the same reference.
+    A field class that is not Django's own is only compared with itself, by its type arguments.
+    """
+    postgresql = backend in _POSTGRESQL_OR_UNKNOWN
+    old_kind, new_kind = call_name(old) or "", call_name(new) or ""
+    old_type, new_type = _column_type(old), _column_type(new)
+    if old_type is None or new_type is None:
+        if old_kind != new_kind:
+            return False  # an unknown class on one side: its column type is unknown
+        old_arguments, new_arguments = _type_arguments(old), _type_arguments(new)
+        return old_arguments != new_arguments and not (postgresql and _only_longer(old, new))
+    if _computed(old_type) or _computed(new_type):
+        return False  # a length or precision computed by an expression: unknown
+    if old_kind != new_kind and not postgresql:
+        return True  # MySQL maps classes to different types (UNSIGNED ...); SQLite copies the table
+    if old_kind in fw.FOREIGN_KEY_FIELDS and new_kind in fw.FOREIGN_KEY_FIELDS and None in (old_type[1], new_type[1]):
+        new_type = (new_type[0], old_type[1], *new_type[2:])  # a target given as an expression: unknown
+    if old_type == new_type:
+        return new_kind in fw.CHECKED_FIELDS and old_kind not in fw.CHECKED_FIELDS  # adds CHECK (col >= 0)
+    return not (postgresql and _widens_column(old_type, new_type))
+
+
+def _widens_column(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
+    """PostgreSQL changes only the catalogue: a longer varchar, varchar to text, more digits at the same scale."""
+    if old[0] == "varchar" and new[0] == "varchar" and old[2:] == new[2:]:
+        return isinstance(old[1], int) and (new[1] is None or (isinstance(new[1], int) and new[1] >= old[1]))
+    if old[0] == "varchar" and new[0] == "text":
+        return old[2:] == new[1:]
+    if old[0] == "numeric" and new[0] == "numeric" and old[2:] == new[2:]:
+        return isinstance(old[1], int) and isinstance(new[1], int) and new[1] >= old[1]
+    return False
+
+
+def _type_arguments(call: ast.Call) -> list[str]:
+    """The arguments that may decide the column type of a field class that is not Django's own."""
+    arguments = [ast.dump(a) for a in call.args]
+    for k in call.keywords:
+        if k.arg in fw.TYPE_KEYWORDS:
+            value = _constant(k.value)
+            arguments.append(f"{k.arg}={value.lower() if k.arg == fw.TO_KEYWORD and value else ast.dump(k.value)}")
+    return sorted(arguments)
+
+
+def _only_longer(old: ast.Call, new: ast.Call) -> bool:
+    """Only max_length changed, and grew (or is computed)."""
+    old_length = _number(_keyword(old, fw.MAX_LENGTH_KEYWORD))
+    new_length = _number(_keyword(new, fw.MAX_LENGTH_KEYWORD))
+    rest_old = [a for a in _type_arguments(old) if not a.startswith(fw.MAX_LENGTH_KEYWORD)]
+    rest_new = [a for a in _type_arguments(new) if not a.startswith(fw.MAX_LENGTH_KEYWORD)]
+    if rest_old != rest_new:
         return False
-    rest_old = [k for k in _field_type(old) if not k.startswith(fw.MAX_LENGTH_KEYWORD)][1:]
-    rest_new = [k for k in _field_type(new) if not k.startswith(fw.MAX_LENGTH_KEYWORD)][1:]
-    if new_kind in fw.TEXT_FIELDS:
-        return rest_old == rest_new
-    old_length, new_length = _int_keyword(old, fw.MAX_LENGTH_KEYWORD), _int_keyword(new, fw.MAX_LENGTH_KEYWORD)
-    return (
-        new_kind == old_kind
-        and rest_old == rest_new
-        and old_length is not None
-        and (new_length is None or new_length >= old_length)
-    )
+    if _EXPRESSION in (old_length, new_length):
+        return True  # a computed length: unknown, so not reported
+    if not isinstance(old_length, int):
+        return False
+    return new_length is None or (isinstance(new_length, int) and new_length >= old_length)
+
+
+def _column_name(call: ast.Call, name: str) -> str:
+    column = _constant(_keyword(call, fw.DB_COLUMN_KEYWORD))
+    if column:
+        return column
+    return f"{name}_id" if call_name(call) in fw.FOREIGN_KEY_FIELDS else name
+
+
+# -- Alembic types -----------------------------------------------------------------------
 
 
 def _widens_string(old: ast.expr, new: ast.expr) -> bool:
@@ -965,15 +1384,26 @@ def _string_length(call: ast.Call) -> int | None:
     return None
 
 
-def _db_index(call: ast.Call) -> bool:
-    value = _keyword(call, "db_index")
-    if value is not None:
-        return _is_true(value)
-    return call_name(call) in fw.FOREIGN_KEY_FIELDS
+def _widens_numeric(old: ast.expr, new: ast.expr) -> bool:
+    """`Numeric(10, 2)` to `Numeric(12, 2)` (or to an unconstrained `Numeric()`): no rewrite on PostgreSQL."""
+    if not (isinstance(old, ast.Call) and isinstance(new, ast.Call)):
+        return False
+    if call_name(old) not in fw.NUMERIC_TYPES or call_name(new) not in fw.NUMERIC_TYPES:
+        return False
+    old_precision, old_scale = _precision_and_scale(old)
+    new_precision, new_scale = _precision_and_scale(new)
+    if new_precision is None and new_scale is None:
+        return True  # numeric without a limit accepts every value
+    return (
+        isinstance(old_precision, int)
+        and isinstance(new_precision, int)
+        and new_precision >= old_precision
+        and (old_scale or 0) == (new_scale or 0)
+        and not isinstance(old_scale, str)
+        and not isinstance(new_scale, str)
+    )
 
 
-def _column_name(call: ast.Call, name: str) -> str:
-    column = _constant(_keyword(call, fw.DB_COLUMN_KEYWORD))
-    if column:
-        return column
-    return f"{name}_id" if call_name(call) in fw.FOREIGN_KEY_FIELDS else name
+def _precision_and_scale(call: ast.Call) -> tuple[int | str | None, int | str | None]:
+    """`Numeric(precision, scale)`, positional or keyword."""
+    return _number(_argument(call, 0, fw.PRECISION_KEYWORD)), _number(_argument(call, 1, fw.SCALE_KEYWORD))
