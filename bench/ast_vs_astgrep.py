@@ -94,10 +94,7 @@ RULE_B = {
                     "kind": "argument_list",
                     "has": {
                         "nthChild": {"position": 1, "ofRule": {"not": {"kind": "comment"}}},
-                        "any": [
-                            _FSTRING_EXPR,
-                            {"kind": "parenthesized_expression", "has": _FSTRING_EXPR},
-                        ],
+                        "any": [_FSTRING_EXPR, {"kind": "parenthesized_expression", "has": _FSTRING_EXPR}],
                     },
                 }
             },
@@ -120,7 +117,9 @@ def ast_is_b(node: ast.AST) -> bool:
     if not isinstance(node, ast.Call) or not node.args or not isinstance(node.args[0], ast.JoinedStr):
         return False
     func = node.func
-    return (isinstance(func, ast.Attribute) and func.attr in _B_METHODS) or (isinstance(func, ast.Name) and func.id == "text")
+    return (isinstance(func, ast.Attribute) and func.attr in _B_METHODS) or (
+        isinstance(func, ast.Name) and func.id == "text"
+    )
 
 
 def ast_find_a(tree: ast.AST) -> list[ast.Call]:
@@ -149,7 +148,13 @@ def _char_col(lines: list[str], lineno: int, byte_col: int) -> int:
 
 def ast_sites(name: str, lines: list[str], nodes: list[ast.Call]) -> set[tuple]:
     return {
-        (name, n.lineno, _char_col(lines, n.lineno, n.col_offset), n.end_lineno, _char_col(lines, n.end_lineno, n.end_col_offset))
+        (
+            name,
+            n.lineno,
+            _char_col(lines, n.lineno, n.col_offset),
+            n.end_lineno,
+            _char_col(lines, n.end_lineno, n.end_col_offset),
+        )
         for n in nodes
     }
 
@@ -190,9 +195,17 @@ def run_ast(sources: list[tuple[str, str]], collect: bool) -> dict[str, object]:
             sites_a |= ast_sites(name, lines, a)
             sites_b |= ast_sites(name, lines, b)
         del tree, a, b, both
-    return {"parse": parse, "find": find, "find_a": find_a, "find_b": find_b, "find_both_one_walk": find_both,
-            "parse_cpu": parse_cpu, "find_cpu": find_cpu,
-            "sites_a": sites_a, "sites_b": sites_b}
+    return {
+        "parse": parse,
+        "find": find,
+        "find_a": find_a,
+        "find_b": find_b,
+        "find_both_one_walk": find_both,
+        "parse_cpu": parse_cpu,
+        "find_cpu": find_cpu,
+        "sites_a": sites_a,
+        "sites_b": sites_b,
+    }
 
 
 def run_astgrep(sources: list[tuple[str, str]], collect: bool) -> dict[str, object]:
@@ -217,8 +230,16 @@ def run_astgrep(sources: list[tuple[str, str]], collect: bool) -> dict[str, obje
             sites_a |= sg_sites(name, a)
             sites_b |= sg_sites(name, b)
         del root, a, b
-    return {"parse": parse, "find": find, "find_a": find_a, "find_b": find_b,
-            "parse_cpu": parse_cpu, "find_cpu": find_cpu, "sites_a": sites_a, "sites_b": sites_b}
+    return {
+        "parse": parse,
+        "find": find,
+        "find_a": find_a,
+        "find_b": find_b,
+        "parse_cpu": parse_cpu,
+        "find_cpu": find_cpu,
+        "sites_a": sites_a,
+        "sites_b": sites_b,
+    }
 
 
 def main() -> int:
@@ -253,8 +274,11 @@ def main() -> int:
                 continue
             sources.append((str(path), src))
         used_lines = sum(src.count("\n") for _, src in sources)
-        print(f"tree {tree}: {stats['files']} files, {stats['lines']} lines; measured {len(sources)} files"
-              f" ({len(unparsable)} rejected by ast.parse on Python {sys.version.split()[0]})", flush=True)
+        print(
+            f"tree {tree}: {stats['files']} files, {stats['lines']} lines; measured {len(sources)} files"
+            f" ({len(unparsable)} rejected by ast.parse on Python {sys.version.split()[0]})",
+            flush=True,
+        )
 
         started = time.perf_counter()
         # untimed pass: warm both engines up and collect the sites
@@ -269,8 +293,13 @@ def main() -> int:
                 for key, value in result.items():
                     if not key.startswith("sites"):
                         samples[engine].setdefault(key, []).append(value)
-            print(f"  rep {rep + 1}/{args.reps}: ast parse {samples['ast']['parse'][-1]:.2f} s find {samples['ast']['find'][-1]:.3f} s;"
-                  f" ast-grep parse {samples['ast_grep']['parse'][-1]:.2f} s find {samples['ast_grep']['find'][-1]:.3f} s", flush=True)
+            print(
+                f"  rep {rep + 1}/{args.reps}: ast parse {samples['ast']['parse'][-1]:.2f} s"
+                f" find {samples['ast']['find'][-1]:.3f} s;"
+                f" ast-grep parse {samples['ast_grep']['parse'][-1]:.2f} s"
+                f" find {samples['ast_grep']['find'][-1]:.3f} s",
+                flush=True,
+            )
         wall = time.perf_counter() - started
         load = os.getloadavg()
 
@@ -301,9 +330,15 @@ def main() -> int:
             "parse_plus_find_astgrep_over_ast": ratio(m("ast_grep", "parse_plus_find"), m("ast", "parse_plus_find")),
             "find_only_astgrep_over_ast": ratio(m("ast_grep", "find"), m("ast", "find")),
             "plugin_view_astgrep_parse_find_over_ast_find": ratio(m("ast_grep", "parse_plus_find"), m("ast", "find")),
-            "plugin_view_astgrep_parse_find_over_ast_one_walk": ratio(m("ast_grep", "parse_plus_find"), m("ast", "find_both_one_walk")),
-            "cpu_parse_plus_find_astgrep_over_ast": ratio(m("ast_grep", "parse_plus_find_cpu"), m("ast", "parse_plus_find_cpu")),
-            "cpu_plugin_view_astgrep_parse_find_over_ast_find": ratio(m("ast_grep", "parse_plus_find_cpu"), m("ast", "find_cpu")),
+            "plugin_view_astgrep_parse_find_over_ast_one_walk": ratio(
+                m("ast_grep", "parse_plus_find"), m("ast", "find_both_one_walk")
+            ),
+            "cpu_parse_plus_find_astgrep_over_ast": ratio(
+                m("ast_grep", "parse_plus_find_cpu"), m("ast", "parse_plus_find_cpu")
+            ),
+            "cpu_plugin_view_astgrep_parse_find_over_ast_find": ratio(
+                m("ast_grep", "parse_plus_find_cpu"), m("ast", "find_cpu")
+            ),
         }
         results = {
             "benchmark": "ast_vs_astgrep",
@@ -326,8 +361,10 @@ def main() -> int:
         out_path = write_results(f"ast_vs_astgrep-{name}", results)
 
         print()
-        print(f"== ast_vs_astgrep: {name} ({len(sources)} files, {used_lines} lines;"
-              f" medians of {args.reps} reps; load avg at end {load[0]:.2f})")
+        print(
+            f"== ast_vs_astgrep: {name} ({len(sources)} files, {used_lines} lines;"
+            f" medians of {args.reps} reps; load avg at end {load[0]:.2f})"
+        )
         print(f"  {'':34} {'ast':>11} {'ast-grep':>11} {'ast-grep/ast':>13}")
         rows = [
             ("(i)   parse only", "parse", "parse"),
@@ -340,15 +377,22 @@ def main() -> int:
             ("      find B only", "find_b", "find_b"),
         ]
         for label, ka, kg in rows:
-            print(f"  {label:34} {fmt_s(m('ast', ka))} {fmt_s(m('ast_grep', kg))} {fmt_x(ratio(m('ast_grep', kg), m('ast', ka))):>13}")
+            print(
+                f"  {label:34} {fmt_s(m('ast', ka))} {fmt_s(m('ast_grep', kg))}"
+                f" {fmt_x(ratio(m('ast_grep', kg), m('ast', ka))):>13}"
+            )
         print(f"  {'      ast: A+B in one walk':34} {fmt_s(m('ast', 'find_both_one_walk'))}")
-        print(f"  plugin view: ast-grep parse+find / ast find on flake8's tree = "
-              f"{fmt_x(ratios['plugin_view_astgrep_parse_find_over_ast_find'])} (two walks), "
-              f"{fmt_x(ratios['plugin_view_astgrep_parse_find_over_ast_one_walk'])} (one walk); "
-              f"cpu {fmt_x(ratios['cpu_plugin_view_astgrep_parse_find_over_ast_find'])} (two walks)")
+        print(
+            f"  plugin view: ast-grep parse+find / ast find on flake8's tree = "
+            f"{fmt_x(ratios['plugin_view_astgrep_parse_find_over_ast_find'])} (two walks), "
+            f"{fmt_x(ratios['plugin_view_astgrep_parse_find_over_ast_one_walk'])} (one walk); "
+            f"cpu {fmt_x(ratios['cpu_plugin_view_astgrep_parse_find_over_ast_find'])} (two walks)"
+        )
         for rule, mm in mismatches.items():
-            print(f"  rule {rule}: ast {mm['ast_sites']} sites, ast-grep {mm['ast_grep_sites']} sites;"
-                  f" only-ast {mm['only_ast']}, only-ast-grep {mm['only_ast_grep']}")
+            print(
+                f"  rule {rule}: ast {mm['ast_sites']} sites, ast-grep {mm['ast_grep_sites']} sites;"
+                f" only-ast {mm['only_ast']}, only-ast-grep {mm['only_ast_grep']}"
+            )
             for site in mm["only_ast_examples"][:5]:
                 print(f"    only ast:      {site}")
             for site in mm["only_ast_grep_examples"][:5]:

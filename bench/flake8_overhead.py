@@ -30,7 +30,7 @@ The two variants alternate (off,on / on,off ...) to spread drift evenly.
 `orm_lint.flake8_plugin.analysis.analyze(tree, filename)` on that tree (timed separately).
 The analyze sum is the plugin's direct cost, a cross-check on b - a.
 
-(c) `orm-lint check --no-mypy --jobs 1 TREE` (subprocess) versus the floor: a fresh
+(c) `orm-lint check --no-mypy --no-cache --jobs 1 TREE` (subprocess) versus the floor: a fresh
 `python -c` that reads and `ast.parse`s every file of the same list, on one core (file list
 given, so directory walking is not in the floor). Printed as the ratio CLI / floor; the
 in-process ratio (read+parse+analyze) / (read+parse) from (p) is printed next to it, and the
@@ -130,7 +130,11 @@ def check_toggle(scratch: Path) -> dict[str, list[str]]:
     seen = {}
     for mode in ("on", "off"):
         proc = subprocess.run(
-            [sys.executable, "-c", RUNNER, mode, "--bug-report"], cwd=scratch, capture_output=True, text=True, check=True
+            [sys.executable, "-c", RUNNER, mode, "--bug-report"],
+            cwd=scratch,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         seen[mode] = [p["plugin"] for p in json.loads(proc.stdout)["plugins"]]
     if "orm-lint" not in seen["on"] or "orm-lint" in seen["off"]:
@@ -247,10 +251,15 @@ def main() -> int:
                     "orm_reports": sum(1 for line in lines if ORM_LINE.search(line)),
                     "e999_reports": sum(1 for line in lines if ": E999 " in line),
                     "stderr_lines": proc.stderr.splitlines()[:50],
-                    "orm_lint_internal_errors": sum(1 for line in proc.stderr.splitlines() if "orm-lint: internal error" in line),
+                    "orm_lint_internal_errors": sum(
+                        1 for line in proc.stderr.splitlines() if "orm-lint: internal error" in line
+                    ),
                 }
-                print(f"  flake8 {mode:3} rep {rep + 1}/{flake8_reps}: {elapsed:.2f} s wall, {cpu:.2f} s cpu,"
-                      f" load {load[-1]:.2f}", flush=True)
+                print(
+                    f"  flake8 {mode:3} rep {rep + 1}/{flake8_reps}: {elapsed:.2f} s wall, {cpu:.2f} s cpu,"
+                    f" load {load[-1]:.2f}",
+                    flush=True,
+                )
         if flake8_info["off"]["orm_reports"]:
             raise SystemExit("the `off` flake8 run reported ORM codes: the toggle failed")
 
@@ -264,7 +273,9 @@ def main() -> int:
             order = ("cli", "floor") if rep % 2 == 0 else ("floor", "cli")
             for what in order:
                 if what == "cli":
-                    elapsed, cpu, proc, out = timed_run([orm_lint_exe, "check", "--no-mypy", "--jobs", "1", str(tree)], workdir)
+                    elapsed, cpu, proc, out = timed_run(
+                        [orm_lint_exe, "check", "--no-mypy", "--no-cache", "--jobs", "1", str(tree)], workdir
+                    )
                     found = SUMMARY_LINE.search(out)
                     cli_info = {
                         "exit_code": proc.returncode,
@@ -276,9 +287,16 @@ def main() -> int:
                     elapsed, cpu, proc, out = timed_run([sys.executable, "-c", FLOOR, str(listing)], workdir)
                 record(what, elapsed, cpu)
             record("py_start", *timed_run([sys.executable, "-c", "pass"], workdir)[:2])
-            record("cli_start", *timed_run([orm_lint_exe, "check", "--no-mypy", "--jobs", "1", str(empty)], workdir)[:2])
-            print(f"  orm-lint CLI / floor rep {rep + 1}/{args.reps}: {wall_s['cli'][-1]:.2f} s / {wall_s['floor'][-1]:.2f} s wall,"
-                  f" load {load[-1]:.2f}", flush=True)
+            record(
+                "cli_start",
+                *timed_run([orm_lint_exe, "check", "--no-mypy", "--no-cache", "--jobs", "1", str(empty)], workdir)[:2],
+            )
+            print(
+                f"  orm-lint CLI / floor rep {rep + 1}/{args.reps}:"
+                f" {wall_s['cli'][-1]:.2f} s / {wall_s['floor'][-1]:.2f} s wall,"
+                f" load {load[-1]:.2f}",
+                flush=True,
+            )
         wall = time.perf_counter() - started
 
         W = {k: summary(v) for k, v in wall_s.items()}
@@ -308,25 +326,34 @@ def main() -> int:
             "flake8_plugins": plugins,
             "wall": W,
             "cpu": C,
-            "flake8_ratio_on_over_off": {"wall": ratio(med(W, "on"), med(W, "off")), "cpu": ratio(med(C, "on"), med(C, "off")),
-                                         "wall_of_minima": ratio(W["on"]["min"], W["off"]["min"]),
-                                         "cpu_of_minima": ratio(C["on"]["min"], C["off"]["min"])},
+            "flake8_ratio_on_over_off": {
+                "wall": ratio(med(W, "on"), med(W, "off")),
+                "cpu": ratio(med(C, "on"), med(C, "off")),
+                "wall_of_minima": ratio(W["on"]["min"], W["off"]["min"]),
+                "cpu_of_minima": ratio(C["on"]["min"], C["off"]["min"]),
+            },
             "flake8_plugin_seconds": {"wall": plugin_wall, "cpu": plugin_cpu},
             "flake8_output": flake8_info,
             "in_process": P,
             "in_process_ratio_parse_analyze_over_parse": {"wall": inproc_ratio_wall, "cpu": inproc_ratio_cpu},
             "cli_output": cli_info,
-            "cli_ratio_over_floor": {"wall": ratio(med(W, "cli"), med(W, "floor")), "cpu": ratio(med(C, "cli"), med(C, "floor")),
-                                     "wall_of_minima": ratio(W["cli"]["min"], W["floor"]["min"]),
-                                     "cpu_of_minima": ratio(C["cli"]["min"], C["floor"]["min"])},
+            "cli_ratio_over_floor": {
+                "wall": ratio(med(W, "cli"), med(W, "floor")),
+                "cpu": ratio(med(C, "cli"), med(C, "floor")),
+                "wall_of_minima": ratio(W["cli"]["min"], W["floor"]["min"]),
+                "cpu_of_minima": ratio(C["cli"]["min"], C["floor"]["min"]),
+            },
             "wall_seconds": wall,
         }
         out_path = write_results(f"flake8_overhead-{name}", results)
 
         n = stats["files"]
         print()
-        print(f"== flake8_overhead: {name} ({n} files, {stats['lines']} lines; medians of {flake8_reps} flake8 / {args.reps} other reps;"
-              f" 1-min load avg {min(load):.2f}..{max(load):.2f})")
+        print(
+            f"== flake8_overhead: {name} ({n} files, {stats['lines']} lines;"
+            f" medians of {flake8_reps} flake8 / {args.reps} other reps;"
+            f" 1-min load avg {min(load):.2f}..{max(load):.2f})"
+        )
         print(f"  {'':40} {'wall':>11} {'cpu':>11}   wall min..max")
 
         def row(label: str, key: str) -> None:
@@ -337,28 +364,44 @@ def main() -> int:
 
         row("(a) flake8 --jobs 1, orm-lint off", "off")
         row("(b) flake8 --jobs 1, orm-lint on", "on")
-        ratio_row("    ratio b/a", results["flake8_ratio_on_over_off"],
-                  f"b-a = {plugin_wall:.3f} s wall / {plugin_cpu:.3f} s cpu ({1000 * plugin_cpu / max(n, 1):.2f} ms/file cpu)")
-        print(f"  {'    ratio b/a of minima':40} {fmt_x(results['flake8_ratio_on_over_off']['wall_of_minima']):>11}"
-              f" {fmt_x(results['flake8_ratio_on_over_off']['cpu_of_minima']):>11}")
+        ratio_row(
+            "    ratio b/a",
+            results["flake8_ratio_on_over_off"],
+            f"b-a = {plugin_wall:.3f} s wall / {plugin_cpu:.3f} s cpu"
+            f" ({1000 * plugin_cpu / max(n, 1):.2f} ms/file cpu)",
+        )
+        print(
+            f"  {'    ratio b/a of minima':40} {fmt_x(results['flake8_ratio_on_over_off']['wall_of_minima']):>11}"
+            f" {fmt_x(results['flake8_ratio_on_over_off']['cpu_of_minima']):>11}"
+        )
         print(f"  {'(p) in-process read+ast.parse':40} {fmt_s(med(P, 'read_parse'))} {fmt_s(med(P, 'read_parse_cpu'))}")
-        print(f"  {'    in-process analyze() only':40} {fmt_s(med(P, 'analyze'))} {fmt_s(med(P, 'analyze_cpu'))}"
-              f"   {1000 * med(P, 'analyze_cpu') / max(n, 1):.2f} ms/file cpu")
+        print(
+            f"  {'    in-process analyze() only':40} {fmt_s(med(P, 'analyze'))} {fmt_s(med(P, 'analyze_cpu'))}"
+            f"   {1000 * med(P, 'analyze_cpu') / max(n, 1):.2f} ms/file cpu"
+        )
         ratio_row("    ratio (parse+analyze)/parse", results["in_process_ratio_parse_analyze_over_parse"])
         row("(c) orm-lint check --no-mypy --jobs 1", "cli")
         row("    floor: python -c read+ast.parse", "floor")
-        ratio_row("    ratio CLI/floor", results["cli_ratio_over_floor"],
-                  f"of minima: {results['cli_ratio_over_floor']['wall_of_minima']:.2f}x wall,"
-                  f" {results['cli_ratio_over_floor']['cpu_of_minima']:.2f}x cpu")
+        ratio_row(
+            "    ratio CLI/floor",
+            results["cli_ratio_over_floor"],
+            f"of minima: {results['cli_ratio_over_floor']['wall_of_minima']:.2f}x wall,"
+            f" {results['cli_ratio_over_floor']['cpu_of_minima']:.2f}x cpu",
+        )
         row("    start-up: python -c pass", "py_start")
         row("    start-up: orm-lint check <empty dir>", "cli_start")
-        print(f"  reports: flake8 off {flake8_info['off']['reports']} (E999 {flake8_info['off']['e999_reports']}),"
-              f" on {flake8_info['on']['reports']} (ORM {flake8_info['on']['orm_reports']});"
-              f" CLI: {cli_info.get('summary')}; in-process analyze() reports (before noqa) {proc_results['reports']}")
-        print(f"  problems: unparsable (py{sys.version_info.major}.{sys.version_info.minor}) {len(proc_results['unparsable'])},"
-              f" analyze() exceptions {len(proc_results['analyze_errors'])},"
-              f" flake8 orm-lint internal errors {flake8_info['on']['orm_lint_internal_errors']},"
-              f" CLI stderr lines {cli_info.get('problems')}")
+        print(
+            f"  reports: flake8 off {flake8_info['off']['reports']} (E999 {flake8_info['off']['e999_reports']}),"
+            f" on {flake8_info['on']['reports']} (ORM {flake8_info['on']['orm_reports']});"
+            f" CLI: {cli_info.get('summary')}; in-process analyze() reports (before noqa) {proc_results['reports']}"
+        )
+        print(
+            f"  problems: unparsable (py{sys.version_info.major}.{sys.version_info.minor})"
+            f" {len(proc_results['unparsable'])},"
+            f" analyze() exceptions {len(proc_results['analyze_errors'])},"
+            f" flake8 orm-lint internal errors {flake8_info['on']['orm_lint_internal_errors']},"
+            f" CLI stderr lines {cli_info.get('problems')}"
+        )
         for file, error in list(proc_results["analyze_errors"].items())[:10]:
             print(f"    analyze error: {file}: {error}")
         print(f"  wall time {wall:.0f} s; results: {out_path}")

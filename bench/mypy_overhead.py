@@ -43,7 +43,10 @@ def timed_mypy(config: Path, cache: Path, targets: list[str], cwd: Path) -> floa
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", str(config), "--cache-dir", str(cache), *targets],
-        cwd=cwd, capture_output=True, text=True, env={**os.environ, "MYPY_FORCE_COLOR": "0"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MYPY_FORCE_COLOR": "0"},
     )
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
@@ -67,7 +70,12 @@ def main() -> int:
     baseline_sections["mypy"]["plugins"] = ", ".join(p for p in plugins if not p.startswith("orm_lint"))
     ormlint_sections = with_orm_lint_plugin({name: dict(values) for name, values in base.items()})
     targets = args.target or ["."]
-    results: dict[str, list[float]] = {"baseline_cold": [], "orm_lint_cold": [], "baseline_warm": [], "orm_lint_warm": []}
+    results: dict[str, list[float]] = {
+        "baseline_cold": [],
+        "orm_lint_cold": [],
+        "baseline_warm": [],
+        "orm_lint_warm": [],
+    }
     with tempfile.TemporaryDirectory(prefix="orm-lint-bench-") as scratch:
         folder = Path(scratch)
         configs = {"baseline": folder / "baseline.ini", "orm_lint": folder / "orm_lint.ini"}
@@ -88,11 +96,24 @@ def main() -> int:
     print(f"project: {project} ({files} .py files), config: {config}, runs: {args.runs}")
     print(f"{'':10} {'baseline':>10} {'orm-lint':>10} {'ratio':>8}")
     for kind in ("cold", "warm"):
-        print(f"{kind:10} {medians[f'baseline_{kind}']:>9.2f}s {medians[f'orm_lint_{kind}']:>9.2f}s {ratios[kind]:>8.3f}")
+        print(
+            f"{kind:10} {medians[f'baseline_{kind}']:>9.2f}s {medians[f'orm_lint_{kind}']:>9.2f}s {ratios[kind]:>8.3f}"
+        )
     output = args.json or Path(__file__).resolve().parent / "results" / f"mypy_overhead-{project.name}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({"project": str(project), "files": files, "runs": results, "medians": medians,
-                                  "ratios": ratios, "python": sys.version.split()[0]}, indent=2))
+    output.write_text(
+        json.dumps(
+            {
+                "project": str(project),
+                "files": files,
+                "runs": results,
+                "medians": medians,
+                "ratios": ratios,
+                "python": sys.version.split()[0],
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {output}")
     return 0
 

@@ -177,6 +177,22 @@ def test_hostile_file_names_never_lead_outside_the_output_folder(tmp_path: Path,
     assert "new\ufffdline.py" in summary and "new\nline.py" not in summary
 
 
+def test_hostile_folder_names_outside_the_working_folder(tmp_path: Path, write_module) -> None:
+    """Findings whose paths climb out of the working folder (`../…`) and cross hostile folder names."""
+    folders = ["..hidden..", "-dash", "new\nline", "x" * 200, "ünï 文件", "a..b"]
+    for folder in folders:
+        write_module(N_PLUS_ONE, f"elsewhere/{folder}/m.py")
+    work = tmp_path / "work"
+    work.mkdir()
+    before = _written(tmp_path)
+    _report("../elsewhere", "--no-mypy", "--output", "out", cwd=work)
+    written = _written(tmp_path) - before
+    assert len(written) == 1 + len(folders)
+    for path in written:
+        assert path.resolve().is_relative_to((work / "out").resolve())
+        assert re.fullmatch(r"(database-review-[0-9-]+\.md|finding-\d{3}-[a-z0-9-]{1,60}\.md)", path.name), path.name
+
+
 def test_a_symlinked_review_folder_is_not_followed(tmp_path: Path, write_module) -> None:
     write_module(N_PLUS_ONE, "app/services.py")
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"

@@ -43,6 +43,9 @@ def _analysis_options(command: argparse.ArgumentParser, narrowing: bool = True) 
         "--mypy-config-file", metavar="FILE", help="mypy configuration to use (default: the project's)"
     )
     command.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    command.add_argument(
+        "--no-cache", action="store_true", help="analyse every file again; neither read nor write the results cache"
+    )
     if narrowing:
         command.add_argument("--diff", metavar="BASE", help="only findings on lines changed since git revision BASE")
         command.add_argument("--baseline", metavar="FILE", help="hide the findings recorded by `orm-lint baseline`")

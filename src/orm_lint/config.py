@@ -49,6 +49,7 @@ class Settings:
     endpoint_decorators: frozenset[str] = frozenset()
     pagination_helpers: frozenset[str] = frozenset()
     jobs: int | None = None
+    cache_dir: str | None = None  # the syntax engine's results cache (absolute); None: the default place
     backend: str | None = None  # postgresql, mysql or sqlite: some migration rules depend on it
     tenant_column: str | None = None  # opt-in tenant isolation rule (ORM202)
     user_rules: tuple[ConfiguredRule, ...] = ()
@@ -124,6 +125,13 @@ def _positive_int(value: Any, key: str, origin: str) -> int:
     if number < 1:
         raise ConfigError(f"{origin}: `{key}` must be at least 1, got {number}")
     return number
+
+
+def _folder(value: Any, key: str, origin: str) -> str:
+    """A folder, relative to the configuration file's folder; `~` is expanded."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{origin}: `{key}` must be a folder path, got {value!r}")
+    return str(Path(origin).resolve().parent / Path(value.strip()).expanduser())
 
 
 def _backend(value: Any, key: str, origin: str) -> str:
@@ -253,6 +261,14 @@ KEYS: tuple[Key, ...] = (
         "jobs", "jobs", _positive_int, "whole number ≥ 1", "one per core",
         "Worker processes for `orm-lint check`.",
         "2",
+    ),
+    Key(
+        "cache-dir", "cache_dir", _folder, "folder", "`$XDG_CACHE_HOME/orm-lint/results` (`~/.cache/…`)",
+        "Where `orm-lint check`, `report` and `baseline` keep each file's syntax-engine findings between runs, "
+        "relative to the configuration file's folder. Entries are keyed on the file's content, orm-lint's own "
+        "code and the settings, so a stale result is never used; delete the folder any time. `--no-cache` "
+        "skips it for one run. mypy keeps its own cache.",
+        '".cache/orm-lint"',
     ),
     Key(
         "rules", "user_rules", _user_rules, "array of tables", "none",

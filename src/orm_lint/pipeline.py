@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .baseline import load_baseline, new_findings
+from .cache import ResultCache
 from .catalogue import RULES, Engine
 from .config import Settings, load_settings
 from .diff import ChangedLines, changed_lines
@@ -66,7 +67,8 @@ def analyse(args: argparse.Namespace, progress: Callable[[str], None] = lambda _
     if changes is not None:
         files = [f for f in files if changes.includes(f)]
     progress(f"analysing {len(files)} files")
-    findings, problems = run_syntax_engine(files, settings, args.jobs)
+    cache = None if getattr(args, "no_cache", False) else ResultCache.open(settings)
+    findings, problems = run_syntax_engine(files, settings, args.jobs, cache)
     result = Analysis(settings, files, findings, problems, changes=changes)
     mypy_paths = [p for p in args.paths if not p.lower().endswith(NOTEBOOK_SUFFIX)]
     if not args.no_mypy and mypy_paths and any(f.suffix.lower() != NOTEBOOK_SUFFIX for f in files):

@@ -10,7 +10,6 @@ import argparse
 import os
 import platform
 import sys
-from importlib import metadata
 from typing import Any
 
 from . import __version__
@@ -21,6 +20,8 @@ NOT_INSTALLED = "not installed"
 
 
 def installed_version(distribution: str) -> str | None:
+    from importlib import metadata  # not at import time: every `orm-lint` command would pay for it
+
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:

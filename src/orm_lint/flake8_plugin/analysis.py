@@ -7,20 +7,28 @@ import ast
 from ..config import Settings, ignored_in_file
 from . import checks  # noqa: F401  (registers the checks)
 from .registry import CHECKS, Report
-from .scope import build_index, is_test_module
+from ..paths import is_test_module
+from .scope import build_index
 from .user_rules import applicable_rules, user_rule_reports
 
 DEFAULT_SETTINGS = Settings()
 
 
 def analyze(
-    tree: ast.Module, filename: str, settings: Settings = DEFAULT_SETTINGS, source: str | None = None
+    tree: ast.Module,
+    filename: str,
+    settings: Settings = DEFAULT_SETTINGS,
+    source: str | None = None,
+    *,
+    assume_database_code: bool = False,
 ) -> list[Report]:
     """Every report for the module, in source order, less what `per-path-ignores` leaves out here.
 
     `source` is the module's text: the project's own rules (ast-grep) read it; without it they are skipped.
+    `assume_database_code` analyses a module that imports no ORM too (robustness tests run every check on
+    any code that way); users' runs leave it off.
     """
-    reports = _built_in_reports(tree, filename, settings)
+    reports = _built_in_reports(tree, filename, settings, assume_database_code)
     own_rules = applicable_rules(filename, settings) if source is not None else []
     if own_rules:
         reports.extend(user_rule_reports(str(source), own_rules))
@@ -31,9 +39,9 @@ def analyze(
     return reports
 
 
-def _built_in_reports(tree: ast.Module, filename: str, settings: Settings) -> list[Report]:
+def _built_in_reports(tree: ast.Module, filename: str, settings: Settings, every_module: bool) -> list[Report]:
     index = build_index(
-        tree, filename, settings.endpoint_decorators, settings.backend, settings.pagination_helpers
+        tree, filename, settings.endpoint_decorators, settings.backend, settings.pagination_helpers, every_module
     )
     if not index.is_database_code:
         return []

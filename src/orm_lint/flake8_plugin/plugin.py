@@ -30,6 +30,9 @@ class Plugin:
             settings = load_settings_quietly()
             source = "".join(self.lines) if self.lines is not None and settings.user_rules else None
             reports = analyze(self.tree, self.filename, settings, source)
+        except RecursionError:  # code nested hundreds deep: not a bug to report, and no reason to stop flake8
+            sys.stderr.write(f"orm-lint: {self.filename} is nested too deeply to analyse; orm-lint skipped it\n")
+            return
         except Exception as error:  # never break the user's flake8 run
             sys.stderr.write(
                 f"orm-lint: internal error while checking {self.filename}: {error!r}; "

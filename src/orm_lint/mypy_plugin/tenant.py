@@ -7,7 +7,7 @@ from typing import Any
 from mypy.nodes import CallExpr, Expression, MemberExpr, NameExpr, RefExpr, TypeInfo, Var
 
 from ..catalogue.security import QUERY_WITHOUT_TENANT_FILTER
-from ..flake8_plugin.scope import is_test_module
+from ..paths import is_test_module
 from .errorcodes import CODES
 from .function_map import FunctionMap
 from .reporting import report

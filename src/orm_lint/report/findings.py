@@ -1,4 +1,4 @@
-"""A finding: one rule reported at one place, the unit every output format writes."""
+"""A finding: one rule reported at one place, the unit every output format writes; and a file that could not be read."""
 
 from __future__ import annotations
 
@@ -46,3 +46,11 @@ class Finding:
             priority=rule.severity.priority,
         )
         return data
+
+
+@dataclass(frozen=True, order=True)
+class FileProblem:
+    """A file that could not be analysed: it is reported, and the run goes on."""
+
+    path: str
+    message: str
