@@ -29,7 +29,11 @@ from orm_lint.flake8_plugin.analysis import analyze
 
 FULL = os.environ.get("ORM_LINT_ROBUSTNESS") == "full"
 GENERATED_EXAMPLES = 3000 if FULL else 150
-pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")  # generated code such as `1()`
+# Generated code such as `1()` or "\d" makes the compiler warn.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::SyntaxWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 STDLIB_CHUNKS = 4
 
 
