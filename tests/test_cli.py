@@ -175,3 +175,12 @@ def test_backend_setting_is_checked(tmp_path: Path, write_module) -> None:
     write_module('[tool.orm-lint]\nbackend = "oracle"\n', "pyproject.toml")
     proc = run_orm_lint("check", "--no-mypy", ".", cwd=tmp_path)
     assert proc.returncode == 2 and "`backend` must be one of postgresql, mysql, sqlite" in proc.stderr
+
+
+def test_a_fifo_named_like_python_is_skipped(tmp_path: Path, write_module) -> None:
+    import os
+
+    write_module(N_PLUS_ONE.format(comment=""), "real.py")
+    os.mkfifo(tmp_path / "pipe.py")
+    data = check_json(".", cwd=tmp_path)
+    assert data["files"] == 1

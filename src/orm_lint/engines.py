@@ -74,8 +74,8 @@ def discover(paths: Sequence[str], exclude: Sequence[str]) -> list[Path]:
             )
             for name in sorted(filenames):
                 candidate = Path(folder) / name
-                if name.endswith(SOURCE_SUFFIXES) and not _excluded(candidate, exclude):
-                    found.append(candidate)
+                if name.endswith(SOURCE_SUFFIXES) and not _excluded(candidate, exclude) and candidate.is_file():
+                    found.append(candidate)  # a regular file: a FIFO named x.py would block the run
     return sorted(set(found))
 
 
