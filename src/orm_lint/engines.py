@@ -74,9 +74,14 @@ def discover(paths: Sequence[str], exclude: Sequence[str]) -> list[Path]:
             )
             for name in sorted(filenames):
                 candidate = Path(folder) / name
-                if name.endswith(SOURCE_SUFFIXES) and not _excluded(candidate, exclude) and candidate.is_file():
-                    found.append(candidate)  # a regular file: a FIFO named x.py would block the run
+                if name.endswith(SOURCE_SUFFIXES) and not _excluded(candidate, exclude) and _readable_kind(candidate):
+                    found.append(candidate)
     return sorted(set(found))
+
+
+def _readable_kind(path: Path) -> bool:
+    """A regular file, or a link (a dangling one is reported): a FIFO named x.py would block the run."""
+    return path.is_symlink() or path.is_file()
 
 
 def _excluded(path: Path, patterns: Sequence[str]) -> bool:
