@@ -15,7 +15,7 @@ from ..frameworks import django, sqlalchemy
 from .scope import Scope
 
 _MAX_DEPTH = 6
-_MATERIALIZERS = frozenset({"list", "tuple", "sorted", "set", "iter", "reversed", "frozenset"})
+MATERIALIZERS = frozenset({"list", "tuple", "sorted", "set", "iter", "reversed", "frozenset"})
 _SESSION_RUNNERS = frozenset({"query", "execute", "scalars", "exec", "scalar"})
 
 
@@ -79,8 +79,7 @@ def looks_like_model(expr: ast.expr) -> str | None:
 
 
 def is_session_like(name: str) -> bool:
-    lowered = name.lower()
-    return lowered.endswith("session") or lowered in {"conn", "connection", "db"}
+    return sqlalchemy.is_session_name(name) or name.lower() in {"conn", "connection"}
 
 
 _KNOWN_METHODS = {
@@ -99,10 +98,6 @@ class QueryShape:
     loaded: set[str] = field(default_factory=set)
     loads_everything: bool = False
     sql_text: str | None = None
-
-    @property
-    def all_steps(self) -> list[Step]:
-        return self.steps
 
     def has_step(self, names: frozenset[str] | set[str]) -> bool:
         return any(step.name in names for step in self.steps)
@@ -163,7 +158,7 @@ class QueryShape:
             return True
         if self.sql_text is not None and "limit" in self.sql_text.lower():
             return True
-        for step in self.all_steps:
+        for step in self.steps:
             if step.call is None:
                 continue
             for keyword in step.call.keywords:
@@ -226,7 +221,7 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
     if (
         isinstance(expr, ast.Call)
         and isinstance(expr.func, ast.Name)
-        and expr.func.id in _MATERIALIZERS
+        and expr.func.id in MATERIALIZERS
         and len(expr.args) == 1
     ):
         return describe_query(expr.args[0], scope, depth + 1)

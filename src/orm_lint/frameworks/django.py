@@ -57,7 +57,6 @@ INSTANCE_WRITE_METHODS = frozenset({"save", "delete", "refresh_from_db"})
 # Methods after which items are not model instances (no relation to follow).
 NON_ENTITY_METHODS = frozenset({"values", "values_list", "in_bulk", "aggregate", "dates", "datetimes"})
 
-EAGER_METHODS = frozenset({"select_related", "prefetch_related"})
 PREFETCH_CLASS = "Prefetch"
 LOOKUP_SEPARATOR = "__"
 REVERSE_MANAGER_SUFFIX = "_set"

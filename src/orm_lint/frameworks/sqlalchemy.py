@@ -57,7 +57,16 @@ STATEMENT_METHODS = frozenset(
 RESULT_METHODS = frozenset({"scalars", "all", "unique", "partitions", "fetchall", "yield_per"})
 
 SELECT_FUNCTIONS = frozenset({"select"})
-SESSION_STATEMENT_RUNNERS = frozenset({"execute", "scalars", "exec"})
+# Session / Flask-SQLAlchemy `db` calls that run a statement and yield its entities.
+ITEM_RUNNERS = frozenset({"scalars", "exec", "scalar", "paginate", "one_or_404", "first_or_404"})
+# Session / `db` calls that load one object by primary key.
+SESSION_GETTERS = frozenset({"get", "get_one", "get_or_404"})
+
+
+def is_session_name(name: str) -> bool:
+    """`session`, `db.session`, `self.db_session`, Flask-SQLAlchemy's `db`."""
+    return name.lower().endswith("session") or name == "db"
+
 
 LOADER_OPTIONS = frozenset(
     {

@@ -41,8 +41,7 @@ _KEEP_LOADS = (
     | sqlalchemy.QUERY_TERMINAL_METHODS
     | {"first", "last", "get", "latest", "earliest", "iterator", "get_page", "page", "one_or_404", "first_or_404"}
 ) - {"select_related", "prefetch_related", "options", "values", "values_list", "count", "exists", "update", "delete"}
-_SESSION_RUNNERS = frozenset({"scalars", "exec", "execute", "scalar", "paginate", "one_or_404", "first_or_404"})
-_SESSION_GETTERS = frozenset({"get", "get_one", "get_or_404"})
+_SESSION_RUNNERS = sqlalchemy.ITEM_RUNNERS | {"execute"}
 _MANAGER_ROOTS = frozenset({"objects", "_default_manager", "_base_manager", "query"})
 
 
@@ -80,8 +79,7 @@ def _lookup_path(value: str) -> Loads:
 
 
 def _is_session(expr: Expression) -> bool:
-    name = expr.name if isinstance(expr, (NameExpr, MemberExpr)) else ""
-    return name.lower().endswith("session") or name == "db"
+    return isinstance(expr, (NameExpr, MemberExpr)) and sqlalchemy.is_session_name(expr.name)
 
 
 class Tracer:
@@ -122,7 +120,7 @@ class Tracer:
         if method in sqlalchemy.SELECT_FUNCTIONS and isinstance(receiver, NameExpr):
             return {}  # db.select(...), sa.select(...)
         if _is_session(receiver):
-            if method in _SESSION_GETTERS:
+            if method in sqlalchemy.SESSION_GETTERS:
                 options = _keyword(call, "options")
                 return _option_loads(options.items) if isinstance(options, (ListExpr, TupleExpr)) else {}
             if method in _SESSION_RUNNERS and call.args:

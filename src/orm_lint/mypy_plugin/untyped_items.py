@@ -40,8 +40,6 @@ UNTYPED_SOURCES = frozenset(
         ),
     }
 )
-_RUNNERS = frozenset({"scalars", "exec", "paginate", "one_or_404", "first_or_404", "scalar"})
-_GETTERS = frozenset({"get", "get_one", "get_or_404"})
 _KEEP = sqlalchemy.STATEMENT_METHODS | sqlalchemy.RESULT_METHODS | sqlalchemy.QUERY_TERMINAL_METHODS
 _MAX_DEPTH = 10
 
@@ -78,9 +76,9 @@ class EntityTracer:
             return self.entity(expr.args[0], depth + 1)
         if not isinstance(callee, MemberExpr):
             return None
-        if name in _GETTERS and expr.args and _class(expr.args[0]) is not None:
+        if name in sqlalchemy.SESSION_GETTERS and expr.args and _class(expr.args[0]) is not None:
             return _class(expr.args[0])
-        if name in _RUNNERS and expr.args:
+        if name in sqlalchemy.ITEM_RUNNERS and expr.args:
             return self.entity(expr.args[0], depth + 1)
         if name == "scalars" and isinstance(callee.expr, CallExpr) and isinstance(callee.expr.callee, MemberExpr):
             inner = callee.expr

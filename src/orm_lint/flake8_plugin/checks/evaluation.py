@@ -13,12 +13,12 @@ from ...catalogue.performance import (
     RANDOM_ORDERING,
 )
 from ...frameworks import django, sqlalchemy
-from ..queries import QueryShape, call_name, describe_query, unchain
+from ..queries import MATERIALIZERS, QueryShape, call_name, describe_query, unchain
 from ..registry import Report, check
 from ..render import short_call, source
 from ..scope import ModuleIndex, Scope
 
-_MATERIALIZING_CALLS = frozenset({"list", "tuple", "sorted", "set", "frozenset", "dict"})
+_MATERIALIZING_CALLS = MATERIALIZERS | {"dict"}
 
 
 def _lazy_django_queryset(expr: ast.expr, scope: Scope) -> QueryShape | None:

@@ -10,7 +10,7 @@ import ast
 from collections.abc import Iterator
 
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
-from ...frameworks import django
+from ...frameworks import django, models
 from ..queries import QueryShape, call_name, describe_query
 from ..registry import Report, check
 from ..render import short_call
@@ -230,10 +230,6 @@ def _fix(use: str, relation: str, shape: QueryShape) -> str:
     return f"add .options({loader}({entity}.{relation})) to the query"
 
 
-_RELATIONSHIP_CALLS = frozenset({"relationship", "Relationship", "relation"})
-_LAZY_DEFAULTS = frozenset({"select", "True"})
-
-
 def lazy_relationships(index: ModuleIndex) -> set[tuple[str, str]]:
     """(class, attribute) of relationships declared in this module that load lazily (the default).
 
@@ -251,7 +247,7 @@ def lazy_relationships(index: ModuleIndex) -> set[tuple[str, str]]:
             value = getattr(stmt, "value", None)
             if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)):
                 continue
-            if call_name(value) in _RELATIONSHIP_CALLS and _declared_lazy(value) in _LAZY_DEFAULTS:
+            if call_name(value) in models.RELATIONSHIP_CALLS and _declared_lazy(value) in models.LAZY_STRATEGIES:
                 found.add((cls.name, target.id))
     return found
 
