@@ -17,7 +17,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def _shared_folder() -> Path:
     """`../shared` beside the checkout (the workplace layout), or where ORM_LINT_SHARED points."""
-    for candidate in (os.environ.get("ORM_LINT_SHARED"), ROOT.parent / "shared", "/work/shared"):
+    for candidate in (
+        os.environ.get("ORM_LINT_SHARED"),
+        ROOT.parent / "shared",
+        "/work/shared",
+    ):
         if candidate and (Path(candidate) / "acceptance").is_dir():
             return Path(candidate)
     return ROOT.parent / "shared"
@@ -25,13 +29,23 @@ def _shared_folder() -> Path:
 
 SHARED = _shared_folder()
 MARKER = re.compile(r"# error: (ORM\d{3})")
+# `# error: ORM201 high`: the finding's expected severity, when the site sets it.
+SEVERITY_MARKER = re.compile(r"# error: (ORM\d{3}) (critical|high|medium|low)\b")
 FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>ORM\d{3}) (?P<message>.*)$")
 
 
 def run_flake8(*paths: Path | str, cwd: Path | None = None) -> list[dict[str, object]]:
     """`flake8 --select ORM` in a subprocess; returns the parsed findings."""
     proc = subprocess.run(
-        [sys.executable, "-m", "flake8", "--isolated", "--select", "ORM", *map(str, paths)],
+        [
+            sys.executable,
+            "-m",
+            "flake8",
+            "--isolated",
+            "--select",
+            "ORM",
+            *map(str, paths),
+        ],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -49,7 +63,11 @@ def run_flake8(*paths: Path | str, cwd: Path | None = None) -> list[dict[str, ob
 
 def run_orm_lint(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "orm_lint", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+        [sys.executable, "-m", "orm_lint", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
     )
 
 
@@ -68,6 +86,16 @@ def expected_markers(folder: Path) -> set[tuple[str, int, str]]:
             for code in MARKER.findall(line):
                 markers.add((path.relative_to(folder).as_posix(), number, code))
     return markers
+
+
+def expected_severities(folder: Path) -> dict[tuple[str, int, str], str]:
+    """Every `# error: ORM### severity` marker under a folder: (relative path, line, code) -> severity."""
+    found = {}
+    for path in sorted(folder.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for code, severity in SEVERITY_MARKER.findall(line):
+                found[(path.relative_to(folder).as_posix(), number, code)] = severity
+    return found
 
 
 @pytest.fixture

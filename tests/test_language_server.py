@@ -223,7 +223,8 @@ def test_diagnostics_from_flake8_and_mypy_reach_the_editor(server) -> None:
 
     raw_sql = found["flake8", "ORM201"]
     assert raw_sql["message"] == (
-        "ORM201 SQL passed to text() is built with concatenation from status; pass it as a bound parameter"
+        "ORM201 SQL passed to text() is built with concatenation from status (a value the caller passes in); "
+        "pass it as a bound parameter"
     )
     sql_start = LINES[RAW_SQL_LINE].index("text(")
     assert raw_sql["range"] == _range(RAW_SQL_LINE, sql_start, len(LINES[RAW_SQL_LINE]) + 1)

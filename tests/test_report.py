@@ -53,11 +53,12 @@ def test_report_on_the_examples(tmp_path: Path) -> None:
     findings = check_json(".", cwd=EXAMPLES, mypy=True)["findings"]
     assert len(findings) == 8
     # counts per priority, chart, score with its formula
-    assert "| P0 | critical | 2 |" in text and "| P1 | high | 5 |" in text and "| P2 | medium | 1 |" in text
+    # the examples' SQL is built from a caller's value, not request data: high, not critical
+    assert "| P0 | critical | 0 |" in text and "| P1 | high | 7 |" in text and "| P2 | medium | 1 |" in text
     assert "```mermaid\npie showData title Findings by category" in text
     assert '"Security" : 2' in text and '"Performance" : 5' in text and '"Correctness" : 1' in text
-    assert "**37 / 100**" in text
-    assert "`max(0, 100 − 15 × 2 − 6 × 5 − 3 × 1 − 1 × 0) = 37`" in text
+    assert "**55 / 100**" in text
+    assert "`max(0, 100 − 15 × 0 − 6 × 7 − 3 × 1 − 1 × 0) = 55`" in text
     # good patterns counted from the code, with their places
     assert "| Eager-loaded loops | 3 |" in text and "`bookshop/services.py:18`" in text
     assert "| Indexed foreign keys | 3 |" in text and "`orders_api/models.py:21`" in text
@@ -66,7 +67,7 @@ def test_report_on_the_examples(tmp_path: Path) -> None:
     # action items link to one page per finding, most severe first
     links = LINK.findall(text)
     assert len(links) == 8 and all((out / link).is_file() for link in links)
-    assert links[0].endswith("finding-001-sql-built-from-strings-services.md")
+    assert links[0].endswith("finding-001-lazy-load-per-item-services.md")  # high first, then by place
     assert _written(out) == {summary, *(out / link for link in links)}
     assert "- [ ] ORM201 `sql-built-from-strings` (2 places)" in text
 

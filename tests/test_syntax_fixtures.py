@@ -5,7 +5,13 @@ Every other line (the clean look-alikes next to each bad pattern) must stay sile
 
 from __future__ import annotations
 
-from conftest import FIXTURES, expected_markers, run_flake8
+from conftest import (
+    FIXTURES,
+    check_json,
+    expected_markers,
+    expected_severities,
+    run_flake8,
+)
 
 SYNTAX = FIXTURES / "syntax"
 
@@ -40,3 +46,12 @@ def test_columns_point_at_the_expression() -> None:
     found = {(str(f["path"]).removeprefix("./"), f["line"]): f["col"] for f in run_flake8(".", cwd=SYNTAX)}
     # `book.author` starts at column 22 of `        lines.append(book.author.full_name)`
     assert found[("relations.py", 13)] == 22
+
+
+def test_severity_follows_what_the_site_shows() -> None:
+    """`# error: ORM201 critical`: request data is critical, a caller's value high, a database value medium."""
+    expected = expected_severities(SYNTAX)
+    assert expected, "the fixtures state some severities"
+    found = check_json(".", "--no-cache", cwd=SYNTAX)["findings"]
+    severities = {(f["path"], f["line"], f["code"]): f["severity"] for f in found}  # type: ignore[index]
+    assert {place: severities.get(place) for place in expected} == expected

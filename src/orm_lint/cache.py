@@ -195,7 +195,7 @@ class ResultCache:
             if result.stamp is None:
                 continue
             findings = [
-                [f.path, f.line, f.column, f.end_line, f.end_column, f.code, f.message, f.cell]
+                [f.path, f.line, f.column, f.end_line, f.end_column, f.code, f.message, f.cell, f.lowered_by]
                 for f in result.findings
             ]
             problems = [[p.path, p.message] for p in result.problems]
@@ -247,7 +247,7 @@ class ResultCache:
 
 
 def _finding(row: list[Any]) -> Finding:
-    path, line, column, end_line, end_column, code, message, cell = row
+    path, line, column, end_line, end_column, code, message, cell, lowered_by = row
     numbers = (line, column, end_line, end_column)
     if not (
         isinstance(path, str)
@@ -255,9 +255,10 @@ def _finding(row: list[Any]) -> Finding:
         and all(type(n) is int for n in numbers)
         and (cell is None or type(cell) is int)
         and code in RULES_BY_CODE
+        and type(lowered_by) is int
     ):
         raise ValueError(f"damaged cache entry: {row!r}")
-    return Finding(path, line, column, end_line, end_column, code, message, "flake8", cell)
+    return Finding(path, line, column, end_line, end_column, code, message, "flake8", cell, lowered_by)
 
 
 def _problem(row: list[Any]) -> FileProblem:

@@ -203,6 +203,7 @@ def check_file(
             code=report.rule.code,
             message=report.rule.format_message(**report.values),
             engine="flake8",
+            lowered_by=report.lowered_by,
         )
         if not _suppressed(finding, lines):
             findings.append(_located(finding, notebook))

@@ -19,6 +19,11 @@ class Severity(enum.Enum):
         """The P0–P3 label a review report uses."""
         return f"P{list(Severity).index(self)}"
 
+    def lowered(self, steps: int) -> Severity:
+        """This severity `steps` levels lower (never below low): a finding that is less sure or less costly."""
+        order = list(Severity)
+        return order[min(order.index(self) + max(steps, 0), len(order) - 1)]
+
 
 class Category(enum.Enum):
     PERFORMANCE = "performance"

@@ -13,7 +13,7 @@ SQL_BUILT_FROM_STRINGS = Rule(
     frameworks=ALL_FRAMEWORKS,
     engine=Engine.FLAKE8,
     summary="SQL text built with an f-string, `%`, `.format()` or `+` reaches the database.",
-    message="SQL passed to {sink} is built with {how} from {value}; pass it as a bound parameter",
+    message="SQL passed to {sink} is built with {how} from {value} ({origin}); pass it as a bound parameter",
     docs=Docs(
         what_it_does=(
             "Follows SQL text built with an f-string, `%`, `.format()`, `+` or `join` "
@@ -22,7 +22,14 @@ SQL_BUILT_FROM_STRINGS = Rule(
             "`session/connection.execute` and `exec_driver_sql`. It stays silent when "
             "every formatted value is trusted: constants, `UPPER_CASE` settings, numbers "
             "from `int()`/`len()`, placeholder lists such as `', '.join(['%s'] * n)`, "
-            "quoted identifiers and the ORM's own table names."
+            "quoted identifiers and the ORM's own table names. Request data is never trusted, "
+            "whatever it is called: Django `request.GET/POST/COOKIES/META/FILES/headers/body` "
+            "and URL captures, DRF `request.data/query_params`, Flask `request.args/form/values/"
+            "json/get_json()/cookies/headers/view_args`, FastAPI and Starlette handler parameters "
+            "and `request.query_params/path_params`, and anything derived from them (subscripts, "
+            "`.get()`, string methods, f-strings, helpers that return them); it is reported even "
+            "in DDL. The severity follows the value's origin: request data critical, a value the "
+            "caller passes in high, a value read from the database medium."
         ),
         why_bad=(
             "A value that comes from outside (a request, a file, a message) becomes part "

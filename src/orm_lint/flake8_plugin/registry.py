@@ -18,6 +18,8 @@ class Report:
     node: ast.AST
     values: dict[str, str]
     end_node: ast.AST | None = None
+    # Levels below the rule's severity, when the site shows less is at stake (a caller's value, a payload).
+    lowered_by: int = 0
 
     @property
     def message(self) -> str:

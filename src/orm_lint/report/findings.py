@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..catalogue import RULES_BY_CODE, Rule
+from ..catalogue import RULES_BY_CODE, Rule, Severity
 
 
 @dataclass(frozen=True, order=True)
@@ -18,6 +18,12 @@ class Finding:
     message: str
     engine: str
     cell: int | None = None  # a notebook's cell (1-based position in the notebook), else None
+    lowered_by: int = 0  # levels below the rule's severity that this site warrants
+
+    @property
+    def severity(self) -> Severity:
+        """The rule's severity (with the project's overrides), lowered for what this site shows."""
+        return self.rule.severity.lowered(self.lowered_by)
 
     @property
     def rule(self) -> Rule:
@@ -37,13 +43,14 @@ class Finding:
         data: dict[str, object] = asdict(self)
         if self.cell is None:
             del data["cell"]  # only notebook findings have a cell
+        del data["lowered_by"]  # `severity` says it
         rule = self.rule
         data.update(
             name=rule.name,
             problem=rule.problem,
             category=rule.category.value,
-            severity=rule.severity.value,
-            priority=rule.severity.priority,
+            severity=self.severity.value,
+            priority=self.severity.priority,
         )
         return data
 

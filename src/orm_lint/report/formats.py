@@ -19,7 +19,7 @@ JSON_VERSION = 1
 
 def render_text(findings: Sequence[Finding], problems: Sequence[object], files: int) -> str:
     lines = [f"{f.location}:{f.column}: {f.code} {f.message}" for f in findings]
-    counts = Counter(f.rule.severity for f in findings)
+    counts = Counter(f.severity for f in findings)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
     noun = "finding" if len(findings) == 1 else "findings"
     lines.append(f"orm-lint: {len(findings)} {noun} in {files} files" + (f" ({summary})" if summary else ""))
@@ -38,7 +38,7 @@ def render_json(
         "errors": [{"path": p.path, "message": p.message} for p in problems],  # type: ignore[attr-defined]
         "summary": {
             "findings": len(findings),
-            "by_severity": {s.value: sum(1 for f in findings if f.rule.severity is s) for s in Severity},
+            "by_severity": {s.value: sum(1 for f in findings if f.severity is s) for s in Severity},
             "mypy_errors_not_reported": mypy_errors,
         },
     }

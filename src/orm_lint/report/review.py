@@ -118,7 +118,7 @@ class Review:
 
     def __post_init__(self) -> None:
         severities = list(Severity)
-        self.ordered = sorted(self.findings, key=lambda f: (severities.index(f.rule.severity), f.sort_key))
+        self.ordered = sorted(self.findings, key=lambda f: (severities.index(f.severity), f.sort_key))
 
 
 # -- markdown helpers --------------------------------------------------------------------
@@ -142,7 +142,7 @@ def code_block(text: str, language: str = "python") -> str:
 
 def score(findings: Sequence[Finding]) -> tuple[int, str]:
     """The 0-100 score and the formula with this review's numbers."""
-    counts = Counter(f.rule.severity for f in findings)
+    counts = Counter(f.severity for f in findings)
     taken = sum(SCORE_WEIGHTS[s] * counts[s] for s in Severity)
     terms = " − ".join(f"{SCORE_WEIGHTS[s]} × {counts[s]}" for s in Severity)
     return max(0, 100 - taken), f"max(0, 100 − {terms}) = {max(0, 100 - taken)}"
@@ -249,7 +249,7 @@ def _test_section(finding: Finding, rule: Rule) -> list[str]:
 
 def finding_page(number: int, finding: Finding, summary_name: str) -> str:
     rule = finding.rule
-    severity = rule.severity
+    severity = finding.severity
     place = code_span(finding.location)
     lines = [
         f"# Finding {number:03d}: {rule.code} `{rule.name}` ({severity.priority}, {severity.value})",
@@ -382,7 +382,7 @@ def _action_lines(review: Review, links: dict[int, str]) -> list[str]:
         return [*lines, "Nothing to do: orm-lint found no database problems in the reviewed code. Great work!"]
     number = 0
     for severity in Severity:
-        members = [(i, f) for i, f in enumerate(review.ordered) if f.rule.severity is severity]
+        members = [(i, f) for i, f in enumerate(review.ordered) if f.severity is severity]
         if not members:
             continue
         lines += [f"### {severity.priority} ({severity.value}): {PRIORITY_ADVICE[severity]}", ""]
@@ -421,7 +421,7 @@ def _checklist_lines(review: Review) -> list[str]:
 
 
 def summary_page(review: Review, links: dict[int, str]) -> str:
-    counts = Counter(f.rule.severity for f in review.ordered)
+    counts = Counter(f.severity for f in review.ordered)
     value, formula = score(review.ordered)
     weights = ", ".join(f"{SCORE_WEIGHTS[s]} per {s.priority}" for s in Severity)
     lines = [

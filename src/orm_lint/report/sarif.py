@@ -123,7 +123,7 @@ def sarif_document(
         result: dict[str, object] = {
             "ruleId": finding.code,
             "ruleIndex": indexes[finding.code],
-            "level": SARIF_LEVELS[rule.severity] if rule else FOREIGN_LEVEL,
+            "level": SARIF_LEVELS[finding.severity] if rule else FOREIGN_LEVEL,
             "message": {"text": _message(finding)},
             "locations": [
                 {"physicalLocation": {"artifactLocation": artifact_location(finding.path), "region": _region(finding)}}
@@ -183,7 +183,7 @@ def _escape_property(text: str) -> str:
 
 def github_annotation(finding: Finding) -> str:
     rule = RULES_BY_CODE.get(finding.code)
-    level = GITHUB_LEVELS[rule.severity] if rule else FOREIGN_LEVEL
+    level = GITHUB_LEVELS[finding.severity] if rule else FOREIGN_LEVEL
     title = f"{finding.code} {rule.name}" if rule else finding.code
     properties = [f"file={_escape_property(finding.path)}"]
     if finding.cell is None:  # a notebook's JSON lines are not its cells' lines: annotate the file

@@ -1,9 +1,12 @@
 """sql-built-from-strings: SQL text formatted from values that can come from outside.
 
-Injection needs a value from outside. A formatted value is trusted when it is a
+Injection needs a value from outside. Request data, and anything derived from it, is
+never trusted, whatever its name. Another formatted value is trusted when it is a
 constant, an `UPPER_CASE` name, a number (`int()`, `len()`), a placeholder list, a
 quoted identifier, the ORM's own table name or compiled SQL, or a local built only
-from such values; anything else (a parameter, a request field, a call result) is not.
+from such values; anything else (a parameter, a call result) is not. The finding's
+severity follows the value's origin: request data critical, a caller's value high, a
+database value medium.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from ...frameworks import django
 from ..queries import call_name, dotted_name, unchain
 from ..registry import Report, check
 from ..render import source
+from ..provenance import STRING_METHODS, Origin, from_request, is_validated_scalar, origin
 from ..scope import CONSTANT_NAME, ModuleIndex, Scope
 
 _EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql"})
@@ -25,10 +29,22 @@ _SQL_KEYWORDS = frozenset({"sql", "statement", "query", "operation", "raw_query"
 _EXTRA_KEYWORDS = frozenset({"where", "select", "tables", "order_by"})
 _TEXT_OWNERS = frozenset({"db", "sa", "sqlalchemy", "sqlmodel", "sql", "expression"})
 _NUMERIC_CALLS = frozenset(
-    {"int", "float", "len", "bool", "abs", "round", "range", "min", "max", "sum", "ord", "Decimal"}
+    {
+        "int",
+        "float",
+        "len",
+        "bool",
+        "abs",
+        "round",
+        "range",
+        "min",
+        "max",
+        "sum",
+        "ord",
+        "Decimal",
+    }
 )
 _SQL_BUILDER_CALLS = frozenset({"sql_with_params", "compile", "as_sql", "mogrify", "literal_column"})
-_STRING_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "title", "items", "keys", "values", "copy"})
 _TRUSTED_ATTRIBUTES = frozenset(
     {
         "_meta",
@@ -55,6 +71,12 @@ _DDL = re.compile(
     r"set|reset|comment|cluster|lock|savepoint|release|pragma|show|describe)\b",
     re.IGNORECASE,
 )
+_ORIGIN_WORDS = {
+    Origin.REQUEST: "request data",
+    Origin.CALLER: "a value the caller passes in",
+    Origin.STORED: "a value read from the database",
+    Origin.PROGRAM: "",
+}
 _RESULT_METHODS = frozenset({"fetchall", "fetchone", "fetchmany", "all", "scalars", "mappings", "execute"})
 
 
@@ -62,6 +84,8 @@ _RESULT_METHODS = frozenset({"fetchall", "fetchone", "fetchmany", "all", "scalar
 class _Context:
     index: ModuleIndex
     scope: Scope
+    # Look for request data only: every other value counts as trusted.
+    request_only: bool = False
 
 
 def _sql_arguments(call: ast.Call, index: ModuleIndex) -> tuple[str, list[ast.expr]] | None:
@@ -220,6 +244,10 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
     """True when the value cannot carry text from outside the program."""
     if depth > _MAX_DEPTH:
         return False
+    if from_request(expr, ctx.index, ctx.scope):
+        return False
+    if ctx.request_only:
+        return True
     if isinstance(expr, ast.Constant):
         return True
     if isinstance(expr, ast.JoinedStr):
@@ -259,7 +287,7 @@ def _trusted_name(name: str, ctx: _Context, depth: int) -> bool:
         return True
     scope = ctx.scope
     if name in scope.params:
-        return False
+        return is_validated_scalar(name, ctx.index, scope)
     frames = scope.loop_bindings.get(name)
     if frames:
         return all(f.iter is not None and (trusted(f.iter, ctx, depth + 1) or _database_rows(f.iter)) for f in frames)
@@ -267,7 +295,11 @@ def _trusted_name(name: str, ctx: _Context, depth: int) -> bool:
     if values:
         return all(trusted(v, ctx, depth + 1) for v in values)
     if scope is not ctx.index.module and name in ctx.index.module.assignments:
-        return trusted(ast.Name(id=name), _Context(ctx.index, ctx.index.module), depth + 1)
+        return trusted(
+            ast.Name(id=name),
+            _Context(ctx.index, ctx.index.module, ctx.request_only),
+            depth + 1,
+        )
     return name not in _outer_params(scope)
 
 
@@ -299,7 +331,7 @@ def _trusted_call(call: ast.Call, ctx: _Context, depth: int) -> bool:
         return trusted(arg, ctx, depth + 1)
     if isinstance(call.func, ast.Attribute):
         owner = call.func.value
-        if name == "format" or name in _STRING_METHODS:
+        if name == "format" or name in STRING_METHODS:
             args = [*call.args, *(k.value for k in call.keywords)]
             return trusted(owner, ctx, depth + 1) and all(trusted(a, ctx, depth + 1) for a in args)
         if name == "join" and len(call.args) == 1:
@@ -318,14 +350,22 @@ def sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
                 continue
             sink, arguments = found
             for argument in arguments:
-                if _is_ddl(argument, ctx):
-                    continue
-                built = built_from_outside(argument, ctx)
+                built = built_from_outside(argument, _Context(index, scope, request_only=True))
+                found_origin = Origin.REQUEST
+                if built is None and not _is_ddl(argument, ctx):
+                    built = built_from_outside(argument, ctx)
+                    found_origin = origin(built[1], index, scope) if built is not None else Origin.PROGRAM
                 if built is not None:
                     how, value = built
                     yield Report(
                         SQL_BUILT_FROM_STRINGS,
                         site.node,
-                        {"sink": f"{sink}()", "how": how, "value": source(value)},
+                        {
+                            "sink": f"{sink}()",
+                            "how": how,
+                            "value": source(value),
+                            "origin": _ORIGIN_WORDS[found_origin],
+                        },
+                        lowered_by=Origin.REQUEST - found_origin,
                     )
                     break

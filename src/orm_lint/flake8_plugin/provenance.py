@@ -1,0 +1,322 @@
+"""Where a value comes from: the client's request, the caller, or the program's own data.
+
+Trust is decided by the value's origin, never by how a name is spelled: `request.GET`
+is request data although `GET` is written in capitals, and a local called `query` that
+holds `request.GET["q"]` is request data although the name says SQL.
+"""
+
+from __future__ import annotations
+
+import ast
+from enum import IntEnum
+
+from ..frameworks import web
+from .endpoints import endpoint_name
+from .queries import call_name
+from .scope import ModuleIndex, Scope
+
+_MAX_DEPTH = 8
+# Methods of strings and mappings whose result is made of the receiver's text.
+STRING_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "title", "items", "keys", "values", "copy"})
+# Calls that pass their input's text through (changed, but still the client's).
+_TEXT_PASSING_CALLS = STRING_METHODS | frozenset(
+    {
+        "str",
+        "format",
+        "join",
+        "get",
+        "getlist",
+        "pop",
+        "replace",
+        "split",
+        "rsplit",
+        "splitlines",
+        "decode",
+        "encode",
+        "loads",
+        "unquote",
+        "unquote_plus",
+        "dict",
+        "list",
+        "tuple",
+        "sorted",
+        "reversed",
+        "removeprefix",
+        "removesuffix",
+        "casefold",
+        "get_argument",
+    }
+)
+
+
+class Origin(IntEnum):
+    """How far a value is from the client, ordered from least to most dangerous."""
+
+    PROGRAM = 0  # constants, schema identifiers, configuration
+    STORED = 1  # a value read from the database
+    CALLER = 2  # a function parameter, or a value orm-lint cannot trace
+    REQUEST = 3  # what the client sent
+
+
+def from_request(expr: ast.expr, index: ModuleIndex, scope: Scope, depth: int = 0) -> bool:
+    """True when the value is (or is derived from) data the client sent."""
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(expr, ast.Subscript):
+        return from_request(expr.value, index, scope, depth + 1)
+    if isinstance(expr, ast.Attribute):
+        if is_request_object(expr.value, index, scope):
+            return expr.attr in web.REQUEST_DATA_ATTRIBUTES
+        if expr.attr in web.VIEW_URL_ATTRIBUTES and _is_view_self(expr.value, scope):
+            return True
+        return from_request(expr.value, index, scope, depth + 1)
+    if isinstance(expr, ast.Call):
+        return _call_from_request(expr, index, scope, depth)
+    if isinstance(expr, ast.Await):
+        return from_request(expr.value, index, scope, depth + 1)
+    if isinstance(expr, ast.Name):
+        return _name_from_request(expr.id, index, scope, depth)
+    if isinstance(expr, ast.JoinedStr):
+        return any(
+            from_request(p.value, index, scope, depth + 1) for p in expr.values if isinstance(p, ast.FormattedValue)
+        )
+    if isinstance(expr, ast.BinOp):
+        return from_request(expr.left, index, scope, depth + 1) or from_request(expr.right, index, scope, depth + 1)
+    if isinstance(expr, ast.BoolOp):
+        return any(from_request(v, index, scope, depth + 1) for v in expr.values)
+    if isinstance(expr, ast.IfExp):
+        return from_request(expr.body, index, scope, depth + 1) or from_request(expr.orelse, index, scope, depth + 1)
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return any(from_request(e, index, scope, depth + 1) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return any(from_request(v, index, scope, depth + 1) for v in expr.values)
+    if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return from_request(expr.elt, index, scope, depth + 1) or any(
+            from_request(g.iter, index, scope, depth + 1) for g in expr.generators
+        )
+    if isinstance(expr, ast.Starred):
+        return from_request(expr.value, index, scope, depth + 1)
+    return False
+
+
+def is_request_object(expr: ast.expr, index: ModuleIndex, scope: Scope) -> bool:
+    """`request` (a handler's parameter or Flask's proxy), `req`, or `self.request`."""
+    if isinstance(expr, ast.Name):
+        if expr.id in web.REQUEST_NAMES:
+            return _declared_request(expr.id, index, scope)
+        imported = index.imports.get(expr.id, "")
+        if imported.endswith(".request") and imported.startswith(web.REQUEST_PROXY_MODULES):
+            return True  # `from flask import request as flask_request`
+        return any(_annotation_name(a) in {"Request", "HttpRequest"} for a in _param_annotations(expr.id, scope))
+    return isinstance(expr, ast.Attribute) and expr.attr == "request" and _is_self(expr.value)
+
+
+def _declared_request(name: str, index: ModuleIndex, scope: Scope) -> bool:
+    """A parameter of an enclosing function, or `request` imported from a web framework."""
+    current: Scope | None = scope
+    while current is not None:
+        if name in current.params:
+            return True
+        if current.assignments.get(name):
+            return False  # a local of the same name holds something else
+        current = current.parent
+    return index.imports.get(name, "").startswith(web.REQUEST_PROXY_MODULES)
+
+
+def _call_from_request(call: ast.Call, index: ModuleIndex, scope: Scope, depth: int) -> bool:
+    name = call_name(call) or ""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        if is_request_object(func.value, index, scope):
+            return name in web.REQUEST_DATA_METHODS
+        if name in _TEXT_PASSING_CALLS and from_request(func.value, index, scope, depth + 1):
+            return True
+    if name in _TEXT_PASSING_CALLS:
+        return any(from_request(a, index, scope, depth + 1) for a in [*call.args, *(k.value for k in call.keywords)])
+    if isinstance(func, ast.Name):
+        helper = _module_function(func.id, index)
+        if helper is not None and helper is not scope:
+            return any(r.value is not None and from_request(r.value, index, helper, depth + 1) for r in helper.returns)
+    return False
+
+
+def _name_from_request(name: str, index: ModuleIndex, scope: Scope, depth: int) -> bool:
+    current: Scope | None = scope
+    while current is not None:
+        if name in current.params:
+            return is_handler_input(name, index, current)
+        frames = current.loop_bindings.get(name)
+        bindings = [
+            *current.assignments.get(name, []),
+            *current.contributions.get(name, []),
+        ]
+        if frames or bindings:
+            return any(
+                f.iter is not None and from_request(f.iter, index, current, depth + 1) for f in frames or []
+            ) or any(from_request(v, index, current, depth + 1) for v in bindings)
+        current = current.parent
+    return False
+
+
+def is_handler_input(name: str, index: ModuleIndex, scope: Scope) -> bool:
+    """A parameter of a request handler that the client fills: a URL capture, a query or body field."""
+    annotation = _handler_parameter(name, index, scope)
+    return annotation is not None and annotation not in web.SCALAR_ANNOTATIONS
+
+
+def is_validated_scalar(name: str, index: ModuleIndex, scope: Scope) -> bool:
+    """A handler parameter the framework converts to a number, date or UUID before the handler runs."""
+    return _handler_parameter(name, index, scope) in web.SCALAR_ANNOTATIONS
+
+
+def _handler_parameter(name: str, index: ModuleIndex, scope: Scope) -> str | None:
+    """The annotation's name ("" when none) of a handler parameter the client fills, else None."""
+    node = scope.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or name in web.REQUEST_NAMES:
+        return None
+    if name in {"self", "cls"} or endpoint_name(scope, index, index.endpoint_decorators) is None:
+        return None
+    arguments = node.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: dict[str, ast.expr] = dict(
+        zip([a.arg for a in positional][-len(arguments.defaults) :], arguments.defaults)
+    )
+    defaults.update({a.arg: d for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None})
+    for argument in [*positional, *arguments.kwonlyargs]:
+        if argument.arg != name:
+            continue
+        default = defaults.get(name)
+        if isinstance(default, ast.Call) and call_name(default) in web.INJECTED_DEFAULTS:
+            return None
+        annotation = _annotation_name(argument.annotation)
+        return None if annotation in web.INJECTED_ANNOTATIONS else annotation
+    return None
+
+
+def _annotation_name(annotation: ast.expr | None) -> str:
+    """`int` for `int`, `int | None`, `Optional[int]`, `Annotated[int, Query()]`; the class name otherwise."""
+    if annotation is None:
+        return ""
+    if isinstance(annotation, ast.BinOp):  # `int | None`
+        left = _annotation_name(annotation.left)
+        return left if left not in {"", "None"} else _annotation_name(annotation.right)
+    if isinstance(annotation, ast.Subscript):
+        outer = _annotation_name(annotation.value)
+        if outer in {"Optional", "Annotated"}:
+            inner = annotation.slice
+            first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+            return _annotation_name(first)
+        return outer
+    if isinstance(annotation, ast.Attribute):
+        return annotation.attr
+    if isinstance(annotation, ast.Name):
+        return annotation.id
+    if isinstance(annotation, ast.Constant):
+        return str(annotation.value)
+    return ""
+
+
+def _param_annotations(name: str, scope: Scope) -> list[ast.expr]:
+    node = scope.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    arguments = node.args
+    return [
+        a.annotation
+        for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        if a.arg == name and a.annotation is not None
+    ]
+
+
+def _is_self(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == "self"
+
+
+def _is_view_self(expr: ast.expr, scope: Scope) -> bool:
+    """`self` in a class-based view, whose `kwargs`/`args` are the URL's captured values."""
+    owner = scope.owner_class
+    if not _is_self(expr) or owner is None:
+        return False
+    names = [
+        owner.name,
+        *(getattr(b, "attr", getattr(b, "id", "")) for b in owner.bases),
+    ]
+    return any(n.endswith(("View", "ViewSet", "Mixin")) for n in names)
+
+
+def _module_function(name: str, index: ModuleIndex) -> Scope | None:
+    functions = index.memo.get("module_functions")
+    if functions is None:
+        functions = {s.name: s for s in index.scopes if s.is_function and s.parent is index.module}
+        index.memo["module_functions"] = functions
+    return functions.get(name)  # type: ignore[attr-defined, no-any-return]
+
+
+# Calls whose result is read from the database.
+_DATABASE_READS = frozenset(
+    {
+        "fetchone",
+        "fetchall",
+        "fetchmany",
+        "first",
+        "get",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalars",
+        "scalar_one",
+        "scalar_one_or_none",
+        "all",
+        "execute",
+        "filter",
+        "get_object_or_404",
+        "values",
+        "values_list",
+        "iterator",
+    }
+)
+
+
+def origin(expr: ast.expr, index: ModuleIndex, scope: Scope, depth: int = 0) -> Origin:
+    """The most dangerous source a value that is not constant can have come from, as far as syntax shows."""
+    if from_request(expr, index, scope):
+        return Origin.REQUEST
+    return _origin_of_rest(expr, index, scope, depth)
+
+
+def _origin_of_rest(expr: ast.expr, index: ModuleIndex, scope: Scope, depth: int) -> Origin:
+    if _read_from_database(expr):
+        return Origin.STORED
+    root = _root(expr)
+    if not isinstance(root, ast.Name) or depth > _MAX_DEPTH:
+        return Origin.CALLER
+    current: Scope | None = scope
+    while current is not None:
+        name = root.id
+        if name in current.params:
+            return Origin.CALLER
+        sources = [f.iter for f in current.loop_bindings.get(name, []) if f.iter is not None]
+        sources += current.assignments.get(name, [])
+        if sources:
+            return max(_origin_of_rest(s, index, current, depth + 1) for s in sources)
+        current = current.parent
+    return Origin.CALLER
+
+
+def _root(expr: ast.expr) -> ast.expr:
+    """`row` for `row.name`, `row["name"]`, `str(row.name).strip()`."""
+    while True:
+        if isinstance(expr, (ast.Attribute, ast.Subscript)):
+            expr = expr.value
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            expr = expr.func.value
+        elif isinstance(expr, ast.Call) and expr.args and call_name(expr) in _TEXT_PASSING_CALLS:
+            expr = expr.args[0]
+        else:
+            return expr
+
+
+def _read_from_database(source: ast.expr) -> bool:
+    if isinstance(source, ast.Await):
+        source = source.value
+    return isinstance(source, ast.Call) and call_name(source) in _DATABASE_READS
