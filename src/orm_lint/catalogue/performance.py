@@ -13,14 +13,24 @@ QUERY_IN_LOOP = Rule(
     frameworks=ALL_FRAMEWORKS,
     engine=Engine.FLAKE8,
     summary="A query or write is sent to the database on every iteration of a loop.",
-    message="{call} runs a query on every iteration of this loop; {batch}",
+    message="{call} runs a query on every iteration of this loop{scale}; {batch}",
     docs=Docs(
         what_it_does=(
             "Finds ORM calls that talk to the database inside a `for`/`while` body or a "
             "comprehension: `Model.objects.get()`, `.filter(...).first()`, `.count()`, "
             "`.exists()`, `get_or_create()`, `.create()`, `.save()`, `.delete()`, "
             "`session.get/execute/scalars/scalar/exec/merge/refresh`, legacy `Query` calls, "
-            "`Model.query...` and a `commit()`/`flush()` per iteration."
+            "`Model.query...` and a `commit()`/`flush()` per iteration. What the loop iterates "
+            "decides: rows, related collections and values a caller passes in are reported (high); "
+            "the items of a request's payload are reported at medium, since the cost grows with "
+            "what the client sends; a collection the program writes itself (a literal, a module "
+            "constant, an `Enum` or `choices`, `settings.*`, model metadata such as "
+            "`_meta.get_fields()` or `__table__.columns`, a function's `**kwargs`) is not. A "
+            "`commit()` per item inside a `try`/`except` that goes on with the next item is "
+            "deliberate (one failure does not undo the others): medium, and the message says so. "
+            "Building a statement (`select()`, `delete(Model)`, `table.delete()`) is not a query; "
+            "it is reported where it executes. Test modules are not checked: they create and read "
+            "rows one at a time on purpose, and no user waits on them."
         ),
         why_bad=(
             "Each call is a network round trip. A loop over 1,000 items sends 1,000 "

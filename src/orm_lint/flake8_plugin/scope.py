@@ -49,7 +49,7 @@ class LoopFrame:
     target: ast.expr | None
     parent: LoopFrame | None
     body: list[ast.AST]  # what runs per item (statements or expressions)
-    scales: bool | None = None  # does it repeat with the data? (set by query-in-loop, lazily)
+    scales: int | None = None  # what it repeats with, a `LoopScale` (set by query-in-loop, lazily)
 
 
 @dataclass(eq=False)

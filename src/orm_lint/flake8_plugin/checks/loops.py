@@ -3,50 +3,82 @@
 from __future__ import annotations
 
 import ast
+import enum
 from collections.abc import Iterator
 
 from ...catalogue.performance import QUERY_IN_LOOP
 from ...frameworks import django, sqlalchemy
-from ..queries import QueryShape, dotted_name, describe_query, is_session_like, looks_like_model, unchain
+from ..provenance import from_request
+from ..queries import (
+    QueryShape,
+    call_name,
+    dotted_name,
+    describe_query,
+    is_session_like,
+    looks_like_model,
+    unchain,
+)
 from ..registry import Report, check
 from ..render import short_call
-from ..scope import LoopFrame, ModuleIndex, Scope
+from ..scope import CONSTANT_NAME, LoopFrame, ModuleIndex, Scope
 
 _BATCH_READ = {
     "django": "load them all before the loop with one filter(<field>__in=...) or in_bulk() and look them up in a dict",
     "sqlalchemy": (
         "load them all before the loop with one select(...).where(<column>.in_(...)) and look them up in a dict"
     ),
+    "dbapi": "read them all before the loop with one statement (WHERE id IN (%s, ...)) and look them up in a dict",
 }
-_BATCH = {
-    "count": "compute every count in one query: annotate(Count(...)) or group_by() with func.count()",
-    "aggregate": "compute every aggregate in one query: annotate(...) or group_by()",
-    "create": "collect the objects and bulk_create() them after the loop",
-    "save": "collect the changes and bulk_update() (or QuerySet.update()) after the loop",
-    "get_or_create": "read the existing rows once with filter(<field>__in=...) and bulk_create() the missing ones",
-    "update_or_create": (
-        "read the existing rows once with filter(<field>__in=...), then bulk_update() and bulk_create()"
-    ),
-    "delete": "delete them in one statement: filter(pk__in=...).delete() or delete(Model).where(...)",
-    "update": "update them in one statement: QuerySet.update(), update(Model).where(...) or bulk_update()",
-    "commit": "add everything (add_all()) and commit once after the loop",
-    "flush": "add everything (add_all()) and flush once after the loop",
-    "execute": "send one statement for all items: in_(), executemany or a bulk insert()/update()",
-    "merge": "load all the objects with one query before the loop",
-    "refresh": "load all the objects with one query before the loop",
-    "refresh_from_db": "reload all the objects with one query before the loop",
+# The batch form of each per-item call, in the framework the call belongs to.
+_BATCH: dict[str, dict[str, str]] = {
+    "django": {
+        "count": "compute every count in one query: annotate(n=Count(...)) on the outer query",
+        "aggregate": "compute every aggregate in one query: values(...).annotate(...) on the outer query",
+        "create": "collect the objects and bulk_create() them after the loop",
+        "save": "collect the changes and bulk_update() (or QuerySet.update()) after the loop",
+        "get_or_create": "read the existing rows once with filter(<field>__in=...) and bulk_create() the missing ones",
+        "update_or_create": (
+            "read the existing rows once with filter(<field>__in=...), then bulk_update() and bulk_create()"
+        ),
+        "delete": "delete them in one statement: filter(pk__in=...).delete()",
+        "update": "update them in one statement: filter(pk__in=...).update(...) or bulk_update()",
+        "refresh_from_db": "reload all the objects with one filter(pk__in=...) before the loop",
+    },
+    "sqlalchemy": {
+        "count": "compute every count in one query: group_by() with func.count()",
+        "delete": "delete them in one statement: delete(Model).where(Model.id.in_(...))",
+        "update": "update them in one statement: update(Model).where(...), or session.execute(update(Model), rows)",
+        "commit": "add everything (add_all()) and commit once after the loop",
+        "flush": "add everything (add_all()) and flush once after the loop",
+        "execute": "send one statement for all items: where(<column>.in_(...)), or a bulk insert()/update() with rows",
+        "merge": "load all the objects with one query before the loop",
+        "refresh": "load all the objects with one query before the loop",
+    },
+    "dbapi": {"execute": "send one statement for all items: executemany(), or one IN (...) list of placeholders"},
 }
 for _name in ("scalars", "scalar", "exec"):
-    _BATCH[_name] = _BATCH["execute"]
+    _BATCH["sqlalchemy"][_name] = _BATCH["sqlalchemy"]["execute"]
+# Why a loop's cost is less than a whole table's: said in the message, with a lower severity.
+_PAYLOAD_SCALE = " (as many as the items the client sent: the cost grows with the request's payload)"
+_ISOLATED_COMMIT = (
+    " (a commit per item inside try/except keeps one item's failure from undoing the others: deliberate,"
+    " but a round trip per item)"
+)
+_ISOLATING_METHODS = frozenset({"commit", "flush"})
 
 _SESSION_METHODS = sqlalchemy.SESSION_QUERY_METHODS | sqlalchemy.SESSION_FLUSH_METHODS
 _QUERY_METHODS = django.EVALUATING_METHODS | django.WRITE_METHODS | sqlalchemy.QUERY_TERMINAL_METHODS
 _RELATED_MANAGER_READS = frozenset({"count", "exists", "first", "last", "aggregate", "latest", "earliest"})
 _CURSOR_NAMES = frozenset({"cursor", "cur", "conn", "connection"})
+# Builtins and methods whose result has as many items as their argument or receiver (or fewer).
+_PASS_THROUGH_CALLS = frozenset({"enumerate", "sorted", "reversed", "list", "tuple", "set", "zip", "iter", "filter"})
+_PASS_THROUGH_METHODS = frozenset({"items", "keys", "values", "copy"})
+# Model metadata: a model's fields, columns and relations, fixed when the code is written.
+_METADATA_ATTRIBUTES = frozenset({"_meta", "__table__", "__mapper__", "__fields__", "model_fields", "__annotations__"})
 
 
 def _batch_advice(method: str, framework: str) -> str:
-    return _BATCH.get(method) or _BATCH_READ[framework]
+    return _BATCH[framework].get(method) or _BATCH_READ[framework]
 
 
 def _receiver_text(receiver: ast.expr) -> str:
@@ -87,7 +119,7 @@ def per_iteration_query(call: ast.Call, scope: Scope) -> tuple[str, str] | None:
         and receiver_name.lower() in _CURSOR_NAMES
         and call.args
     ):
-        return "execute", "sqlalchemy"
+        return "execute", "dbapi"
     if method in {"get_or_create", "update_or_create"}:
         return method, "django"
 
@@ -98,6 +130,8 @@ def per_iteration_query(call: ast.Call, scope: Scope) -> tuple[str, str] | None:
         if _is_related_manager(receiver, scope) and _related_manager_query(method, call):
             return method, "django"
 
+    if id(call) in scope.receiver_calls:
+        return None  # `table.delete().where(...)` builds a statement: it runs where it is executed
     if method in django.INSTANCE_WRITE_METHODS and not call.args and not _commit_false(call):
         if isinstance(receiver, (ast.Name, ast.Attribute)) and not any(
             word in receiver_text for word in ("session", "cache", "storage", "file")
@@ -159,28 +193,65 @@ _BATCH_CALLS = frozenset(
 )
 
 
-def _fixed_iterations(frame: LoopFrame) -> bool:
-    """A loop over a literal collection or `range(<constant>)`: its length does not grow with data."""
-    iterable = frame.iter
-    if isinstance(iterable, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+def _fixed_iterations(iterable: ast.expr | None, scope: Scope | None, index: ModuleIndex | None) -> bool:
+    """A collection the program writes itself, whose length does not grow with data or requests.
+
+    A literal, `range(<constant>)`, a module constant, an `Enum` or `choices`, `settings.*`,
+    model metadata (`_meta.get_fields()`, `__table__.columns`, `inspect(Model).attrs`), a
+    function's `**kwargs` — and the same through `enumerate()`, `sorted()`, `.items()` and the like.
+    """
+    if iterable is None:
+        return False
+    if isinstance(iterable, (ast.List, ast.Tuple, ast.Set)):
+        return all(not isinstance(e, ast.Starred) or _fixed_iterations(e.value, scope, index) for e in iterable.elts)
+    if isinstance(iterable, (ast.Dict, ast.Constant)):
+        return all(key is not None for key in getattr(iterable, "keys", ()))  # no `**other` spread in
+    if isinstance(iterable, ast.Call):
+        name = call_name(iterable) or ""
+        if isinstance(iterable.func, ast.Name) and name == "range":
+            return all(isinstance(a, ast.Constant) for a in iterable.args)
+        if isinstance(iterable.func, ast.Name) and name in _PASS_THROUGH_CALLS and iterable.args:
+            if name == "zip":
+                return any(_fixed_iterations(a, scope, index) for a in iterable.args)
+            return _fixed_iterations(iterable.args[0], scope, index)
+        if isinstance(iterable.func, ast.Attribute) and name in _PASS_THROUGH_METHODS:
+            return _fixed_iterations(iterable.func.value, scope, index)
+    dotted = dotted_name(iterable.func if isinstance(iterable, ast.Call) else iterable) or ""
+    parts = dotted.split(".")
+    if parts[0] == "settings" or any(part in _METADATA_ATTRIBUTES for part in parts):
         return True
-    return (
-        isinstance(iterable, ast.Call)
-        and isinstance(iterable.func, ast.Name)
-        and iterable.func.id == "range"
-        and all(isinstance(a, ast.Constant) for a in iterable.args)
-    )
+    if isinstance(iterable, (ast.Call, ast.Attribute)) and _is_inspection(iterable):
+        return True
+    if isinstance(iterable, ast.Attribute) and iterable.attr == "choices":
+        return True  # `Status.choices`: an enumeration's members
+    if isinstance(iterable, (ast.Name, ast.Attribute)) and not isinstance(iterable, ast.Call):
+        last = iterable.id if isinstance(iterable, ast.Name) else iterable.attr
+        if CONSTANT_NAME.match(last) or (index is not None and index.module_constant(last)):
+            return True
+        if last[:1].isupper() and not last.isupper():
+            return True  # iterating a class: only an Enum's members can be iterated that way
+        if isinstance(iterable, ast.Name) and scope is not None and last == _kwargs_parameter(scope):
+            return True
+    return False
+
+
+def _is_inspection(expr: ast.expr) -> bool:
+    """`inspect(Model).attrs`, `sa.inspect(obj).mapper.columns`: the mapper's metadata."""
+    root, _ = unchain(expr)
+    return isinstance(root, ast.Call) and call_name(root) == "inspect"
+
+
+def _kwargs_parameter(scope: Scope) -> str | None:
+    node = scope.node
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.args.kwarg is not None:
+        return node.args.kwarg.arg
+    return None
 
 
 def _works_in_batches(frame: LoopFrame) -> bool:
     """`for start in range(0, n, 1000)` or a body that writes with bulk calls: one query per batch."""
     iterable = frame.iter
-    if (
-        isinstance(iterable, ast.Call)
-        and isinstance(iterable.func, ast.Name)
-        and iterable.func.id == "range"
-        and len(iterable.args) == 3
-    ):
+    if isinstance(iterable, ast.Call) and call_name(iterable) == "range" and len(iterable.args) == 3:
         return True
     return any(
         isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _BATCH_CALLS
@@ -189,20 +260,42 @@ def _works_in_batches(frame: LoopFrame) -> bool:
     )
 
 
-def _runs_per_item(frame: LoopFrame | None) -> bool:
+def _runs_per_item(frame: LoopFrame | None, scope: Scope | None = None, index: ModuleIndex | None = None) -> bool:
     """Some enclosing loop repeats with the data (not a fixed list, not a batch loop)."""
+    return loop_scale(frame, scope, index) is not LoopScale.FIXED
+
+
+class LoopScale(enum.IntEnum):
+    """What the number of iterations grows with."""
+
+    FIXED = 0  # a collection the program writes itself, or one query per batch
+    PAYLOAD = 1  # the size of what a client sent: the cost grows with the payload
+    DATA = 2  # rows, related collections, anything a caller passes in
+
+
+def loop_scale(frame: LoopFrame | None, scope: Scope | None = None, index: ModuleIndex | None = None) -> LoopScale:
+    """The largest scale of the enclosing loops: a loop inside a loop over rows repeats with the rows."""
+    largest = LoopScale.FIXED
     while frame is not None:
         if frame.scales is None:  # computed once per loop, however many calls it holds
-            frame.scales = isinstance(frame.node, ast.While) or not (
-                _fixed_iterations(frame) or _works_in_batches(frame)
-            )
-        if frame.scales:
-            return True
+            frame.scales = _frame_scale(frame, scope, index)
+        largest = max(largest, LoopScale(frame.scales))
         frame = frame.parent
-    return False
+    return largest
 
 
-@check(QUERY_IN_LOOP)
+def _frame_scale(frame: LoopFrame, scope: Scope | None, index: ModuleIndex | None) -> LoopScale:
+    if isinstance(frame.node, ast.While):
+        return LoopScale.DATA
+    if _fixed_iterations(frame.iter, scope, index) or _works_in_batches(frame):
+        return LoopScale.FIXED
+    if frame.iter is not None and scope is not None and index is not None and from_request(frame.iter, index, scope):
+        return LoopScale.PAYLOAD
+    return LoopScale.DATA
+
+
+# Test modules create and read rows one by one on purpose (fixtures, assertions); no user waits on them.
+@check(QUERY_IN_LOOP, runs_on_tests=False)
 def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
     """query-in-loop: a call that sends SQL, or a query iterated, once per item."""
     for scope in index.scopes:
@@ -211,37 +304,55 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
             if site.frame is None or site.leaves_loop or id(site.node) in covered:
                 continue
             verdict = per_iteration_query(site.node, scope)
-            if verdict is None or not _runs_per_item(site.frame):
+            if verdict is None:
+                continue
+            scale = loop_scale(site.frame, scope, index)
+            if scale is LoopScale.FIXED:
                 continue
             _cover_chain(site.node, covered)
             method, framework = verdict
-            yield Report(
-                QUERY_IN_LOOP,
-                site.node,
-                {"call": short_call(site.node), "batch": _batch_advice(method, framework)},
-            )
-        yield from _queries_iterated_per_item(scope, covered)
+            isolated = method in _ISOLATING_METHODS and _in_isolating_try(site.node, site.frame)
+            yield _report(site.node, method, framework, scale, isolated)
+        yield from _queries_iterated_per_item(scope, index, covered)
 
 
-def _queries_iterated_per_item(scope: Scope, covered: set[int]) -> Iterator[Report]:
+def _report(call: ast.Call, method: str, framework: str, scale: LoopScale, isolated: bool = False) -> Report:
+    note = _ISOLATED_COMMIT if isolated else _PAYLOAD_SCALE if scale is LoopScale.PAYLOAD else ""
+    return Report(
+        QUERY_IN_LOOP,
+        call,
+        {"call": short_call(call), "scale": note, "batch": _batch_advice(method, framework)},
+        lowered_by=1 if note else 0,
+    )
+
+
+def _in_isolating_try(call: ast.Call, frame: LoopFrame) -> bool:
+    """The call sits in a `try` of the loop body whose handlers go on with the next item (no re-raise)."""
+    for statement in frame.body:
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Try) or not node.handlers:
+                continue
+            if any(isinstance(n, ast.Raise) for h in node.handlers for n in ast.walk(h)):
+                continue
+            if any(inner is call for s in node.body for inner in ast.walk(s)):
+                return True
+    return False
+
+
+def _queries_iterated_per_item(scope: Scope, index: ModuleIndex, covered: set[int]) -> Iterator[Report]:
     """A nested loop over a query built inside the outer loop runs it once per outer item."""
     for loop in scope.loops:
         iterable = loop.iter
         if loop.parent is None or iterable is None or not isinstance(iterable, ast.Call):
             continue
-        if not _runs_per_item(loop.parent):
-            continue
-        if id(iterable) in covered:
+        scale = loop_scale(loop.parent, scope, index)
+        if scale is LoopScale.FIXED or id(iterable) in covered:
             continue
         shape = describe_query(iterable, scope)
         if shape is None:
             continue
         _cover_chain(iterable, covered)
-        yield Report(
-            QUERY_IN_LOOP,
-            iterable,
-            {"call": short_call(iterable), "batch": _BATCH_READ[shape.framework]},
-        )
+        yield _report(iterable, "", shape.framework, scale)
 
 
 def _cover_chain(call: ast.expr, covered: set[int]) -> None:
