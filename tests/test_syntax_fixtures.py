@@ -39,7 +39,14 @@ def test_messages_name_the_fix() -> None:
     assert "joinedload(Order.customer)" in found[("relations_sqlalchemy.py", 44)]
     assert "selectinload(Order.lines)" in found[("relations_sqlalchemy.py", 45)]
     assert "bound parameter" in found[("raw_sql.py", 15)] and "term" in found[("raw_sql.py", 15)]
-    assert "add_all()" in found[("query_in_loop.py", 44)]
+    assert "add_all()" in found[("query_in_loop.py", 45)]
+    # advice in the call's own framework: no Django API for SQLAlchemy code, and the reverse
+    sqlalchemy_advice = found[("query_in_loop.py", 203)]
+    assert "in_(" in sqlalchemy_advice and "__in" not in sqlalchemy_advice and "bulk_" not in sqlalchemy_advice
+    django_advice = [m for (path, _), m in found.items() if path == "query_in_loop.py" and "objects" in m]
+    assert django_advice and not any("select(" in m or "in_(" in m for m in django_advice)
+    assert "payload" in found[("query_in_loop.py", 154)]
+    assert "try/except" in found[("query_in_loop.py", 167)]
 
 
 def test_columns_point_at_the_expression() -> None:

@@ -145,9 +145,15 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
     docs=Docs(
         what_it_does=(
             "In list endpoints (Django views, Flask routes, FastAPI-style route decorators, "
-            "handlers registered with a router decorator) reports a whole-table `.all()`, "
-            "`scalars().all()`, `exec().all()` or `Model.query.all()` that no `.limit()`, "
-            "slice, `Paginator`, `paginate()` or `LIMIT` bounds."
+            "Pyramid `@view_config`, bare imported route decorators such as `@get(\"/items\")`, "
+            "`ListView` without `paginate_by`, DRF list views with `pagination_class = None`) "
+            "reports a whole-table `.all()`, `scalars().all()`, `exec().all()` or "
+            "`Model.query.all()` that no `.limit()`, slice, `Paginator`, `paginate()` or `LIMIT` "
+            "bounds, when its rows reach the response: returned, serialised, put in a template "
+            "context, or copied into the returned list by a loop. Rows that only feed a count, an "
+            "`exists()`, an aggregate or a narrowing `filter()`/`get()` are not reported. DRF list "
+            "views that do not opt out of pagination are left alone: the project's "
+            "`DEFAULT_PAGINATION_CLASS` may page them."
         ),
         why_bad=(
             "The response grows with the table. What returns 20 rows today returns "

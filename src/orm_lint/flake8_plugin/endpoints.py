@@ -41,7 +41,11 @@ def _is_route_decorator(decorator: ast.expr, extra: frozenset[str]) -> bool:
     last = name.rsplit(".", 1)[-1]
     if last in django.VIEW_DECORATORS or name in extra or last in extra:
         return True
-    if isinstance(decorator, ast.Call) and isinstance(target, ast.Attribute) and last in ROUTE_DECORATOR_METHODS:
+    if (
+        isinstance(decorator, ast.Call)
+        and isinstance(target, (ast.Attribute, ast.Name))
+        and last in ROUTE_DECORATOR_METHODS
+    ):
         first = decorator.args[0] if decorator.args else None
         has_path = isinstance(first, ast.Constant) and isinstance(first.value, str)
         return has_path or any(k.arg in {"path", "rule"} for k in decorator.keywords)

@@ -11,10 +11,16 @@ from ..endpoints import endpoint_name
 from ..queries import QueryShape, describe_query, unchain
 from ..registry import Report, check
 from ..render import short_call
-from ..scope import ModuleIndex, Scope, enclosing_names
+from ..scope import ModuleIndex, Scope
 
 _PAGINATORS = django.PAGINATOR_NAMES | {"paginate", "paginate_queryset", "Page"}
 _LIST_VIEW_BASES = frozenset({"ListView", "BaseListView"})
+# Django REST framework list views: paged by the project's DEFAULT_PAGINATION_CLASS unless they opt out.
+_API_LIST_VIEW_BASES = django.LIST_VIEW_BASES - _LIST_VIEW_BASES
+# Methods that narrow rows to one row or one value: what reaches the response is no longer the table.
+_NARROWING_METHODS = frozenset(
+    {"filter", "get", "first", "last", "count", "exists", "aggregate", "in_bulk", "earliest", "latest", "scalar"}
+)
 # Builtins that reduce rows to one value: the rows are loaded, but not returned.
 _REDUCERS = frozenset({"len", "bool", "sum", "min", "max", "any", "all"})
 
@@ -31,17 +37,33 @@ def _unbounded_all(call: ast.Call, scope: Scope) -> QueryShape | None:
 
 
 def _names_reaching_response(scope: Scope) -> set[str]:
-    """Local names whose value flows into a `return` (through other locals)."""
+    """Local names whose rows flow into a `return` (through other locals, appends and loops)."""
     reaching: set[str] = set()
-    frontier = [name for ret in scope.returns if ret.value is not None for name in enclosing_names(ret.value)]
+    frontier = [name for ret in scope.returns if ret.value is not None for name in _row_names(ret.value)]
     while frontier:
         name = frontier.pop()
         if name in reaching:
             continue
         reaching.add(name)
-        for value in scope.assignments.get(name, []):
-            frontier.extend(enclosing_names(value))
+        for value in [*scope.assignments.get(name, []), *scope.contributions.get(name, [])]:
+            frontier.extend(_row_names(value))
+        for frame in scope.loop_bindings.get(name, []):
+            if frame.iter is not None:
+                frontier.extend(_row_names(frame.iter))
     return reaching
+
+
+def _row_names(expr: ast.AST) -> set[str]:
+    """Names whose rows an expression carries: not those only narrowed (`qs.count()`, `qs.filter(pk=1)`)."""
+    narrowed = {
+        id(node.func.value)
+        for node in ast.walk(expr)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _NARROWING_METHODS
+        and isinstance(node.func.value, ast.Name)
+    }
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and id(n) not in narrowed}
 
 
 def _called_name(call: ast.Call) -> str:
@@ -95,6 +117,7 @@ def _endpoint_findings(scope: Scope, endpoint: str, paginators: frozenset[str]) 
                 for name, values in scope.assignments.items()
                 if any(call is node for v in values for node in ast.walk(v))
             ]
+            holders += [name for name, frames in scope.loop_bindings.items() if any(f.iter is call for f in frames)]
             if reaching is None:
                 reaching = _names_reaching_response(scope)
             if not any(name in reaching for name in holders):
@@ -107,7 +130,8 @@ def _endpoint_findings(scope: Scope, endpoint: str, paginators: frozenset[str]) 
 def _list_view_findings(index: ModuleIndex) -> Iterator[Report]:
     """Django `ListView` subclasses without `paginate_by` whose queryset is `.all()`."""
     for cls in index.classes:
-        if not any((getattr(b, "attr", None) or getattr(b, "id", None)) in _LIST_VIEW_BASES for b in cls.bases):
+        bases = {getattr(b, "attr", None) or getattr(b, "id", None) for b in cls.bases}
+        if not bases & django.LIST_VIEW_BASES:
             continue
         attributes = {
             t.id: stmt.value
@@ -118,6 +142,9 @@ def _list_view_findings(index: ModuleIndex) -> Iterator[Report]:
         }
         if "paginate_by" in attributes:
             continue
+        pagination = attributes.get("pagination_class")
+        if bases & _API_LIST_VIEW_BASES and not (isinstance(pagination, ast.Constant) and pagination.value is None):
+            continue  # paged by the project's DEFAULT_PAGINATION_CLASS, which this module cannot see
         queryset = attributes.get("queryset")
         if isinstance(queryset, ast.Call) and _unbounded_all(queryset, index.module):
             yield Report(UNBOUNDED_ALL_IN_ENDPOINT, queryset, {"call": short_call(queryset), "endpoint": cls.name})
