@@ -310,12 +310,34 @@ def _loop_findings(loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]]
         if use is None:
             continue
         reported.add(relation)
+        path = _followed_relations(access, parents) if use == "object" and shape.framework == "django" else [relation]
         yield Report(
             RELATION_LOADED_PER_ITEM,
             access,
             {
-                "access": f"{variable}.{relation}",
+                "access": ".".join([variable, *path]),
                 "iterable": short_call(iterable),
-                "fix": _fix(use, relation, shape),
+                "fix": _fix(use, "__".join(path), shape),
             },
         )
+
+
+def _followed_relations(access: ast.Attribute, parents: dict[int, ast.AST]) -> list[str]:
+    """`["book", "author"]` for `review.book.author.name`: the whole chain one `select_related` loads."""
+    path = [access.attr]
+    node = parents.get(id(access))
+    while isinstance(node, ast.Attribute):
+        name = node.attr
+        if name in _VALUE_NAMES or name.endswith(_VALUE_NAME_ENDINGS) or name.startswith("_"):
+            break
+        after = parents.get(id(node))
+        if not (isinstance(after, ast.Attribute) and after.value is node):
+            break  # `review.book.author` used whole: a value or a relation, syntax cannot tell
+        if after.attr in _VALUE_ATTRIBUTES or after.attr.startswith("_"):
+            break
+        call = parents.get(id(after))
+        if isinstance(call, ast.Call) and call.func is after:
+            break  # a method of the object: `review.book.author.get_absolute_url()`
+        path.append(name)
+        node = after
+    return path
