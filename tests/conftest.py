@@ -31,6 +31,13 @@ SHARED = _shared_folder()
 MARKER = re.compile(r"# error: (ORM\d{3})")
 # `# error: ORM201 high`: the finding's expected severity, when the site sets it.
 SEVERITY_MARKER = re.compile(r"# error: (ORM\d{3}) (critical|high|medium|low)\b")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>ORM\d{3}) (?P<message>.*)$")
 
 
@@ -59,6 +66,14 @@ def run_flake8(*paths: Path | str, cwd: Path | None = None) -> list[dict[str, ob
         assert match, f"unexpected flake8 output: {line!r}"
         found.append({**match.groupdict(), "line": int(match["line"]), "col": int(match["col"])})
     return found
+
+
+def git(folder: Path, *args: str) -> str:
+    """Run real git in `folder` with a fixed identity; returns its output."""
+    proc = subprocess.run(
+        ["git", *args], cwd=folder, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, check=True
+    )
+    return proc.stdout
 
 
 def run_orm_lint(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import check_json, run_orm_lint
+from conftest import check_json, git, run_orm_lint
 
 LOOP = """\
 from library.models import Book
@@ -23,20 +21,6 @@ MORE = """
 def publishers():
     return [b.publisher.name for b in Book.objects.all()]
 """
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(folder: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", *args], cwd=folder, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, check=True
-    )
-    return proc.stdout
 
 
 @pytest.fixture

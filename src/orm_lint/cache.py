@@ -46,7 +46,7 @@ FORMAT = 1
 _RACY_NS = 2_000_000_000
 _KEPT_MANIFESTS = 4  # per working folder: a few settings or orm-lint versions side by side
 # Settings that never change one file's findings (they choose files, or say where the cache is).
-_NOT_IN_KEY = frozenset({"jobs", "exclude", "cache_dir", "warnings"})
+_NOT_IN_KEY = frozenset({"jobs", "exclude", "cache_dir", "migrations", "warnings"})
 _CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# orm-lint results cache (bford.info/cachedir)\n"
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from .baseline import DEFAULT_BASELINE, BaselineError, baseline_document, fingerprints
 from .catalogue import all_rules, find_rule
-from .config import ConfigError, load_settings
+from .config import MIGRATION_CHOICES, ConfigError, load_settings
 from .diff import DiffError
+from .migration_scope import not_reviewed_note
 from .pipeline import UsageError, analyse
 from .report.formats import render_json, render_text
 from .report.good_patterns import find_good_patterns
@@ -43,6 +44,12 @@ def _analysis_options(command: argparse.ArgumentParser, narrowing: bool = True) 
         "--mypy-config-file", metavar="FILE", help="mypy configuration to use (default: the project's)"
     )
     command.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    command.add_argument(
+        "--migrations",
+        choices=MIGRATION_CHOICES,
+        help="which migrations the migration rules review: new on this branch, or all (default: `migrations` "
+        "setting, else new)",
+    )
     command.add_argument(
         "--no-cache", action="store_true", help="analyse every file again; neither read nor write the results cache"
     )
@@ -94,7 +101,11 @@ def _check(args: argparse.Namespace) -> int:
     analysis = analyse(args)
     findings, problems, files = analysis.findings, analysis.problems, len(analysis.files)
     if args.format == "json":
-        print(render_json(findings, problems, files, analysis.engines, analysis.mypy_errors))
+        print(
+            render_json(
+                findings, problems, files, analysis.engines, analysis.mypy_errors, analysis.migrations_not_reviewed
+            )
+        )
     elif args.format == "sarif":
         print(render_sarif(findings, problems, fingerprints(findings)))
     elif args.format == "github":
@@ -107,6 +118,8 @@ def _check(args: argparse.Namespace) -> int:
         if analysis.hidden_by_baseline:
             print(f"orm-lint: {analysis.hidden_by_baseline} known findings hidden by the baseline", file=sys.stderr)
         print(render_text(findings, problems, files))
+        if analysis.migrations_not_reviewed:
+            print(f"orm-lint: {not_reviewed_note(analysis.migrations_not_reviewed)}")
     return EXIT_FINDINGS if findings else EXIT_CLEAN
 
 
@@ -129,6 +142,7 @@ def _report(args: argparse.Namespace) -> int:
         changes=analysis.changes,
         baseline=args.baseline,
         hidden_by_baseline=analysis.hidden_by_baseline,
+        migrations_not_reviewed=analysis.migrations_not_reviewed,
     )
     place = write_review(review, Path(args.output), args.force, progress)
     pages = f" and {len(analysis.findings)} finding pages in {place.folder}" if analysis.findings else ""

@@ -32,6 +32,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 # Set by `orm-lint check` for the mypy it runs: where the project's settings are searched from.
 SETTINGS_FOLDER_VARIABLE = "ORM_LINT_SETTINGS_FOLDER"
+# Which migrations the migration rules review (see migration_scope.py).
+MIGRATIONS_NEW = "new"
+MIGRATIONS_ALL = "all"
+MIGRATION_CHOICES = (MIGRATIONS_NEW, MIGRATIONS_ALL)
 
 
 class ConfigError(Exception):
@@ -51,6 +55,7 @@ class Settings:
     jobs: int | None = None
     cache_dir: str | None = None  # the syntax engine's results cache (absolute); None: the default place
     backend: str | None = None  # postgresql, mysql or sqlite: some migration rules depend on it
+    migrations: str = MIGRATIONS_NEW  # "new": the migration rules review new migrations only; "all"
     tenant_column: str | None = None  # opt-in tenant isolation rule (ORM202)
     user_rules: tuple[ConfiguredRule, ...] = ()
     source: str | None = None  # the file the settings came from
@@ -139,6 +144,13 @@ def _backend(value: Any, key: str, origin: str) -> str:
     if backend is None:
         raise ConfigError(f"{origin}: `{key}` must be one of postgresql, mysql, sqlite; got {value!r}")
     return backend
+
+
+def _migrations(value: Any, key: str, origin: str) -> str:
+    choice = str(value).strip().lower()
+    if choice not in MIGRATION_CHOICES:
+        raise ConfigError(f"{origin}: `{key}` must be one of {', '.join(MIGRATION_CHOICES)}; got {value!r}")
+    return choice
 
 
 def _identifier(value: Any, key: str, origin: str) -> str:
@@ -251,6 +263,14 @@ KEYS: tuple[Key, ...] = (
         "backend", "backend", _backend, "postgresql, mysql or sqlite", "none",
         "The database: some migration rules depend on it (ORM4xx).",
         '"postgresql"',
+    ),
+    Key(
+        "migrations", "migrations", _migrations, "new or all", "new",
+        "Which migrations the migration rules (ORM4xx) review. `new`: in a git checkout, the migrations added or "
+        "changed since the merge base with the default branch (`origin/HEAD`, else `main`/`master`), and files "
+        "git does not have; every migration outside git or when that base cannot be found. `all`: every "
+        "migration. `--migrations` overrides it for one run; flake8 follows it too.",
+        '"all"',
     ),
     Key(
         "tenant-column", "tenant_column", _identifier, "column name", "none (rule off)",

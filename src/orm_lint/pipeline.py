@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .baseline import load_baseline, new_findings
@@ -18,6 +18,7 @@ from .catalogue import RULES, Engine
 from .config import Settings, load_settings
 from .diff import ChangedLines, changed_lines
 from .engines import FileProblem, discover, merge_engines, run_syntax_engine, selected
+from .migration_scope import not_reviewed, reviewed_code
 from .mypy_engine import mypy_available, run_mypy
 from .notebooks import NOTEBOOK_SUFFIX
 from .report.findings import Finding
@@ -40,6 +41,7 @@ class Analysis:
     mypy_errors: int = 0
     changes: ChangedLines | None = None
     hidden_by_baseline: int = 0
+    migrations_not_reviewed: int = 0  # existing migrations the migration rules left out (`migrations = "new"`)
 
 
 def _codes(value: str | None) -> tuple[str, ...]:
@@ -55,6 +57,8 @@ def analyse(args: argparse.Namespace, progress: Callable[[str], None] = lambda _
     settings = load_settings()
     for warning in settings.warnings:
         _warn(warning)
+    if getattr(args, "migrations", None):
+        settings = replace(settings, migrations=args.migrations)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
@@ -86,6 +90,8 @@ def analyse(args: argparse.Namespace, progress: Callable[[str], None] = lambda _
     select = _codes(args.select) or settings.select
     ignore = _codes(args.ignore) or settings.ignore
     kept = sorted(set(selected(result.findings, select, ignore, settings)), key=lambda f: f.sort_key)
+    kept = [f for f in kept if reviewed_code(f.code, f.path, settings)]
+    result.migrations_not_reviewed = not_reviewed(files, settings)
     if changes is not None:
         kept = [f for f in kept if changes.covers(f)]
     if budget is not None:

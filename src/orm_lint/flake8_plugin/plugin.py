@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import __version__
 from ..config import load_settings_quietly
+from ..migration_scope import reviewed_code
 from .analysis import analyze
 
 
@@ -30,6 +31,7 @@ class Plugin:
             settings = load_settings_quietly()
             source = "".join(self.lines) if self.lines is not None and settings.user_rules else None
             reports = analyze(self.tree, self.filename, settings, source)
+            reports = [r for r in reports if reviewed_code(r.rule.code, self.filename, settings)]
         except RecursionError:  # code nested hundreds deep: not a bug to report, and no reason to stop flake8
             sys.stderr.write(f"orm-lint: {self.filename} is nested too deeply to analyse; orm-lint skipped it\n")
             return

@@ -27,7 +27,12 @@ def render_text(findings: Sequence[Finding], problems: Sequence[object], files: 
 
 
 def render_json(
-    findings: Sequence[Finding], problems: Sequence[object], files: int, engines: Sequence[str], mypy_errors: int = 0
+    findings: Sequence[Finding],
+    problems: Sequence[object],
+    files: int,
+    engines: Sequence[str],
+    mypy_errors: int = 0,
+    migrations_not_reviewed: int = 0,
 ) -> str:
     data = {
         "version": JSON_VERSION,
@@ -40,6 +45,7 @@ def render_json(
             "findings": len(findings),
             "by_severity": {s.value: sum(1 for f in findings if f.severity is s) for s in Severity},
             "mypy_errors_not_reported": mypy_errors,
+            "migrations_not_reviewed": migrations_not_reviewed,
         },
     }
     return json.dumps(data, indent=2)

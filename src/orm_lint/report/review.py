@@ -24,6 +24,7 @@ from .. import __version__
 from ..catalogue import Category, Engine, Rule, Severity
 from ..diff import ChangedLines
 from ..engines import FileProblem, load_source, source_lines
+from ..migration_scope import not_reviewed_note
 from ..notebooks import NOTEBOOK_SUFFIX
 from .findings import Finding
 from .good_patterns import PATTERNS, GoodPattern
@@ -114,6 +115,7 @@ class Review:
     changes: ChangedLines | None = None
     baseline: str | None = None
     hidden_by_baseline: int = 0
+    migrations_not_reviewed: int = 0
     ordered: list[Finding] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -330,6 +332,8 @@ def _scope_lines(review: Review) -> list[str]:
         )
     if review.baseline:
         lines.append(f"- Baseline: {code_span(review.baseline)} hides {review.hidden_by_baseline} known findings")
+    if review.migrations_not_reviewed:
+        lines.append(f"- Migrations: {plain(not_reviewed_note(review.migrations_not_reviewed))}")
     if review.mypy_errors:
         lines.append(f"- mypy's own type errors (not database findings, not counted here): {review.mypy_errors}")
     if review.problems:

@@ -12,6 +12,7 @@ sees are reported; when that state is unknown, the checks that need it stay sile
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -476,8 +477,11 @@ _NO_MODEL = frozenset({fw.RUN_PYTHON, fw.RUN_SQL})
 
 
 def _app_label(path: Path) -> str:
-    """Django's default app label: the package that holds the migrations folder."""
-    return path.parent.parent.name
+    """Django's default app label: the package that holds the migrations folder.
+
+    From the absolute path: `0002_x.py` checked on its own, inside its folder, belongs to the same app.
+    """
+    return Path(os.path.abspath(path)).parent.parent.name
 
 
 def _is_alembic_revision(index: ModuleIndex) -> bool:

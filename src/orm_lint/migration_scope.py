@@ -1,0 +1,148 @@
+"""Which migrations the migration rules (ORM4xx) review: by default only the ones that are new.
+
+A migration applied to production years ago cannot be made safe any more; reporting it only
+buries the one that is about to run. So, unless `migrations = "all"` (or `--migrations all`):
+
+- in a git checkout, a migration is new when it was added or changed since the merge base of
+  HEAD with the default branch (`origin/HEAD`, else `main`/`master`, local or on `origin`),
+  or when git does not have it at that base (untracked, ignored, staged);
+- outside git, or when the default branch or the merge base cannot be found (a shallow CI
+  checkout), every migration is reviewed: nothing says which ones are old.
+
+Both entry points ask here, per file, with the same git facts, read once per repository and
+process: `orm-lint check` (and `report`, `baseline`) and the flake8 plugin (editors, pre-commit).
+The engines themselves report every migration, so cached results stay valid when a branch is merged.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .catalogue import RULES_BY_CODE, Category
+from .config import MIGRATIONS_ALL, Settings
+
+_TIMEOUT_SECONDS = 60
+# Where the default branch may be, in order, when `origin/HEAD` is not set.
+_DEFAULT_BRANCHES = ("refs/heads/main", "refs/remotes/origin/main", "refs/heads/master", "refs/remotes/origin/master")
+_REVISION_MARKER = b"down_revision"
+
+
+@dataclass(frozen=True)
+class GitFacts:
+    """What one repository says about its files: the ones unchanged since the merge base."""
+
+    root: Path
+    base: str  # the merge-base commit
+    branch: str  # the default branch it was found from
+    unchanged: frozenset[str]  # root-relative paths present at the base and not changed since
+
+
+def reviewed_code(code: str, path: str, settings: Settings) -> bool:
+    """Whether a finding of `code` in `path` is reported: every rule but the migration ones everywhere."""
+    rule = RULES_BY_CODE.get(code)
+    if rule is None or rule.category is not Category.MIGRATIONS:
+        return True
+    return settings.migrations == MIGRATIONS_ALL or is_new(path)
+
+
+def is_new(path: str | Path) -> bool:
+    """A file added or changed on this branch, or one git does not have; True when git cannot tell."""
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError):
+        return True
+    facts = git_facts(str(resolved.parent))
+    if facts is None:
+        return True
+    try:
+        relative = resolved.relative_to(facts.root).as_posix()
+    except ValueError:
+        return True
+    return relative not in facts.unchanged
+
+
+def looks_like_migration(path: str | Path) -> bool:
+    """A file in a `migrations` folder (Django, Flask-Migrate), or an Alembic revision in a `versions` folder."""
+    file = Path(path)
+    if file.name == "__init__.py" or file.suffix != ".py":
+        return False
+    if "migrations" in file.parts[:-1]:
+        return True
+    if file.parent.name != "versions":
+        return False
+    try:
+        return _REVISION_MARKER in file.read_bytes()
+    except OSError:
+        return False
+
+
+def not_reviewed(files: list[Path], settings: Settings) -> int:
+    """How many of these files are existing migrations the migration rules left out."""
+    if settings.migrations == MIGRATIONS_ALL:
+        return 0
+    return sum(1 for f in files if looks_like_migration(f) and not is_new(f))
+
+
+def not_reviewed_note(count: int) -> str:
+    """The sentence the text summary and the review give when existing migrations were left out."""
+    noun = "migration" if count == 1 else "migrations"
+    return (
+        f"{count} existing {noun} not reviewed (only migrations new on this branch are); "
+        'to review them, pass --migrations all or set migrations = "all" in [tool.orm-lint]'
+    )
+
+
+@lru_cache(maxsize=256)
+def git_facts(folder: str) -> GitFacts | None:
+    """The facts of the repository holding `folder`, None outside git (read once per repository)."""
+    root = _repository_root(Path(folder))
+    return None if root is None else _facts_of(root)
+
+
+def _repository_root(folder: Path) -> Path | None:
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=16)
+def _facts_of(root: Path) -> GitFacts | None:
+    branch = _default_branch(root)
+    if branch is None:
+        return None
+    base = _git(["merge-base", "HEAD", branch], root)
+    if base is None:
+        return None
+    base = base.strip()
+    tree = _git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", base], root)
+    changed = _git(["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", base, "--"], root)
+    if tree is None or changed is None:
+        return None
+    unchanged = set(tree.split("\0")) - set(changed.split("\0")) - {""}
+    return GitFacts(root, base, branch, frozenset(unchanged))
+
+
+def _default_branch(root: Path) -> str | None:
+    origin_head = _git(["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], root)
+    candidates = ([origin_head.strip()] if origin_head else []) + list(_DEFAULT_BRANCHES)
+    for ref in candidates:
+        if _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root) is not None:
+            return ref
+    return None
+
+
+def _git(args: list[str], root: Path) -> str | None:
+    """git's output, or None when it fails or cannot run (no git, a broken repository)."""
+    environment = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # reading must not take the index lock
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=_TIMEOUT_SECONDS, env=environment)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.decode("utf-8", "surrogateescape")

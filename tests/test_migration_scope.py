@@ -1,0 +1,242 @@
+"""A quiet first run: the migration rules review only migrations new on a branch, in real git checkouts.
+
+Every test builds a real repository (`git init`, commits, clones, branches) and runs the real
+`orm-lint` command and the real flake8 on it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import check_json, git, run_flake8, run_orm_lint
+
+INITIAL = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="Book",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("pages", models.IntegerField(null=True)),
+                ("isbn", models.CharField(max_length=13, null=True)),
+            ],
+        ),
+    ]
+"""
+# Applied in production long ago: a risk then, history now.
+OLD_RISKY = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0001_initial")]
+    operations = [
+        migrations.AddField(model_name="book", name="language", field=models.CharField(max_length=8)),
+    ]
+"""
+NEW_RISKY = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0002_language")]
+    operations = [
+        migrations.AlterField(model_name="book", name="pages", field=models.BigIntegerField(null=True)),
+        migrations.AlterField(
+            model_name="book", name="isbn", field=models.CharField(max_length=13, null=True, unique=True)
+        ),
+    ]
+"""
+# Code rules are not limited to new files: an injection in an old file is still reported.
+OLD_INJECTION = """\
+from django.db import connection
+
+
+def find(request):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM catalog_book WHERE title = '{request.GET['t']}'")
+"""
+MIGRATIONS = Path("catalog/migrations")
+
+
+def _write(root: Path, relative: Path | str, text: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Path:
+    """A project whose default branch has two applied migrations (one risky) and an old SQL injection."""
+    root = tmp_path / "upstream"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    _write(root, "catalog/__init__.py", "")
+    _write(root, MIGRATIONS / "__init__.py", "")
+    _write(root, MIGRATIONS / "0001_initial.py", INITIAL)
+    _write(root, MIGRATIONS / "0002_language.py", OLD_RISKY)
+    _write(root, "catalog/views.py", OLD_INJECTION)
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "history")
+    return root
+
+
+@pytest.fixture
+def clone(upstream: Path, tmp_path: Path) -> Path:
+    """A fresh clone of the default branch, as a new user makes one (origin/HEAD points at main)."""
+    git(tmp_path, "clone", "-q", str(upstream), "clone")
+    return tmp_path / "clone"
+
+
+def _codes(data: dict[str, object]) -> list[tuple[str, str]]:
+    return sorted((f["path"], f["code"]) for f in data["findings"])  # type: ignore[index, union-attr]
+
+
+def _summary(root: Path, *args: str) -> list[str]:
+    proc = run_orm_lint("check", "--no-mypy", "--no-cache", ".", *args, cwd=root)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.stdout.splitlines()[-2:]
+
+
+def test_a_fresh_clone_reports_no_migration_and_says_how_many_were_not_reviewed(clone: Path) -> None:
+    data = check_json(".", "--no-cache", cwd=clone)
+    assert _codes(data) == [("catalog/views.py", "ORM201")]
+    assert data["summary"]["migrations_not_reviewed"] == 2  # type: ignore[index]
+    assert _summary(clone) == [
+        "orm-lint: 1 finding in 5 files (1 critical)",
+        "orm-lint: 2 existing migrations not reviewed (only migrations new on this branch are); "
+        'to review them, pass --migrations all or set migrations = "all" in [tool.orm-lint]',
+    ]
+    assert [f["code"] for f in run_flake8(".", cwd=clone)] == ["ORM201"], "flake8 is just as quiet"
+
+
+def test_a_branch_that_adds_a_risky_migration_reports_it(clone: Path) -> None:
+    git(clone, "checkout", "-q", "-b", "feature")
+    _write(clone, MIGRATIONS / "0003_widen.py", NEW_RISKY)
+    git(clone, "add", ".")
+    git(clone, "commit", "-q", "-m", "widen pages")
+    new = (MIGRATIONS / "0003_widen.py").as_posix()
+    expected = [(new, "ORM404"), (new, "ORM405"), ("catalog/views.py", "ORM201")]
+    data = check_json(".", "--no-cache", cwd=clone)
+    assert _codes(data) == expected
+    assert data["summary"]["migrations_not_reviewed"] == 2  # type: ignore[index]
+    flake8 = sorted((str(f["path"]).removeprefix("./"), str(f["code"])) for f in run_flake8(".", cwd=clone))
+    assert flake8 == expected
+
+
+def test_the_new_migration_alone_as_pre_commit_passes_it_is_judged_with_its_history(clone: Path) -> None:
+    """pre-commit passes only the changed file: its dependencies are still read from disk."""
+    _write(clone, MIGRATIONS / "0003_widen.py", NEW_RISKY)  # untracked: new
+    for cwd, path in ((clone, str(MIGRATIONS / "0003_widen.py")), (clone / MIGRATIONS, "0003_widen.py")):
+        data = check_json(path, "--no-cache", cwd=cwd)
+        assert [f["code"] for f in data["findings"]] == ["ORM404", "ORM405"]  # type: ignore[union-attr]
+        assert [f["code"] for f in run_flake8(path, cwd=cwd)] == ["ORM404", "ORM405"]
+
+
+def test_uncommitted_edits_and_staged_files_on_the_default_branch_are_new(clone: Path) -> None:
+    old = clone / MIGRATIONS / "0002_language.py"
+    old.write_text(OLD_RISKY.replace("max_length=8", "max_length=10"), encoding="utf-8")
+    _write(clone, MIGRATIONS / "0003_widen.py", NEW_RISKY)
+    git(clone, "add", str(MIGRATIONS / "0003_widen.py"))
+    codes = [code for _, code in _codes(check_json(".", "--no-cache", cwd=clone))]
+    assert codes == ["ORM401", "ORM404", "ORM405", "ORM201"]
+
+
+def test_all_reviews_every_migration_from_the_command_line_or_the_configuration(clone: Path) -> None:
+    every = [("catalog/migrations/0002_language.py", "ORM401"), ("catalog/views.py", "ORM201")]
+    data = check_json(".", "--no-cache", "--migrations", "all", cwd=clone)
+    assert _codes(data) == every
+    assert data["summary"]["migrations_not_reviewed"] == 0  # type: ignore[index]
+    assert "not reviewed" not in "\n".join(_summary(clone, "--migrations", "all"))
+    _write(clone, "pyproject.toml", '[tool.orm-lint]\nmigrations = "all"\n')
+    assert _codes(check_json(".", "--no-cache", cwd=clone)) == every
+    assert sorted((str(f["path"]).removeprefix("./"), f["code"]) for f in run_flake8(".", cwd=clone)) == every
+    # The command line wins over the configuration.
+    assert _codes(check_json(".", "--no-cache", "--migrations", "new", cwd=clone)) == [("catalog/views.py", "ORM201")]
+
+
+def test_a_wrong_migrations_setting_is_an_error_naming_the_key(clone: Path) -> None:
+    _write(clone, "pyproject.toml", '[tool.orm-lint]\nmigrations = "some"\n')
+    proc = run_orm_lint("check", "--no-mypy", ".", cwd=clone)
+    assert proc.returncode == 2
+    assert "`migrations` must be one of new, all" in proc.stderr
+
+
+def test_the_default_branch_is_found_without_origin(tmp_path: Path) -> None:
+    """No remote: `master` is the default branch; a branch off it reviews what it adds."""
+    root = tmp_path / "project"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "master")
+    _write(root, MIGRATIONS / "0001_initial.py", INITIAL)
+    _write(root, MIGRATIONS / "0002_language.py", OLD_RISKY)
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "history")
+    git(root, "checkout", "-q", "-b", "work")
+    _write(root, MIGRATIONS / "0003_widen.py", NEW_RISKY)
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "widen")
+    data = check_json(".", "--no-cache", cwd=root)
+    assert {f["path"] for f in data["findings"]} == {"catalog/migrations/0003_widen.py"}  # type: ignore[union-attr]
+
+
+def test_every_migration_is_reviewed_where_git_cannot_tell_what_is_new(tmp_path: Path) -> None:
+    """Outside git, in a repository without commits, or without a default branch to compare with."""
+    outside = tmp_path / "outside"
+    _write(outside, MIGRATIONS / "0001_initial.py", INITIAL)
+    _write(outside, MIGRATIONS / "0002_language.py", OLD_RISKY)
+    assert [f["code"] for f in check_json(".", "--no-cache", cwd=outside)["findings"]] == ["ORM401"]
+
+    for setup in (["init", "-q", "-b", "main"], ["init", "-q", "-b", "develop"]):
+        root = tmp_path / setup[-1]
+        _write(root, MIGRATIONS / "0001_initial.py", INITIAL)
+        _write(root, MIGRATIONS / "0002_language.py", OLD_RISKY)
+        git(root, *setup)
+        if setup[-1] == "develop":  # committed, but no main, master or origin/HEAD to compare with
+            git(root, "add", ".")
+            git(root, "commit", "-q", "-m", "history")
+        data = check_json(".", "--no-cache", cwd=root)
+        assert [f["code"] for f in data["findings"]] == ["ORM401"]  # type: ignore[union-attr]
+        assert data["summary"]["migrations_not_reviewed"] == 0  # type: ignore[index]
+
+
+def test_look_alikes_are_not_counted_as_migrations(upstream: Path, tmp_path: Path) -> None:
+    """A `versions` folder of API code, a migrations package's __init__: not migrations; a revision is."""
+    _write(upstream, "api/versions/v1.py", "ROUTES = []\n")
+    _write(upstream, "alembic/versions/1a2b_initial.py", 'revision = "1a2b"\ndown_revision = None\n')
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "more history")
+    git(tmp_path, "clone", "-q", str(upstream), "clone")
+    data = check_json(".", "--no-cache", cwd=tmp_path / "clone")
+    assert data["summary"]["migrations_not_reviewed"] == 3  # type: ignore[index]
+
+
+def test_commits_not_yet_on_the_default_branch_are_new(clone: Path) -> None:
+    """Work committed on a local main that origin does not have yet is still under review."""
+    _write(clone, MIGRATIONS / "0003_widen.py", NEW_RISKY)
+    git(clone, "add", ".")
+    git(clone, "commit", "-q", "-m", "widen pages")
+    codes = [code for _, code in _codes(check_json(".", "--no-cache", cwd=clone))]
+    assert codes == ["ORM404", "ORM405", "ORM201"]
+
+
+def test_the_review_says_how_many_migrations_were_not_reviewed(clone: Path, tmp_path: Path) -> None:
+    proc = run_orm_lint("report", "--no-mypy", "--no-cache", ".", "--output", str(tmp_path / "out"), cwd=clone)
+    assert proc.returncode == 0, proc.stderr
+    [summary] = (tmp_path / "out").glob("database-review-*.md")
+    text = summary.read_text(encoding="utf-8")
+    assert "- Migrations: 2 existing migrations not reviewed" in text
+    assert "--migrations all" in text
+
+
+def test_json_summary_counts_nothing_outside_git(tmp_path: Path) -> None:
+    _write(tmp_path, "app.py", "x = 1\n")
+    proc = run_orm_lint("check", "--no-mypy", "--format", "json", ".", cwd=tmp_path)
+    assert json.loads(proc.stdout)["summary"]["migrations_not_reviewed"] == 0
