@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 from .catalogue import RULES_BY_CODE
 from .config import Settings
 from .fingerprint import source_fingerprint
+from .project import index_for
 from .report.findings import FileProblem, Finding
 
 FORMAT = 1
@@ -88,13 +89,14 @@ def default_root() -> Path:
     return Path(base) / "orm-lint" / "results"
 
 
-def results_key(settings: Settings, working_folder: str) -> str:
+def results_key(settings: Settings, working_folder: str, projects: Sequence[str] = ()) -> str:
     """A hash of everything besides a file's own content and name that its findings depend on."""
     document = {
         "format": FORMAT,
         "orm_lint": source_fingerprint(),
         "python": sys.version,
         "working_folder": working_folder,
+        "projects": list(projects),
         "settings": {
             field.name: _canonical(getattr(settings, field.name))
             for field in dataclasses.fields(settings)
@@ -136,15 +138,19 @@ class ResultCache:
         self._changed = False
 
     @classmethod
-    def open(cls, settings: Settings) -> ResultCache | None:
-        """The cache for a run in the current working folder; None when there is nowhere to keep it."""
+    def open(cls, settings: Settings, paths: Sequence[str] = ()) -> ResultCache | None:
+        """The cache for a run in the current working folder; None when there is nowhere to keep it.
+
+        A file's findings depend on the models of its project too: the key holds the project indexes' digests.
+        """
         try:
             working_folder = os.getcwd()
             root = Path(settings.cache_dir) if settings.cache_dir else default_root()
         except (OSError, RuntimeError):  # the working folder is gone; no home folder
             return None
         place = hashlib.sha256(working_folder.encode(errors="surrogateescape")).hexdigest()[:16]
-        return cls(root / place, results_key(settings, working_folder))
+        projects = sorted({index_for(path, settings.cache_dir).digest for path in paths or ["."]})
+        return cls(root / place, results_key(settings, working_folder, projects))
 
     def _load(self) -> dict[str, Any]:
         try:

@@ -7,6 +7,7 @@ Discover files, run the syntax engine and mypy, merge, then narrow: `--select`/`
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from .engines import FileProblem, discover, merge_engines, run_syntax_engine, se
 from .migration_scope import not_reviewed, reviewed_code
 from .mypy_engine import mypy_available, run_mypy
 from .notebooks import NOTEBOOK_SUFFIX
+from .project import NO_CACHE_VARIABLE
 from .report.findings import Finding
 
 # mypy error code (`orm-lazy-load-per-item`) -> catalogue code, without importing mypy here.
@@ -71,7 +73,9 @@ def analyse(args: argparse.Namespace, progress: Callable[[str], None] = lambda _
     if changes is not None:
         files = [f for f in files if changes.includes(f)]
     progress(f"analysing {len(files)} files")
-    cache = None if getattr(args, "no_cache", False) else ResultCache.open(settings)
+    if getattr(args, "no_cache", False):
+        os.environ[NO_CACHE_VARIABLE] = "1"  # the project index too, in this process and its workers
+    cache = None if getattr(args, "no_cache", False) else ResultCache.open(settings, args.paths)
     findings, problems = run_syntax_engine(files, settings, args.jobs, cache)
     result = Analysis(settings, files, findings, problems, changes=changes)
     mypy_paths = [p for p in args.paths if not p.lower().endswith(NOTEBOOK_SUFFIX)]

@@ -8,6 +8,7 @@ from ..config import Settings, ignored_in_file
 from . import checks  # noqa: F401  (registers the checks)
 from .registry import CHECKS, Report
 from ..paths import is_test_module
+from ..project import index_for
 from .scope import build_index
 from .user_rules import applicable_rules, user_rule_reports
 
@@ -45,6 +46,8 @@ def _built_in_reports(tree: ast.Module, filename: str, settings: Settings, every
     )
     if not index.is_database_code:
         return []
+    if not index.is_migration:  # migrations are read with their own history, not the models of today
+        index.project = index_for(filename, settings.cache_dir)
     reports: list[Report] = []
     is_test = is_test_module(filename)
     for registered in CHECKS:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Union
 
+from ..project import EMPTY, ProjectIndex
+
 # Modules whose import marks a file as database code; other files are skipped cheaply.
 ORM_MODULE_ROOTS = frozenset(
     {
@@ -110,6 +112,8 @@ class ModuleIndex:
     endpoint_decorators: frozenset[str] = frozenset()
     backend: str | None = None
     pagination_helpers: frozenset[str] = frozenset()  # the project's, besides the frameworks' own
+    # Every model of the project and its relations (empty when the file belongs to no project).
+    project: ProjectIndex = field(default_factory=lambda: EMPTY)
     # Work several checks share (a parsed migration): computed once, freed with the index.
     memo: dict[str, object] = field(default_factory=dict)
 

@@ -1,7 +1,10 @@
 """relation-loaded-per-item: an N+1 visible in one function.
 
-Only loops over a query built in the same function are considered, and only accesses
-that syntax alone shows to be relations. Everything else is left to the mypy plugin.
+A loop's items are known when the loop runs over a query built in the function, over a
+related collection of an object the function loaded (`post.comments`, `publisher.books.all()`),
+or over a page of such a query. Which attributes are relations comes from the project index
+(every model of the project, from source); for a model the index does not know, only what
+syntax alone shows to be a relation is reported. Everything else is left to the mypy plugin.
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ import ast
 from collections.abc import Iterator
 
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
-from ...frameworks import django, models
-from ..queries import QueryShape, call_name, describe_query
+from dataclasses import dataclass
+
+from ...frameworks import django, models, sqlalchemy
+from ...project import ProjectIndex, Relation
+from ..queries import QueryShape, call_name, describe_query, unchain
 from ..registry import Report, check
 from ..render import short_call
 from ..scope import LoopFrame, ModuleIndex, Scope
@@ -266,6 +272,25 @@ def _declared_lazy(call: ast.Call) -> str:
     return "select"
 
 
+@dataclass(frozen=True)
+class _Items:
+    """What a loop iterates: instances of `model`, with what their query loads along."""
+
+    framework: str
+    model: str
+    loaded: frozenset[str]  # relations loaded with the items
+    fix_prefix: str = ""  # SQLAlchemy: the loader path that reaches the items (`selectinload(Customer.orders).`)
+
+
+# Lazy strategies under which reading the relation per item runs one query per item.
+_PER_ITEM_STRATEGIES = frozenset({"select", "True", "unknown"})
+# Calls that load one object: `session.get(M, pk)`, `get_object_or_404(M, ...)`, `db.get_or_404(M, pk)`.
+_OBJECT_GETTERS = sqlalchemy.SESSION_GETTERS | {"get_object_or_404"}
+# Terminal calls that return one object of a query.
+_ONE_OBJECT = frozenset({"get", "first", "last", "one", "one_or_none", "scalar_one", "scalar_one_or_none"})
+_ONE_OBJECT_RUNNERS = frozenset({"one_or_404", "first_or_404"})
+
+
 @check(RELATION_LOADED_PER_ITEM)
 def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
     """relation-loaded-per-item: a loop over a local query follows an unloaded relation."""
@@ -274,16 +299,95 @@ def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
         for loop in scope.loops:
             if declared is None:
                 declared = lazy_relationships(index)
-            yield from _loop_findings(loop, scope, declared)
+            yield from _loop_findings(loop, scope, declared, index.project)
 
 
-def _loop_findings(loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]]) -> Iterator[Report]:
+def _items_of_collection(iterable: ast.expr, scope: Scope, project: ProjectIndex) -> _Items | None:
+    """`post.comments`, `publisher.books.order_by(...)`: a related collection of an object loaded here."""
+    root, steps = unchain(iterable)
+    if not isinstance(root, ast.Name) or not steps or steps[0].call is not None:
+        return None
+    owner = _object_items(root.id, scope, project)
+    if owner is None or steps[0].name in owner.loaded:
+        return None  # loaded with its owner: what it loads in turn is not visible here
+    relation = project.relation(owner.model, steps[0].name)
+    if relation is None or not relation.many or relation.target is None:
+        return None
+    if relation.lazy not in _PER_ITEM_STRATEGIES:
+        return None
+    rest = steps[1:]
+    if owner.framework == "django":
+        if not rest or not all(s.call is not None and s.name in django.LAZY_METHODS for s in rest):
+            return None  # a manager is iterated through a queryset method
+        shape = QueryShape("django", relation.target, []).extended(rest)
+        if shape is None or shape.loads_everything or shape.entity is None:
+            return None
+        return _Items("django", relation.target, frozenset(shape.loaded))
+    if rest:
+        return None
+    prefix = f"{owner.fix_prefix}selectinload({owner.model}.{steps[0].name})."
+    return _Items("sqlalchemy", relation.target, frozenset(), prefix)
+
+
+def _object_items(name: str, scope: Scope, project: ProjectIndex) -> _Items | None:
+    """The model of a local bound once to one loaded object, with what was loaded along."""
+    values = scope.values_of(name)
+    if not values or len(values) != 1 or not isinstance(values[0], ast.Call):
+        return None
+    call = values[0]
+    called = call_name(call)
+    if called in _OBJECT_GETTERS and call.args:
+        model_arg = call.args[0]
+        model = model_arg.id if isinstance(model_arg, ast.Name) else getattr(model_arg, "attr", None)
+        facts = project.model(model)
+        if facts is None or any(k.arg == "options" for k in call.keywords):
+            return None
+        return _Items(facts.framework, facts.name, frozenset())
+    target = call.args[0] if called in _ONE_OBJECT_RUNNERS and call.args else call
+    if called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
+        return None
+    shape = describe_query(target, scope)
+    if shape is None or shape.entity is None or shape.loads_everything or not shape.only_known_methods:
+        return None
+    if project.model(shape.entity) is None:
+        return None
+    return _Items(shape.framework, shape.entity, frozenset(shape.loaded))
+
+
+def _page_items(iterable: ast.expr, scope: Scope) -> QueryShape | None:
+    """`pagination.items` of `db.paginate(stmt)` or `Model.query.paginate()`: the page's rows of the query."""
+    if not (isinstance(iterable, ast.Attribute) and iterable.attr == "items" and isinstance(iterable.value, ast.Name)):
+        return None
+    values = scope.values_of(iterable.value.id)
+    if not values or len(values) != 1 or not isinstance(values[0], ast.Call) or call_name(values[0]) != "paginate":
+        return None
+    call = values[0]
+    func = call.func
+    if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name) and func.value.id == "db"):
+        shape = describe_query(func.value, scope)  # Model.query.filter(...).paginate(...)
+    else:
+        shape = describe_query(call.args[0], scope) if call.args else None
+    return shape
+
+
+def _loop_findings(
+    loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]], project: ProjectIndex
+) -> Iterator[Report]:
     item = _loop_item(loop)
     if item is None:
         return
     variable, iterable = item
-    shape = describe_query(iterable, scope)
-    if shape is None or shape.entity is None or shape.loads_everything or not shape.only_known_methods:
+    shape = describe_query(iterable, scope) or _page_items(iterable, scope)
+    if shape is None:
+        items = _items_of_collection(iterable, scope, project)
+        if items is not None:
+            yield from _indexed_findings(loop, variable, iterable, items, project)
+        return
+    if shape.entity is None or shape.loads_everything or not shape.only_known_methods:
+        return
+    if project.model(shape.entity) is not None:
+        items = _Items(shape.framework, shape.entity, frozenset(shape.loaded))
+        yield from _indexed_findings(loop, variable, iterable, items, project)
         return
     parents = _parents(loop.body)
     iterated = _iterated_nodes(loop.body)
@@ -341,3 +445,100 @@ def _followed_relations(access: ast.Attribute, parents: dict[int, ast.AST]) -> l
         path.append(name)
         node = after
     return path
+
+
+def _indexed_findings(
+    loop: LoopFrame, variable: str, iterable: ast.expr, items: _Items, project: ProjectIndex
+) -> Iterator[Report]:
+    """Relations the project index knows, read from each item and not loaded with the items."""
+    parents = _parents(loop.body)
+    reported: set[str] = set()
+    model = project.model(items.model)
+    if model is None:
+        return
+    accesses = [
+        node
+        for root in loop.body
+        for node in ast.walk(root)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == variable
+        and isinstance(node.ctx, ast.Load)
+    ]
+    accesses.sort(key=lambda n: (n.lineno, n.col_offset))
+    for access in accesses:
+        name = access.attr
+        chosen = _read_relation(model.relations, model.relation_properties, name)
+        if chosen is None or name in reported:
+            continue
+        relation_name, relation = chosen
+        if relation_name in items.loaded or name in items.loaded or relation.lazy not in _PER_ITEM_STRATEGIES:
+            continue
+        parent = parents.get(id(access))
+        if _only_counts_or_filters(access, parent, parents, items.framework, relation):
+            continue
+        reported.add(name)
+        path = [relation_name]
+        if items.framework == "django" and not relation.many:
+            path += _known_chain(access, parents, relation, project)
+        yield Report(
+            RELATION_LOADED_PER_ITEM,
+            access,
+            {
+                "access": ".".join([variable, name, *path[1:]]),
+                "iterable": short_call(iterable),
+                "fix": _indexed_fix(items, path, relation),
+            },
+        )
+
+
+def _read_relation(
+    relations: dict[str, Relation], properties: dict[str, list[str]], name: str
+) -> tuple[str, Relation] | None:
+    """The relation reading `item.<name>` loads: a relation itself, or a property that returns one."""
+    if name in relations:
+        return name, relations[name]
+    for returned in properties.get(name, []):
+        if returned in relations:
+            return returned, relations[returned]
+    return None
+
+
+def _only_counts_or_filters(
+    access: ast.Attribute, parent: ast.AST | None, parents: dict[int, ast.AST], framework: str, relation: Relation
+) -> bool:
+    """A Django manager used for a new query (`item.books.filter(...)`, `.count()`): query-in-loop's case."""
+    if framework != "django" or not relation.many:
+        return False
+    if isinstance(parent, ast.Attribute) and parent.value is access:
+        call = parents.get(id(parent))
+        return not (isinstance(call, ast.Call) and call.func is parent and parent.attr == "all" and not call.args)
+    return True  # the manager itself, not its rows
+
+
+def _known_chain(
+    access: ast.Attribute, parents: dict[int, ast.AST], relation: Relation, project: ProjectIndex
+) -> list[str]:
+    """`["author"]` for `review.book.author.name` when Book.author is a relation: one select_related path."""
+    chain: list[str] = []
+    node = parents.get(id(access))
+    current = relation
+    while isinstance(node, ast.Attribute) and not current.many:
+        nxt = project.relation(current.target, node.attr)
+        if nxt is None or nxt.many:
+            break
+        chain.append(node.attr)
+        current = nxt
+        node = parents.get(id(node))
+    return chain
+
+
+def _indexed_fix(items: _Items, path: list[str], relation: Relation) -> str:
+    if items.framework == "django":
+        lookup = "__".join(path)
+        loader = "prefetch_related" if relation.many else "select_related"
+        return f'add {loader}("{lookup}") to the query'
+    loader = "selectinload" if relation.many else "joinedload"
+    if items.fix_prefix:
+        return f"load it with the collection: .options({items.fix_prefix}{loader}({items.model}.{path[0]}))"
+    return f"add .options({loader}({items.model}.{path[0]})) to the query"

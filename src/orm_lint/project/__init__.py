@@ -1,0 +1,37 @@
+"""What the whole project declares (its models and their relations), for checks that read one file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .index import EMPTY, ProjectIndex, index_for_root, project_root
+from .model_facts import ModelFacts, Relation
+
+
+def index_cache_root(cache_dir: str | None) -> str | None:
+    """`<cache-dir>/index`, or `$XDG_CACHE_HOME/orm-lint/index`; None when there is no home to keep it in."""
+    if cache_dir:
+        return str(Path(cache_dir) / "index")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except RuntimeError:
+        return None
+    return str(Path(base) / "orm-lint" / "index")
+
+
+# Set by `orm-lint check --no-cache` for its worker processes: build the index without keeping it.
+NO_CACHE_VARIABLE = "ORM_LINT_NO_CACHE"
+
+
+def index_for(path: str | Path, cache_dir: str | None = None) -> ProjectIndex:
+    """The index of the project `path` belongs to (built once per process and project)."""
+    try:
+        root = project_root(path)
+    except OSError:
+        return EMPTY
+    use_cache = os.environ.get(NO_CACHE_VARIABLE) != "1"
+    return index_for_root(str(root), index_cache_root(cache_dir) if use_cache else None)
+
+
+__all__ = ["NO_CACHE_VARIABLE", "EMPTY", "ModelFacts", "ProjectIndex", "Relation", "index_for", "project_root"]

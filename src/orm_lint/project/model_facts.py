@@ -1,0 +1,320 @@
+"""What one module declares about models, read from its syntax tree (never by importing it).
+
+Each model's relations (forward and the reverse accessors Django and `backref=` add to the
+other side), how each one loads, and properties that return a relation. The facts are plain
+data: they are cached as JSON and merged across the project by `project.index`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..frameworks import models
+
+_DJANGO_RELATION_FIELDS = models.DJANGO_FOREIGN_KEYS | {models.DJANGO_MANY_TO_MANY}
+_PROPERTY_DECORATORS = frozenset({"property", "cached_property", "hybrid_property"})
+_COLLECTION_ANNOTATIONS = frozenset({"list", "List", "set", "Set", "Sequence", "WriteOnlyMapped", "DynamicMapped"})
+_OPTIONAL_WRAPPERS = frozenset({"Optional", "Mapped"})
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One attribute of a model that loads other rows when read."""
+
+    target: str | None  # the related model's class name, when the declaration names it
+    many: bool  # a collection (reverse FK, many-to-many, one-to-many) rather than one object
+    lazy: str = "select"  # the declared loading strategy; Django relations always load lazily
+
+
+@dataclass
+class ModelFacts:
+    """A model class as its module declares it."""
+
+    name: str
+    framework: str  # "django" or "sqlalchemy"
+    bases: list[str]
+    relations: dict[str, Relation] = field(default_factory=dict)
+    # property name -> the relations it returns (`return self.event or self.contribution`)
+    relation_properties: dict[str, list[str]] = field(default_factory=dict)
+    abstract: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelFacts:
+        relations = {name: Relation(**value) for name, value in data["relations"].items()}
+        return cls(
+            name=data["name"],
+            framework=data["framework"],
+            bases=list(data["bases"]),
+            relations=relations,
+            relation_properties={k: list(v) for k, v in data["relation_properties"].items()},
+            abstract=bool(data["abstract"]),
+        )
+
+
+@dataclass
+class ModuleFacts:
+    """Everything one module adds to the project index."""
+
+    models: list[ModelFacts] = field(default_factory=list)
+    # relations a model declares on another (`backref=`, Django reverse accessors): (owner, attribute, relation)
+    added_relations: list[tuple[str, str, Relation]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "models": [m.as_json() for m in self.models],
+            "added": [[owner, name, asdict(relation)] for owner, name, relation in self.added_relations],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModuleFacts:
+        return cls(
+            models=[ModelFacts.from_json(m) for m in data["models"]],
+            added_relations=[(owner, name, Relation(**relation)) for owner, name, relation in data["added"]],
+        )
+
+
+def may_declare_models(data: bytes) -> bool:
+    """A cheap test on the raw bytes: most modules declare no model and need not be parsed."""
+    return b"Model" in data or b"relationship" in data or b"Relationship" in data or b"Base" in data
+
+
+def module_facts(tree: ast.Module) -> ModuleFacts:
+    """The models a module declares, with their relations."""
+    facts = ModuleFacts()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            model = _model(node, facts)
+            if model is not None:
+                facts.models.append(model)
+    return facts
+
+
+def _base_names(cls: ast.ClassDef) -> list[str]:
+    names = []
+    for base in cls.bases:
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        if isinstance(base, ast.Attribute):
+            names.append(base.attr)
+        elif isinstance(base, ast.Name):
+            names.append(base.id)
+    return names
+
+
+def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
+    bases = _base_names(cls)
+    django_style = any(_is_django_field(stmt) for stmt in cls.body) or _django_base(cls)
+    sqlalchemy_style = _sqlalchemy_style(cls)
+    if not (django_style or sqlalchemy_style or bases):
+        return None
+    framework = "django" if django_style and not sqlalchemy_style else "sqlalchemy" if sqlalchemy_style else ""
+    model = ModelFacts(cls.name, framework, bases, abstract=_abstract(cls))
+    for stmt in cls.body:
+        target, annotation, value = _assignment(stmt)
+        if target is None:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                returned = _returned_relations(stmt)
+                if returned:
+                    model.relation_properties[stmt.name] = returned
+            continue
+        if isinstance(value, ast.Call):
+            called = _called(value)
+            if called in _DJANGO_RELATION_FIELDS:
+                model.framework = model.framework or "django"
+                _django_relation(cls.name, target, value, called, model, facts)
+                continue
+            if called in models.RELATIONSHIP_CALLS:
+                model.framework = model.framework or "sqlalchemy"
+                _sqlalchemy_relation(cls.name, target, annotation, value, model, facts)
+    if not model.framework and not model.relations:
+        return None if not bases else model  # a plain class: kept for inheritance only when it has bases
+    return model
+
+
+def _assignment(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr | None]:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id, None, stmt.value
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id, stmt.annotation, stmt.value
+    return None, None, None
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _is_django_field(stmt: ast.stmt) -> bool:
+    _, _, value = _assignment(stmt)
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == "models"
+    )
+
+
+def _django_base(cls: ast.ClassDef) -> bool:
+    return any(
+        isinstance(b, ast.Attribute) and b.attr == "Model" and isinstance(b.value, ast.Name) and b.value.id == "models"
+        for b in cls.bases
+    )
+
+
+def _sqlalchemy_style(cls: ast.ClassDef) -> bool:
+    for stmt in cls.body:
+        target, annotation, value = _assignment(stmt)
+        if target == "__tablename__":
+            return True
+        if isinstance(annotation, ast.Subscript) and _name_of(annotation.value) == "Mapped":
+            return True
+        if isinstance(value, ast.Call) and _called(value) in models.COLUMN_CALLS | models.RELATIONSHIP_CALLS:
+            if _called(value) != "Field" or any(k.arg == "table" for k in cls.keywords):
+                return True
+    return any(k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in cls.keywords)
+
+
+def _abstract(cls: ast.ClassDef) -> bool:
+    for stmt in cls.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            for inner in stmt.body:
+                target, _, value = _assignment(inner)
+                if target == "abstract" and isinstance(value, ast.Constant) and value.value is True:
+                    return True
+        target, _, value = _assignment(stmt)
+        if target == "__abstract__" and isinstance(value, ast.Constant) and value.value is True:
+            return True
+    return False
+
+
+def _name_of(expr: ast.expr | None) -> str:
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value.rsplit(".", 1)[-1]
+    return ""
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _text(expr: ast.expr | None) -> str | None:
+    return expr.value if isinstance(expr, ast.Constant) and isinstance(expr.value, str) else None
+
+
+def _django_relation(
+    owner: str, attribute: str, call: ast.Call, kind: str, model: ModelFacts, facts: ModuleFacts
+) -> None:
+    reference = call.args[0] if call.args else _keyword(call, "to")
+    target = _name_of(reference) if reference is not None else ""
+    if target == "self":
+        target = owner
+    if target in {"AUTH_USER_MODEL", ""}:
+        target = "User" if target == "AUTH_USER_MODEL" else ""
+    many = kind == models.DJANGO_MANY_TO_MANY
+    model.relations[attribute] = Relation(target or None, many)
+    if not target:
+        return
+    related_name = _text(_keyword(call, "related_name"))
+    if related_name is not None and (related_name.endswith("+") or "%" in related_name):
+        return  # no reverse accessor, or one named per subclass
+    one_to_one = kind == "OneToOneField"
+    reverse = related_name or (owner.lower() if one_to_one else f"{owner.lower()}_set")
+    facts.added_relations.append((target, reverse, Relation(owner, many=not one_to_one)))
+
+
+def _sqlalchemy_relation(
+    owner: str, attribute: str, annotation: ast.expr | None, call: ast.Call, model: ModelFacts, facts: ModuleFacts
+) -> None:
+    annotated_target, annotated_many = _annotated_target(annotation)
+    target = _name_of(call.args[0]) if call.args else annotated_target
+    target = target or annotated_target
+    uselist = _keyword(call, "uselist")
+    if isinstance(uselist, ast.Constant) and isinstance(uselist.value, bool):
+        many = uselist.value
+    elif annotated_many is not None:
+        many = annotated_many
+    else:
+        many = attribute.endswith("s")  # untyped: `comments = relationship("Comment")` is a collection
+    model.relations[attribute] = Relation(target or None, many, _lazy(call))
+    backref = _keyword(call, "backref")
+    name = _text(backref)
+    lazy = "select"
+    if isinstance(backref, ast.Call) and backref.args:  # backref("post", lazy="joined")
+        name, lazy = _text(backref.args[0]), _lazy(backref)
+    if name and target:
+        facts.added_relations.append((target, name, Relation(owner, many=not many, lazy=lazy)))
+
+
+def _annotated_target(annotation: ast.expr | None) -> tuple[str | None, bool | None]:
+    """`Mapped[list["Comment"]]` -> ("Comment", True); `Optional["Team"]` -> ("Team", False)."""
+    node = annotation
+    many: bool | None = None
+    while node is not None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None, many
+            continue
+        if isinstance(node, ast.BinOp):  # `Team | None`
+            node = node.left if _name_of(node.left) not in {"None", ""} else node.right
+            continue
+        if isinstance(node, ast.Subscript):
+            outer = _name_of(node.value)
+            inner = node.slice
+            if outer in _COLLECTION_ANNOTATIONS:
+                many = True
+            elif outer in _OPTIONAL_WRAPPERS and many is None:
+                pass
+            else:
+                return None, many
+            node = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+            continue
+        name = _name_of(node)
+        return (name or None), (False if many is None and name else many)
+    return None, many
+
+
+def _lazy(call: ast.Call) -> str:
+    value = _keyword(call, "lazy")
+    if value is None:
+        kwargs = _keyword(call, "sa_relationship_kwargs")
+        if isinstance(kwargs, ast.Dict):
+            for key, item in zip(kwargs.keys, kwargs.values):
+                if _text(key) == "lazy":
+                    value = item
+    if value is None:
+        return "select"
+    if isinstance(value, ast.Constant):
+        return str(value.value)
+    return "unknown"
+
+
+def _returned_relations(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """`return self.event or self.contribution` under @property: the attributes it may return."""
+    if not any(_name_of(d) in _PROPERTY_DECORATORS for d in function.decorator_list):
+        return []
+    returned: list[str] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            for value in _alternatives(node.value):
+                if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
+                    returned.append(value.attr)
+    return returned
+
+
+def _alternatives(expr: ast.expr) -> list[ast.expr]:
+    if isinstance(expr, ast.BoolOp):
+        return [v for value in expr.values for v in _alternatives(value)]
+    if isinstance(expr, ast.IfExp):
+        return _alternatives(expr.body) + _alternatives(expr.orelse)
+    return [expr]
