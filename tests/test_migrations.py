@@ -87,6 +87,27 @@ def test_messages_name_the_target_and_the_safe_path(fixture_findings) -> None:
     assert "adds the foreign key of column editor_id to book" in message(uuids, "sa.ForeignKey('author.id')")
 
 
+def test_each_batch_operation_names_its_own_block_and_data_changes_name_the_schema_change(fixture_findings) -> None:
+    def message(path: str, line_text: str) -> str:
+        return _message(fixture_findings, path, line_text)
+
+    revision = "alembic/versions/a0b1c2d3e4f5_batches_and_backfill.py"
+    assert "NOT NULL column author.born" in message(revision, "sa.Column('born'")
+    assert "drops column loan.due" in message(revision, "drop_column('due')")
+    assert message(revision, "SET language = 'en'") == (
+        "op.execute() changes rows (UPDATE book SET language = 'en' WHERE language IS NULL) in the migration "
+        "that also runs op.batch_alter_table() on author, in one transaction; "
+        "move it into a revision of its own, in batches inside op.get_context().autocommit_block()"
+    )
+    django = "library/migrations/0013_drop_shelf_and_backfill.py"
+    assert "RunSQL changes rows (DELETE FROM library_loans WHERE due IS NULL)" in message(django, "(after a comment")
+    assert message(django, "(a one-off default)").startswith(
+        "AddField adds NOT NULL column book.edition (its default is one-off: preserve_default=False) without a "
+        "default to a table that may have rows; the previous release's inserts fail once Django drops that default"
+    )
+    assert "the table of model shelf" in message(django, "DeleteModel(")
+
+
 def test_noqa_marks_an_operation_as_reviewed(tmp_path: Path) -> None:
     source = (MIGRATIONS / "library/migrations/0002_add_columns.py").read_text(encoding="utf-8")
     reviewed = "        migrations.AddField(  # noqa: ORM401  reviewed: the review table is empty in production\n"

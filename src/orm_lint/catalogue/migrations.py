@@ -11,6 +11,9 @@ _ALEMBIC_FILE = "alembic/versions/3f2a9c1d7b10_example.py"
 
 def _reviewed(code: str) -> str:
     return (
+        " By default only migrations new on the branch are checked (in git: added or changed since the "
+        "merge base with the default branch, or not committed; every migration outside git): the "
+        '`migrations = "all"` setting or `orm-lint check --migrations all` reviews the history too.'
         f" Once a reviewer has decided the operation is fine here (the table is small, or the deploy "
         f"has a maintenance window), mark it reviewed with `# noqa: {code}` on the line where the "
         "operation starts; the mark stays in the file for the next reader."
@@ -67,7 +70,10 @@ NOT_NULL_COLUMN_WITHOUT_DEFAULT = Rule(
             "`FilePathField`, `BinaryField`; added with `DEFAULT ''`), `auto_now`/`auto_now_add` "
             "date and time fields (the current time), and `NullBooleanField` (always nullable). "
             "Many-to-many fields, `GeneratedField`, auto fields, primary keys and "
-            "`Computed`/`Identity` columns need no default. A field class from another package or the "
+            "`Computed`/`Identity` columns need no default. A `default=` with `preserve_default=False` "
+            "(the one-off value makemigrations asks for) is reported: it fills today's rows, but the "
+            "model has no default and Django drops the column's default at once, so the previous "
+            "release's inserts fail. A field class from another package or the "
             "project (`TaggableManager`, `CountryField`, a `CharField` subclass) is not reported "
             "either: whether it has a column, and whether its `blank=True` means a default, is "
             "unknown." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM401")
@@ -153,7 +159,9 @@ COLUMN_OR_TABLE_DROPPED = Rule(
             "after the deploy: django-safemigrate `safe = Safe.after_deploy()` (its `safemigrate` "
             "command holds such migrations back until the new code is live; the plain `migrate` "
             "then runs them) or `Safe.always()` (declared safe before and after the deploy), and "
-            "django-syzygy `stage = Stage.POST_DEPLOY`. `Safe.before_deploy()` is reported as usual."
+            "django-syzygy `stage = Stage.POST_DEPLOY`. `Safe.before_deploy()` is reported as usual. "
+            "A model deleted in the migration is one finding, on its `DeleteModel`: the `RemoveField` "
+            "operations makemigrations writes first for that model's relations are part of the same drop."
             + _NOT_REPORTED
             + _ALL_BACKENDS
             + _reviewed("ORM402")
@@ -568,11 +576,7 @@ CONSTRAINT_ADDED_WITHOUT_NOT_VALID = Rule(
             "`op.add_column(Column(..., ForeignKey(...)))` adds the constraint with a separate "
             "`ALTER TABLE ... ADD CONSTRAINT`, which checks every row, and is reported (unless "
             "`inline_references=True` puts it inside `ADD COLUMN` of a column without a "
-            "`server_default`)."
-            + _NOT_REPORTED
-            + _OTHER_DIALECT
-            + _POSTGRESQL_ONLY
-            + _reviewed("ORM406")
+            "`server_default`)." + _NOT_REPORTED + _OTHER_DIALECT + _POSTGRESQL_ONLY + _reviewed("ORM406")
         ),
         why_bad=(
             "PostgreSQL checks every existing row while holding a lock that blocks writes to the "
@@ -924,6 +928,97 @@ class Migration(migrations.Migration):
 """,
 )
 
+DATA_CHANGE_IN_SCHEMA_MIGRATION = Rule(
+    code="ORM410",
+    name="data-change-in-schema-migration",
+    problem="unsafe_migration",
+    category=Category.MIGRATIONS,
+    severity=Severity.MEDIUM,
+    frameworks=_DJANGO_AND_ALEMBIC,
+    engine=Engine.FLAKE8,
+    summary="SQL that changes rows runs in the same migration, and transaction, as a change to an existing table.",
+    message="{operation} changes rows ({sql}) in the migration that also runs {schema}, in one transaction; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Reports `UPDATE`, `DELETE` and `INSERT` statements in Django `RunSQL` (a string, a list "
+            "of strings or of `(sql, params)` pairs) and in Alembic `op.execute()` (a string or "
+            "`sa.text(...)`) when the same migration also changes an existing table (`AddField`, "
+            "`AlterField`, `RemoveField`, `AddIndex`, `op.add_column()`, `op.alter_column()`, "
+            "`op.create_index()` ...). Not reported: a migration that only changes data (the safe "
+            "shape), a Django migration with `atomic = False` or Alembic statements inside "
+            "`op.get_context().autocommit_block()` (each statement commits on its own), rows "
+            "inserted into or changed in a table created earlier in the same migration (seed data "
+            "in a new, empty table), SQL that is not a constant, `downgrade()`, squashed migrations. "
+            "`RunPython` functions are not judged: what they do is not known from the operation. "
+            "The general rules still apply to the SQL (ORM201, ORM409)." + _POSTGRESQL_ONLY + _reviewed("ORM410")
+        ),
+        why_bad=(
+            "A migration runs in one transaction on PostgreSQL. The `ALTER TABLE` takes an ACCESS "
+            "EXCLUSIVE lock that is held until the transaction ends, so every read and write of "
+            "the table waits for the whole data change, which grows with the table; in the other "
+            "order the data change's row locks are held while the `ALTER` waits for its lock, and "
+            "everything queues behind it. Changing rows and then altering a table with deferred "
+            "constraints fails outright (`cannot ALTER TABLE because it has pending trigger "
+            "events`). And a failure in the data step rolls the schema change back with it, so the "
+            "two cannot be retried, batched or timed separately."
+        ),
+        fix_steps=(
+            "Move the data change into a migration of its own, between the schema migrations that "
+            "need it (add the column nullable; backfill; then make it NOT NULL).",
+            "Change large tables in batches (`UPDATE ... WHERE id BETWEEN ...`, each committed: "
+            "`atomic = False` in Django, `autocommit_block()` in Alembic), or run the backfill "
+            "outside the deploy as a job.",
+        ),
+        how_to_test=(
+            "Apply the migration to a copy of production while a second session reads and writes "
+            "the table; the data change must not hold the table's lock (`pg_locks`) for its whole "
+            "duration. `python manage.py sqlmigrate app 0002` / `alembic upgrade --sql` shows the "
+            "statements that share the transaction."
+        ),
+        references=(
+            _DJANGO_OPERATIONS + "#runsql",
+            _DJANGO_OPERATIONS + "#runpython",
+            "https://alembic.sqlalchemy.org/en/latest/api/runtime.html"
+            "#alembic.runtime.migration.MigrationContext.autocommit_block",
+            "https://www.postgresql.org/docs/current/explicit-locking.html",
+        ),
+    ),
+    example_filename=_DJANGO_FILE,
+    bad_example="""\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField(
+            model_name="book",
+            name="shelf",
+            field=models.CharField(max_length=20, null=True),
+        ),
+        migrations.RunSQL(
+            "UPDATE library_book SET shelf = 'main' WHERE shelf IS NULL",
+            reverse_sql=migrations.RunSQL.noop,
+        ),
+    ]
+""",
+    good_example="""\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_book_shelf")]
+
+    operations = [
+        migrations.RunSQL(
+            "UPDATE library_book SET shelf = 'main' WHERE shelf IS NULL",
+            reverse_sql=migrations.RunSQL.noop,
+        ),
+    ]
+""",
+)
+
 RULES = (
     NOT_NULL_COLUMN_WITHOUT_DEFAULT,
     COLUMN_OR_TABLE_DROPPED,
@@ -934,4 +1029,5 @@ RULES = (
     MIGRATION_WITHOUT_REVERSE,
     ROW_BY_ROW_DATA_MIGRATION,
     RUN_SQL_BUILT_FROM_STRINGS,
+    DATA_CHANGE_IN_SCHEMA_MIGRATION,
 )

@@ -50,6 +50,8 @@ STATE_OPERATIONS = "state_operations"
 DATABASE_OPERATIONS = "database_operations"
 REVERSE_CODE = "reverse_code"
 REVERSE_SQL = "reverse_sql"
+# AddField(..., preserve_default=False): the default only fills the existing rows, once.
+PRESERVE_DEFAULT = "preserve_default"
 
 # Parameter names in declaration order, so positional and keyword arguments read alike.
 OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -58,9 +60,9 @@ OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
     RENAME_MODEL: ("old_name", "new_name"),
     ALTER_MODEL_TABLE: ("name", "table"),
     ALTER_MODEL_OPTIONS: ("name", "options"),
-    ADD_FIELD: ("model_name", "name", "field", "preserve_default"),
+    ADD_FIELD: ("model_name", "name", "field", PRESERVE_DEFAULT),
     REMOVE_FIELD: ("model_name", "name", "field"),
-    ALTER_FIELD: ("model_name", "name", "field", "preserve_default"),
+    ALTER_FIELD: ("model_name", "name", "field", PRESERVE_DEFAULT),
     RENAME_FIELD: ("model_name", "old_name", "new_name"),
     ADD_INDEX: ("model_name", "index"),
     ADD_INDEX_CONCURRENTLY: ("model_name", "index"),
@@ -83,7 +85,8 @@ MANY_TO_MANY_FIELD = "ManyToManyField"
 FOREIGN_KEY_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
 ONE_TO_ONE_FIELD = "OneToOneField"
 NULL_BOOLEAN_FIELD = "NullBooleanField"  # always nullable
-DEFAULT_KEYWORDS = frozenset({"default", "db_default"})
+DB_DEFAULT_KEYWORD = "db_default"
+DEFAULT_KEYWORDS = frozenset({"default", DB_DEFAULT_KEYWORD})
 NULL_KEYWORD = "null"
 BLANK_KEYWORD = "blank"
 AUTO_NOW_KEYWORDS = frozenset({"auto_now", "auto_now_add"})
@@ -191,6 +194,12 @@ UNIQUE_CONSTRAINT = "UniqueConstraint"
 ROW_WRITE_METHODS = frozenset({"save", "create", "get_or_create", "update_or_create", "update", "delete"})
 INSTANCE_ROW_METHODS = frozenset({"save", "delete"})
 
+# SQL that changes rows, by its first keyword; with the target table's position after it.
+DATA_CHANGE_KEYWORDS = frozenset({"UPDATE", "DELETE", "INSERT"})
+# Operations that issue no DDL on an existing table (the others, in a migration with a
+# data change, share its transaction).
+OPERATIONS_WITHOUT_DDL = frozenset({CREATE_MODEL, ALTER_MODEL_OPTIONS, RUN_PYTHON, RUN_SQL})
+
 # -- Alembic revisions ------------------------------------------------------------------
 ALEMBIC_OP = "alembic.op"
 REVISION_NAMES = frozenset({"revision", "down_revision"})
@@ -211,6 +220,10 @@ DROP_CONSTRAINT = "drop_constraint"
 BATCH_ALTER_TABLE = "batch_alter_table"
 EXECUTE = "execute"
 GET_BIND = "get_bind"
+BULK_INSERT = "bulk_insert"
+# `with op.get_context().autocommit_block():` runs its statements outside the migration's transaction.
+AUTOCOMMIT_BLOCK = "autocommit_block"
+TEXT_CONSTRUCT = "text"  # sa.text("...")
 
 # Where the table name sits: (positional index, keyword) on `op`; a batch operation has no
 # table argument (it comes from `batch_alter_table`), so its positions shift by one.
@@ -256,7 +269,7 @@ SCHEMA_DIRECTIVES = frozenset(
         DROP_CONSTRAINT,
         BATCH_ALTER_TABLE,
         EXECUTE,
-        "bulk_insert",
+        BULK_INSERT,
     }
 )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,6 +24,7 @@ from ...catalogue.migrations import (
     COLUMN_OR_TABLE_RENAMED,
     COLUMN_TYPE_OR_NULLABILITY_CHANGED,
     CONSTRAINT_ADDED_WITHOUT_NOT_VALID,
+    DATA_CHANGE_IN_SCHEMA_MIGRATION,
     INDEX_CREATED_WITHOUT_CONCURRENTLY,
     MIGRATION_WITHOUT_REVERSE,
     NOT_NULL_COLUMN_WITHOUT_DEFAULT,
@@ -92,6 +94,14 @@ _ROW_FIX["get_or_create"] = _ROW_FIX["update_or_create"] = _ROW_FIX["create"]
 _RUN_SQL_FIX = "keep the SQL constant and pass the values as params: RunSQL([(sql, [value])])"
 # Backends on which the PostgreSQL locking rules apply; None is "not configured".
 _POSTGRESQL_OR_UNKNOWN = (None, fw.POSTGRESQL)
+_DATA_CHANGE_FIX = {
+    DJANGO: "move it into a migration of its own (atomic = False, in batches for large tables)",
+    ALEMBIC: "move it into a revision of its own, in batches inside op.get_context().autocommit_block()",
+}
+_ONE_OFF_DEFAULT_FIX = (
+    "the previous release's inserts fail once Django drops that default: add it with db_default=... "
+    "(kept in the database) or null=True, backfill, then make it NOT NULL in a later migration"
+)
 _CHECK_FIX = (
     "add the CHECK with AddConstraintNotValid and ValidateConstraint first, or keep the field and add a validator"
 )
@@ -124,6 +134,7 @@ class Operation:
     table_text: str = "?"  # the table for messages: its name, or the expression that gives it
     other_dialect: bool = False  # Alembic: inside an `if` branch that runs only on MySQL/SQLite/...
     column_added_here: bool = False  # Alembic: alter_column of a column added earlier in upgrade()
+    autocommit: bool = False  # Alembic: inside `op.get_context().autocommit_block()`, outside the transaction
 
     def argument(self, parameter: str) -> ast.expr | None:
         """A Django operation's argument by parameter name, positional or keyword."""
@@ -151,6 +162,7 @@ class MigrationFile:
     after_deploy: bool = False  # django-safemigrate/syzygy: runs once the new code is deployed
     app_label: str = ""
     imports: dict[str, str] = field(default_factory=dict)
+    atomic: bool = True  # Django `atomic = False`: no transaction around the operations
 
     def schema_operations(self) -> Iterator[Operation]:
         """The operations the schema rules (ORM401-ORM406) look at."""
@@ -191,13 +203,16 @@ def not_null_column_without_default(index: ModuleIndex) -> Iterator[Report]:
     if migration is None:
         return
     for op in migration.schema_operations():
-        column = None
+        column, fix = None, None
         if op.name == fw.ADD_FIELD:
             column = _django_not_null_field(op, migration.imports)
+            if column is None:
+                column = _one_off_default(op, migration.imports)
+                fix = _ONE_OFF_DEFAULT_FIX if column else None
         elif op.framework == ALEMBIC and op.name == fw.ADD_COLUMN:
             column = _alembic_not_null_column(op)
         if column is not None:
-            yield _report(NOT_NULL_COLUMN_WITHOUT_DEFAULT, op, column=column)
+            yield _report(NOT_NULL_COLUMN_WITHOUT_DEFAULT, op, column=column, **({"fix": fix} if fix else {}))
 
 
 @check(COLUMN_OR_TABLE_DROPPED, runs_on_migrations=True)
@@ -206,11 +221,13 @@ def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
     migration = read_migration(index)
     if migration is None or migration.after_deploy:
         return
+    # makemigrations removes a deleted model's relations first: its table drop covers them.
+    deleted = {op.table for op in migration.operations if op.name == fw.DELETE_MODEL and not op.separated}
     for op in migration.schema_operations():
         if op.separated:
             continue
         target = None
-        if op.name == fw.REMOVE_FIELD:
+        if op.name == fw.REMOVE_FIELD and op.table not in deleted:
             target = f"column {op.table}.{_constant(op.argument('name'))}"
         elif op.name == fw.DELETE_MODEL:
             target = f"the table of model {op.table}"
@@ -360,6 +377,29 @@ def run_sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
             )
 
 
+@check(DATA_CHANGE_IN_SCHEMA_MIGRATION, runs_on_migrations=True)
+def data_change_in_schema_migration(index: ModuleIndex) -> Iterator[Report]:
+    """data-change-in-schema-migration: UPDATE/DELETE/INSERT in the transaction that alters a table."""
+    migration = read_migration(index)
+    if migration is None or not migration.atomic or _backend(index) not in _POSTGRESQL_OR_UNKNOWN:
+        return
+    in_transaction = [op for op in migration.schema_operations() if not op.autocommit and not op.other_dialect]
+    altering = [op for op in in_transaction if _alters_table(op)]
+    if not altering:
+        return
+    created = _created_tables(migration)
+    for op in in_transaction:
+        statement = _data_change(op, created)
+        if statement is not None:
+            yield _report(
+                DATA_CHANGE_IN_SCHEMA_MIGRATION,
+                op,
+                sql=statement,
+                schema=f"{_operation_text(altering[0])} on {altering[0].table_text}",
+                fix=_DATA_CHANGE_FIX[op.framework],
+            )
+
+
 # -- reading a migration ----------------------------------------------------------------
 
 
@@ -432,6 +472,7 @@ def _read_django(index: ModuleIndex, node: ast.ClassDef) -> MigrationFile:
     migration = MigrationFile(DJANGO, operations, imports=index.imports)
     migration.squashed = bool(_elements(_class_attribute(node, fw.REPLACES_ATTRIBUTE), names))
     migration.after_deploy = _runs_after_deploy(node)
+    migration.atomic = not _is_false(_class_attribute(node, fw.ATOMIC_ATTRIBUTE))
     migration.app_label = _app_label(Path(index.filename))
     functions = {f.name: f for f in index.tree.body if isinstance(f, ast.FunctionDef)}
     for op in operations:
@@ -506,19 +547,9 @@ def _read_alembic(index: ModuleIndex) -> MigrationFile:
     if upgrade is None:
         return migration
     op_names = {local for local, full in index.imports.items() if full == fw.ALEMBIC_OP}
-    batches: dict[str, ast.expr | None] = {}
-    for node in ast.walk(upgrade):
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                value = item.context_expr
-                if (
-                    isinstance(value, ast.Call)
-                    and _alembic_receiver(value) in op_names
-                    and call_name(value) == fw.BATCH_ALTER_TABLE
-                    and isinstance(item.optional_vars, ast.Name)
-                ):
-                    batches[item.optional_vars.id] = _argument(value, *fw.TABLE_ARGUMENT[fw.BATCH_ALTER_TABLE])
+    batches = _batch_tables(upgrade, op_names)
     other_dialect = _other_dialect_calls(upgrade)
+    autocommit = _autocommit_calls(upgrade)
     calls = sorted((n for n in ast.walk(upgrade) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
     created: set[str] = set()
     added: set[tuple[str, str]] = set()
@@ -527,14 +558,15 @@ def _read_alembic(index: ModuleIndex) -> MigrationFile:
         if receiver in op_names:
             op = Operation(ALEMBIC, name, call, None, False)
             table = op.alembic_argument(*fw.TABLE_ARGUMENT[name]) if name in fw.TABLE_ARGUMENT else None
-        elif receiver in batches:
+        elif id(call) in batches:
             op = Operation(ALEMBIC, name, call, None, False, batch=True)
-            table = batches[receiver]
+            table = batches[id(call)]
         else:
             continue
         op.table = _constant(table)
         op.table_text = _text(table)
         op.other_dialect = id(call) in other_dialect
+        op.autocommit = id(call) in autocommit
         op.created_here = op.table is not None and op.table in created
         if name == fw.CREATE_TABLE and op.table:
             created.add(op.table)
@@ -546,6 +578,44 @@ def _read_alembic(index: ModuleIndex) -> MigrationFile:
             op.column_added_here = old is not None and (op.table_text, old) in added
         migration.operations.append(op)
     return migration
+
+
+def _batch_tables(upgrade: ast.FunctionDef, op_names: set[str]) -> dict[int, ast.expr | None]:
+    """Each `batch_op.*()` call's table: the one its own `with op.batch_alter_table(...)` block names.
+
+    Blocks usually all bind `batch_op`; an inner block wins over the block around it.
+    """
+    tables: dict[int, ast.expr | None] = {}
+    for node in ast.walk(upgrade):  # outer blocks first: an inner one overwrites them
+        if not isinstance(node, (ast.With, ast.AsyncWith)):
+            continue
+        for item in node.items:
+            value = item.context_expr
+            if (
+                isinstance(value, ast.Call)
+                and _alembic_receiver(value) in op_names
+                and call_name(value) == fw.BATCH_ALTER_TABLE
+                and isinstance(item.optional_vars, ast.Name)
+            ):
+                table = _argument(value, *fw.TABLE_ARGUMENT[fw.BATCH_ALTER_TABLE])
+                bound = item.optional_vars.id
+                for statement in node.body:
+                    for call in ast.walk(statement):
+                        if isinstance(call, ast.Call) and _alembic_receiver(call) == bound:
+                            tables[id(call)] = table
+    return tables
+
+
+def _autocommit_calls(function: ast.FunctionDef) -> set[int]:
+    """The calls inside `with op.get_context().autocommit_block():`."""
+    found: set[int] = set()
+    for node in ast.walk(function):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            isinstance(item.context_expr, ast.Call) and call_name(item.context_expr) == fw.AUTOCOMMIT_BLOCK
+            for item in node.items
+        ):
+            found.update(id(n) for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Call))
+    return found
 
 
 def _alembic_receiver(call: ast.Call) -> str | None:
@@ -631,6 +701,74 @@ def _added_column(op: Operation) -> ast.expr | None:
 
 
 # -- what each operation does -------------------------------------------------------------
+
+
+def _one_off_default(op: Operation, imports: dict[str, str]) -> str | None:
+    """A NOT NULL AddField whose `default=` only fills today's rows: `preserve_default=False`.
+
+    makemigrations writes it when asked for a value for existing rows; the model has no default,
+    and Django drops the column's database default right after adding it.
+    """
+    if not _is_false(op.argument(fw.PRESERVE_DEFAULT)):
+        return None
+    value = op.argument("field")
+    if not isinstance(value, ast.Call) or _keyword(value, fw.DB_DEFAULT_KEYWORD) is not None or _nullable(value):
+        return None
+    kind = _django_field(value, imports)
+    if kind is None or kind in fw.FIELDS_WITHOUT_COLUMN or _is_true(_keyword(value, fw.PRIMARY_KEY_KEYWORD)):
+        return None
+    return f"{op.table}.{_constant(op.argument('name'))} (its default is one-off: preserve_default=False)"
+
+
+def _alters_table(op: Operation) -> bool:
+    """DDL on an existing table: every schema operation but creating a table and running code or SQL."""
+    if op.framework == DJANGO:
+        return op.name not in fw.OPERATIONS_WITHOUT_DDL
+    return op.name in fw.SCHEMA_DIRECTIVES and op.name not in (fw.EXECUTE, fw.BULK_INSERT, fw.CREATE_TABLE)
+
+
+def _created_tables(migration: MigrationFile) -> set[str]:
+    """Tables created by this migration (Django: their default and `db_table` names), lowercased."""
+    tables = set()
+    for op in migration.operations:
+        if op.name == fw.CREATE_TABLE and op.table:
+            tables.add(op.table.lower())
+        elif op.name == fw.CREATE_MODEL and op.table:
+            tables.add(f"{migration.app_label}_{op.table}")
+            table = _constant(_option(op.argument("options"), {}, fw.DB_TABLE_OPTION))
+            if table:
+                tables.add(table.lower())
+    return tables
+
+
+_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_DATA_STATEMENT = re.compile(
+    r"^\s*(?P<verb>UPDATE|DELETE\s+FROM|INSERT\s+INTO)\s+(?:ONLY\s+)?(?P<table>[\w.\"`]+)", re.IGNORECASE
+)
+
+
+def _data_change(op: Operation, created: set[str]) -> str | None:
+    """The first statement of a RunSQL / `op.execute()` that changes rows of a table this migration did not create."""
+    if op.name == fw.RUN_SQL:
+        texts = _sql_statements(op.argument("sql"))
+    elif op.framework == ALEMBIC and op.name == fw.EXECUTE and not op.batch:
+        argument = op.alembic_argument(0, "sqltext")
+        if isinstance(argument, ast.Call) and call_name(argument) == fw.TEXT_CONSTRUCT and argument.args:
+            argument = argument.args[0]
+        texts = [argument] if argument is not None else []
+    else:
+        return None
+    for text in texts:
+        sql = _constant(text)
+        for statement in _SQL_COMMENT.sub(" ", sql or "").split(";"):
+            match = _DATA_STATEMENT.match(statement)
+            if match is not None and match["table"].strip('"`').lower() not in created:
+                return _clipped(" ".join(statement.split()))
+    return None
+
+
+def _clipped(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
 
 
 def _django_not_null_field(op: Operation, imports: dict[str, str]) -> str | None:
