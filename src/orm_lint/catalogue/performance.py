@@ -141,7 +141,7 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
     frameworks=ALL_FRAMEWORKS,
     engine=Engine.FLAKE8,
     summary="A list endpoint returns every row of a table: no limit, slice or pagination.",
-    message="{call} returns every matching row from endpoint {endpoint} with no limit; paginate it or add a limit",
+    message="{call} returns every matching row from endpoint {endpoint} with no limit{scale}; paginate it or add a limit",
     docs=Docs(
         what_it_does=(
             "In list endpoints (Django views, Flask routes, FastAPI-style route decorators, "

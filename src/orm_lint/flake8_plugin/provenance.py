@@ -52,10 +52,15 @@ _TEXT_PASSING_CALLS = STRING_METHODS | frozenset(
 class Origin(IntEnum):
     """How far a value is from the client, ordered from least to most dangerous."""
 
-    PROGRAM = 0  # constants, schema identifiers, configuration
-    STORED = 1  # a value read from the database
-    CALLER = 2  # a function parameter, or a value orm-lint cannot trace
-    REQUEST = 3  # what the client sent
+    PROGRAM = 0  # constants, schema identifiers
+    CONFIGURED = 1  # a setting, an environment variable, Alembic's options
+    STORED = 2  # a value read from the database
+    CALLER = 3  # a function parameter, or a value orm-lint cannot trace
+    REQUEST = 4  # what the client sent
+
+
+# Roots of configuration: what the deployment sets, not what a client sends.
+CONFIGURATION_ROOTS = frozenset({"settings", "config", "conf", "os", "op", "context", "current_app", "environ"})
 
 
 def from_request(expr: ast.expr, index: ModuleIndex, scope: Scope, depth: int = 0) -> bool:
@@ -129,8 +134,11 @@ def _call_from_request(call: ast.Call, index: ModuleIndex, scope: Scope, depth: 
     if isinstance(func, ast.Attribute):
         if is_request_object(func.value, index, scope):
             return name in web.REQUEST_DATA_METHODS
-        if name in _TEXT_PASSING_CALLS and from_request(func.value, index, scope, depth + 1):
-            return True
+        if from_request(func.value, index, scope, depth + 1):
+            return True  # `form.save(commit=False)`, `data.get("q")`: what a client's data yields
+    elif name[:1].isupper() and not name.isupper():
+        # `OrderForm(request.POST)`, `ItemSerializer(data=request.data)`: an object made of the client's data
+        return any(from_request(a, index, scope, depth + 1) for a in [*call.args, *(k.value for k in call.keywords)])
     if name in _TEXT_PASSING_CALLS:
         return any(from_request(a, index, scope, depth + 1) for a in [*call.args, *(k.value for k in call.keywords)])
     if isinstance(func, ast.Name):
@@ -290,6 +298,8 @@ def _origin_of_rest(expr: ast.expr, index: ModuleIndex, scope: Scope, depth: int
     root = _root(expr)
     if not isinstance(root, ast.Name) or depth > _MAX_DEPTH:
         return Origin.CALLER
+    if root.id in CONFIGURATION_ROOTS:
+        return Origin.CONFIGURED
     current: Scope | None = scope
     while current is not None:
         name = root.id

@@ -128,7 +128,13 @@ _ZERO_TESTS_REVERSED = {(ast.Lt, 0), (ast.NotEq, 0), (ast.Eq, 0), (ast.LtE, 1), 
 def _is_query_count(expr: ast.expr, scope: Scope) -> bool:
     if not (isinstance(expr, ast.Call) and call_name(expr) == "count" and not expr.args):
         return False
-    return isinstance(expr.func, ast.Attribute) and describe_query(expr.func.value, scope) is not None
+    if not isinstance(expr.func, ast.Attribute):
+        return False
+    shape = describe_query(expr.func.value, scope)
+    return shape is not None and not shape.has_step(_LIMITING_METHODS)  # `.limit(1).count()` reads one row
+
+
+_LIMITING_METHODS = frozenset({"limit", "slice"})
 
 
 @check(COUNT_COMPARED_TO_ZERO, runs_on_tests=False)
@@ -183,6 +189,20 @@ def _is_random_order(arg: ast.expr) -> bool:
     return False
 
 
+def _filtered_to_a_few(shape: QueryShape) -> bool:
+    """Keys or one parent's rows (`filter(pk__in=...)`, `where(M.parent_id.in_(...))`): a small sort."""
+    for step in shape.steps:
+        if step.call is None or step.name not in {"filter", "where", "filter_by", "exclude"}:
+            continue
+        for keyword in step.call.keywords:
+            if keyword.arg and (keyword.arg.endswith(("__in", "_id")) or keyword.arg in {"pk", "id"}):
+                return True
+        for node in ast.walk(step.call):
+            if isinstance(node, ast.Attribute) and (node.attr == "in_" or node.attr.endswith("_id")):
+                return True
+    return False
+
+
 @check(RANDOM_ORDERING)
 def random_ordering(index: ModuleIndex) -> Iterator[Report]:
     """random-ordering: `order_by("?")` / `order_by(func.random())`."""
@@ -190,4 +210,7 @@ def random_ordering(index: ModuleIndex) -> Iterator[Report]:
         for site in scope.calls:
             call = site.node
             if call_name(call) == "order_by" and any(_is_random_order(a) for a in call.args):
+                shape = describe_query(call, scope)
+                if shape is None or _filtered_to_a_few(shape):
+                    continue  # a related manager's or a parent's few rows, or a query syntax cannot see
                 yield Report(RANDOM_ORDERING, call, {"expr": short_call(call)})

@@ -75,9 +75,16 @@ _ORIGIN_WORDS = {
     Origin.REQUEST: "request data",
     Origin.CALLER: "a value the caller passes in",
     Origin.STORED: "a value read from the database",
+    Origin.CONFIGURED: "a configuration value",
     Origin.PROGRAM: "",
 }
+# Levels below critical: request data is critical, a caller's value high, stored or configured values medium.
+_LOWERED_BY = {Origin.REQUEST: 0, Origin.CALLER: 1, Origin.STORED: 2, Origin.CONFIGURED: 2, Origin.PROGRAM: 2}
 _RESULT_METHODS = frozenset({"fetchall", "fetchone", "fetchmany", "all", "scalars", "mappings", "execute"})
+# Calls whose result comes from outside even when their arguments are constants.
+_READS_FROM_OUTSIDE = _RESULT_METHODS | frozenset(
+    {"input", "read", "readline", "readlines", "recv", "get", "getenv", "fetchval", "fetchrow", "first", "one"}
+)
 
 
 @dataclass(frozen=True)
@@ -259,6 +266,7 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
         parts = name.split(".")
         return (
             bool(CONSTANT_NAME.match(expr.attr))
+            or _enum_member(parts)
             or parts[0] in _CONFIG_ROOTS
             or any(part in _TRUSTED_ATTRIBUTES for part in parts)
             or bool(_SQL_HOLDER.search(expr.attr.lower()))
@@ -280,6 +288,12 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
     if isinstance(expr, ast.IfExp):
         return trusted(expr.body, ctx, depth + 1) and trusted(expr.orelse, ctx, depth + 1)
     return False
+
+
+def _enum_member(parts: list[str]) -> bool:
+    """`Side.AFF.value`, `models.Status.OPEN`: a member of a class the program declares."""
+    classes = [i for i, part in enumerate(parts) if part[:1].isupper() and not part.isupper()]
+    return bool(classes) and any(CONSTANT_NAME.match(part) for part in parts[classes[0] + 1 :])
 
 
 def _trusted_name(name: str, ctx: _Context, depth: int) -> bool:
@@ -336,7 +350,9 @@ def _trusted_call(call: ast.Call, ctx: _Context, depth: int) -> bool:
             return trusted(owner, ctx, depth + 1) and all(trusted(a, ctx, depth + 1) for a in args)
         if name == "join" and len(call.args) == 1:
             return trusted(owner, ctx, depth + 1) and trusted(call.args[0], ctx, depth + 1)
-    return False
+    # `uuid4()`, `db.timestamp_placeholder("since")`: computed by the program from constants alone
+    arguments = [*call.args, *(k.value for k in call.keywords)]
+    return name not in _READS_FROM_OUTSIDE and all(isinstance(a, ast.Constant) for a in arguments)
 
 
 @check(SQL_BUILT_FROM_STRINGS, runs_on_migrations=True)
@@ -366,6 +382,6 @@ def sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
                             "value": source(value),
                             "origin": _ORIGIN_WORDS[found_origin],
                         },
-                        lowered_by=Origin.REQUEST - found_origin,
+                        lowered_by=_LOWERED_BY[found_origin],
                     )
                     break

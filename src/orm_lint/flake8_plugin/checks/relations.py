@@ -392,6 +392,7 @@ def _loop_findings(
     parents = _parents(loop.body)
     iterated = _iterated_nodes(loop.body)
     reported: set[str] = set()
+    assigned = _assigned_in_loop(loop, variable)
     accesses = [
         node
         for root in loop.body
@@ -400,6 +401,7 @@ def _loop_findings(
         and isinstance(node.value, ast.Name)
         and node.value.id == variable
         and isinstance(node.ctx, ast.Load)
+        and node.attr not in assigned
     ]
     accesses.sort(key=lambda n: (n.lineno, n.col_offset))
     for access in accesses:
@@ -456,6 +458,7 @@ def _indexed_findings(
     model = project.model(items.model)
     if model is None:
         return
+    assigned = _assigned_in_loop(loop, variable)
     accesses = [
         node
         for root in loop.body
@@ -464,6 +467,7 @@ def _indexed_findings(
         and isinstance(node.value, ast.Name)
         and node.value.id == variable
         and isinstance(node.ctx, ast.Load)
+        and node.attr not in assigned
     ]
     accesses.sort(key=lambda n: (n.lineno, n.col_offset))
     for access in accesses:
@@ -490,6 +494,19 @@ def _indexed_findings(
                 "fix": _indexed_fix(items, path, relation),
             },
         )
+
+
+def _assigned_in_loop(loop: LoopFrame, variable: str) -> set[str]:
+    """Attributes the loop sets on its item (`p.thread = threads[p.thread_id]`): read back from memory."""
+    return {
+        node.attr
+        for root in loop.body
+        for node in ast.walk(root)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Store)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == variable
+    }
 
 
 def _read_relation(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from ...catalogue.performance import UNBOUNDED_ALL_IN_ENDPOINT
 from ...frameworks import django
 from ..endpoints import endpoint_name
-from ..queries import QueryShape, describe_query, unchain
+from ...project import ProjectIndex
+from ..queries import QueryShape, describe_query, dotted_name, unchain
 from ..registry import Report, check
 from ..render import short_call
 from ..scope import ModuleIndex, Scope
@@ -17,6 +19,8 @@ _PAGINATORS = django.PAGINATOR_NAMES | {"paginate", "paginate_queryset", "Page"}
 _LIST_VIEW_BASES = frozenset({"ListView", "BaseListView"})
 # Django REST framework list views: paged by the project's DEFAULT_PAGINATION_CLASS unless they opt out.
 _API_LIST_VIEW_BASES = django.LIST_VIEW_BASES - _LIST_VIEW_BASES
+# The signed-in user, in Django, Flask-Login, Flask's `g` and common names for it.
+_CURRENT_USER = re.compile(r"(^|\.)(current_user|auth_user|request\.user|g\.user|self\.request\.user)(\.|$)")
 # Methods that narrow rows to one row or one value: what reaches the response is no longer the table.
 _NARROWING_METHODS = frozenset(
     {"filter", "get", "first", "last", "count", "exists", "aggregate", "in_bulk", "earliest", "latest", "scalar"}
@@ -31,8 +35,8 @@ def _unbounded_all(call: ast.Call, scope: Scope) -> QueryShape | None:
     if not any(s.name == "all" and s.call is not None and not s.call.args for s in steps):
         return None
     shape = describe_query(call, scope)
-    if shape is None or shape.is_bounded:
-        return None
+    if shape is None or shape.is_bounded or shape.terminal not in (None, "all"):
+        return None  # `.all().count()`, `.all().first()`: one value or one row
     return shape
 
 
@@ -92,12 +96,43 @@ def unbounded_all_in_endpoint(index: ModuleIndex) -> Iterator[Report]:
         endpoint = endpoint_name(scope, index, extra)
         if endpoint is None:
             continue
-        yield from _endpoint_findings(scope, endpoint, paginators)
+        yield from _endpoint_findings(scope, endpoint, paginators, index.project)
     yield from _list_view_findings(index)
 
 
-def _endpoint_findings(scope: Scope, endpoint: str, paginators: frozenset[str]) -> Iterator[Report]:
-    sliced = {id(s.value) for s in scope.indexed_calls if isinstance(s.slice, ast.Slice)}
+def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIndex) -> Report:
+    """The finding, at low severity when the rows are likely few: one user's, or a lookup table's."""
+    scale = ""
+    if _filtered_by_current_user(shape):
+        scale = " (one user's rows: fewer, but still no bound)"
+    else:
+        model = project.model(shape.entity)
+        if model is not None and not any(not r.many for r in model.relations.values()):
+            scale = f" ({model.name} refers to no other table, like a lookup table that stays small)"
+    return Report(
+        UNBOUNDED_ALL_IN_ENDPOINT,
+        call,
+        {"call": short_call(call), "endpoint": endpoint, "scale": scale},
+        lowered_by=1 if scale else 0,
+    )
+
+
+def _filtered_by_current_user(shape: QueryShape) -> bool:
+    """`filter(owner=request.user)`, `where(Item.user_id == current_user.id)`: one user's rows."""
+    for step in shape.steps:
+        if step.call is None:
+            continue
+        for node in ast.walk(step.call):
+            if isinstance(node, (ast.Attribute, ast.Name)) and _CURRENT_USER.search(dotted_name(node) or ""):
+                return True
+    return False
+
+
+def _endpoint_findings(
+    scope: Scope, endpoint: str, paginators: frozenset[str], project: ProjectIndex
+) -> Iterator[Report]:
+    # `qs[:50]` is a LIMIT, `qs[0]` a LIMIT 1
+    sliced = {id(s.value) for s in scope.indexed_calls}
     returned = {id(n) for ret in scope.returns if ret.value is not None for n in ast.walk(ret.value)}
     reaching: set[str] | None = None
     # Rows reduced to one value, or handed to a paginator, are not a whole-table response.
@@ -124,7 +159,7 @@ def _endpoint_findings(scope: Scope, endpoint: str, paginators: frozenset[str]) 
                 continue
             if any(_bounded_later(name, scope.node, paginators) for name in holders):
                 continue
-        yield Report(UNBOUNDED_ALL_IN_ENDPOINT, call, {"call": short_call(call), "endpoint": endpoint})
+        yield _report(call, shape, endpoint, project)
 
 
 def _list_view_findings(index: ModuleIndex) -> Iterator[Report]:
@@ -146,5 +181,7 @@ def _list_view_findings(index: ModuleIndex) -> Iterator[Report]:
         if bases & _API_LIST_VIEW_BASES and not (isinstance(pagination, ast.Constant) and pagination.value is None):
             continue  # paged by the project's DEFAULT_PAGINATION_CLASS, which this module cannot see
         queryset = attributes.get("queryset")
-        if isinstance(queryset, ast.Call) and _unbounded_all(queryset, index.module):
-            yield Report(UNBOUNDED_ALL_IN_ENDPOINT, queryset, {"call": short_call(queryset), "endpoint": cls.name})
+        if isinstance(queryset, ast.Call):
+            shape = _unbounded_all(queryset, index.module)
+            if shape is not None:
+                yield _report(queryset, shape, cls.name, index.project)
