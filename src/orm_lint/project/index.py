@@ -30,6 +30,8 @@ _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 _SKIPPED = frozenset(
     {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__", "site-packages"}
 )
+# Migration histories declare yesterday's models, not today's.
+_HISTORY = frozenset({"migrations", "versions", "alembic"})
 _MAX_FILES = 20_000  # a root this large is not one project (a home folder): the index stays empty
 _RACY_NS = 2_000_000_000
 
@@ -129,6 +131,7 @@ def _python_files(root: str) -> list[str]:
             d
             for d in dirnames
             if d not in _SKIPPED
+            and d not in _HISTORY
             and not d.startswith(".")
             and not d.endswith(".egg-info")
             and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))

@@ -8,6 +8,8 @@ data: they are cached as JSON and merged across the project by `project.index`.
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -78,21 +80,36 @@ class ModuleFacts:
         )
 
 
+# A class statement with a base whose name ends in Model or Base (`models.Model`, `TimeStampedModel`,
+# `DeclarativeBase`, `db.Model`, `SQLModel`), or a relationship() call; not `ModelAdmin` or `ModelForm`.
+_MAY_DECLARE = re.compile(
+    rb"^[ \t]*class[ \t]+\w+[ \t]*\([^)]*?\w*(Model|Base)[ \t]*[,)\[]|relationship\(|Relationship\(",
+    re.MULTILINE,
+)
+
+
 def may_declare_models(data: bytes) -> bool:
     """A cheap test on the raw bytes: most modules declare no model and need not be parsed."""
-    return b"Model" in data or b"relationship" in data or b"Relationship" in data or b"Base" in data
+    return _MAY_DECLARE.search(data) is not None
 
 
 def module_facts(tree: ast.Module) -> ModuleFacts:
     """The models a module declares, with their relations."""
     facts = ModuleFacts()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            model = _model(node, facts)
-            if model is not None:
-                facts.models.append(model)
+    for node in _classes(tree.body):
+        model = _model(node, facts)
+        if model is not None:
+            facts.models.append(model)
     return facts
 
+
+def _classes(body: list[ast.stmt]) -> Iterator[ast.ClassDef]:
+    """Classes at module level, also under `if`/`try` (never inside functions: walking those is the cost)."""
+    for stmt in body:
+        if isinstance(stmt, ast.ClassDef):
+            yield stmt
+        elif isinstance(stmt, (ast.If, ast.Try)):
+            yield from _classes([*stmt.body, *stmt.orelse, *getattr(stmt, "finalbody", [])])
 
 def _base_names(cls: ast.ClassDef) -> list[str]:
     names = []
