@@ -111,6 +111,7 @@ def _classes(body: list[ast.stmt]) -> Iterator[ast.ClassDef]:
         elif isinstance(stmt, (ast.If, ast.Try)):
             yield from _classes([*stmt.body, *stmt.orelse, *getattr(stmt, "finalbody", [])])
 
+
 def _base_names(cls: ast.ClassDef) -> list[str]:
     names = []
     for base in cls.bases:
