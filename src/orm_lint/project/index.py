@@ -184,6 +184,9 @@ def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
     for module in modules:
         for owner, attribute, relation in module.added_relations:
             model = index.models.get(owner)
+            declaring = index.models.get(relation.target or "")
+            if model is None and declaring is not None:  # known only from a `backref=`
+                model = index.models[owner] = ModelFacts(owner, declaring.framework, [])
             if model is not None and attribute not in model.relations:
                 model.relations[attribute] = relation
     for name, model in list(index.models.items()):

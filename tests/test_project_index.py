@@ -1,0 +1,253 @@
+"""The project index: models declared in one module, loops in another, for every framework.
+
+Each test is a small project on disk checked by real flake8 on the one file with the loop
+(as an editor does), so the relation can only be known from the index of the whole project.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+DJANGO_MODELS = """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=100)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+    editor = models.ForeignKey("Author", on_delete=models.CASCADE, related_name="+")
+
+    @property
+    def credited(self):
+        return self.editor or self.author
+"""
+DJANGO_VIEWS = """\
+from shelf.models import Author, Book
+
+
+def titles():
+    return [(b.title, b.author) for b in Book.objects.filter(title__startswith="A")]  # error: ORM102
+
+
+def credits():
+    return [b.credited.name for b in Book.objects.order_by("title")]  # error: ORM102
+
+
+def by_author(pk):
+    author = Author.objects.get(pk=pk)
+    return [b.editor.name for b in author.books.order_by("title")]  # error: ORM102
+
+
+def loaded():
+    books = Book.objects.select_related("author", "editor")
+    return [(b.author, b.credited) for b in books] + [b.title for b in Book.objects.all()]
+"""
+SQLALCHEMY_MODELS = """\
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orders: Mapped[list["Order"]] = relationship(back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer: Mapped[Customer] = relationship(back_populates="orders", lazy="select")
+    lines: Mapped[list["Line"]] = relationship(lazy="selectin")
+"""
+SQLALCHEMY_QUERIES = """\
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from shop.models import Customer, Order
+
+
+def names(session):
+    return [o.customer.id for o in session.scalars(select(Order))]  # error: ORM102
+
+
+def eager(session):
+    stmt = select(Order).options(joinedload(Order.customer))
+    return [(o.customer.id, len(o.lines)) for o in session.scalars(stmt)]
+
+
+def of_customer(session, pk):
+    customer = session.get(Customer, pk)
+    return [o.customer.id for o in customer.orders]  # error: ORM102
+"""
+FLASK_MODELS = """\
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class Post(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    comments = db.relationship("Comment", backref="post")
+"""
+FLASK_VIEWS = """\
+from blog.models import Comment, Post, db
+
+
+def recent():
+    return [c.post.id for c in Comment.query.limit(20).all()]  # error: ORM102
+
+
+def page():
+    pagination = db.paginate(db.select(Post))
+    return [len(p.comments) for p in pagination.items]  # error: ORM102
+"""
+SQLMODEL_MODELS = """\
+from sqlmodel import Field, Relationship, SQLModel
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    heroes: list["Hero"] = Relationship(back_populates="team")
+
+
+class Hero(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    team: Team | None = Relationship(back_populates="heroes", sa_relationship_kwargs={"lazy": "joined"})
+"""
+SQLMODEL_API = """\
+from sqlmodel import Session, select
+
+from teams.models import Hero, Team
+
+
+def rosters(session: Session):
+    return [[h.id for h in t.heroes] for t in session.exec(select(Team))]  # error: ORM102
+
+
+def team_names(session: Session):
+    return [h.team.id for h in session.exec(select(Hero))]  # joined where declared
+"""
+
+PROJECTS = {
+    "django": {"shelf/__init__.py": "", "shelf/models.py": DJANGO_MODELS, "shelf/views.py": DJANGO_VIEWS},
+    "sqlalchemy": {"shop/__init__.py": "", "shop/models.py": SQLALCHEMY_MODELS, "shop/queries.py": SQLALCHEMY_QUERIES},
+    "flask": {"blog/__init__.py": "", "blog/models.py": FLASK_MODELS, "blog/views.py": FLASK_VIEWS},
+    "sqlmodel": {"teams/__init__.py": "", "teams/models.py": SQLMODEL_MODELS, "teams/api.py": SQLMODEL_API},
+}
+LOOP_FILES = {
+    "django": "shelf/views.py",
+    "sqlalchemy": "shop/queries.py",
+    "flask": "blog/views.py",
+    "sqlmodel": "teams/api.py",
+}
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'example'\n", encoding="utf-8")
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def flake8(root: Path, path: str, cache: Path) -> list[tuple[int, str]]:
+    """Real flake8 on one file, as an editor runs it; (line, message) of each ORM finding."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "ORM", path],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+        timeout=300,
+    )
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+    found = []
+    for line in proc.stdout.splitlines():
+        _, number, _, message = line.split(":", 3)
+        found.append((int(number), message.strip()))
+    return found
+
+
+def marked(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if "# error: ORM102" in line]
+
+
+@pytest.mark.parametrize("framework", sorted(PROJECTS))
+def test_relations_declared_in_another_module(tmp_path: Path, framework: str) -> None:
+    root = write_project(tmp_path / "project", PROJECTS[framework])
+    loop_file = LOOP_FILES[framework]
+    found = flake8(root, loop_file, tmp_path / "cache")
+    assert [line for line, message in found if message.startswith("ORM102")] == marked(PROJECTS[framework][loop_file])
+
+
+def test_messages_name_the_relation_and_the_fix(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "project", PROJECTS["django"])
+    messages = dict(flake8(root, "shelf/views.py", tmp_path / "cache"))
+    assert 'select_related("author")' in messages[5]
+    assert 'select_related("editor")' in messages[9] and "b.credited" in messages[9]  # the property's relation
+    root = write_project(tmp_path / "sqla", PROJECTS["sqlalchemy"])
+    messages = dict(flake8(root, "shop/queries.py", tmp_path / "cache"))
+    assert "joinedload(Order.customer)" in messages[8]
+    assert "selectinload(Customer.orders).joinedload(Order.customer)" in messages[18]
+
+
+def test_an_edited_model_is_seen_at_once(tmp_path: Path) -> None:
+    """The index is cached by content: a changed `lazy=` changes the findings on the next run."""
+    root = write_project(tmp_path / "project", PROJECTS["sqlalchemy"])
+    cache = tmp_path / "cache"
+    assert [line for line, _ in flake8(root, "shop/queries.py", cache)] == [8, 18]
+    assert any((cache / "orm-lint" / "index").rglob("index.json"))
+    models = root / "shop" / "models.py"
+    models.write_text(SQLALCHEMY_MODELS.replace('lazy="select"', 'lazy="joined"'), encoding="utf-8")
+    assert flake8(root, "shop/queries.py", cache) == []
+    models.write_text(SQLALCHEMY_MODELS, encoding="utf-8")
+    os.utime(models, (time.time() + 5, time.time() + 5))
+    assert [line for line, _ in flake8(root, "shop/queries.py", cache)] == [8, 18]
+
+
+def test_the_results_cache_follows_the_models(tmp_path: Path) -> None:
+    """`orm-lint check` with its results cache: an unchanged views file is judged again when a model changes."""
+    root = write_project(tmp_path / "project", PROJECTS["sqlalchemy"])
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def codes() -> list[int]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "orm_lint", "check", "--no-mypy", "shop"],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=env,
+            timeout=300,
+        )
+        return [int(line.split(":")[1]) for line in proc.stdout.splitlines() if "ORM102" in line]
+
+    assert codes() == [8, 18]
+    (root / "shop" / "models.py").write_text(SQLALCHEMY_MODELS.replace('lazy="select"', 'lazy="joined"'))
+    assert codes() == []
+
+
+def test_models_are_read_never_imported(tmp_path: Path) -> None:
+    """A model module that writes a file when imported stays unrun."""
+    marker = tmp_path / "imported"
+    models = DJANGO_MODELS + f"\nopen({str(marker)!r}, 'w').close()\n"
+    root = write_project(tmp_path / "project", {**PROJECTS["django"], "shelf/models.py": models})
+    assert flake8(root, "shelf/views.py", tmp_path / "cache")
+    assert not marker.exists()
