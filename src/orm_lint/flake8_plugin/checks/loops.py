@@ -304,26 +304,81 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
             if site.frame is None or site.leaves_loop or id(site.node) in covered:
                 continue
             verdict = per_iteration_query(site.node, scope)
+            through = None
             if verdict is None:
-                continue
+                through = _querying_helper(site.node, index)
+                if through is None:
+                    continue
+                verdict = through[1], through[2]
             scale = loop_scale(site.frame, scope, index)
             if scale is LoopScale.FIXED:
                 continue
             _cover_chain(site.node, covered)
             method, framework = verdict
             isolated = method in _ISOLATING_METHODS and _in_isolating_try(site.node, site.frame)
-            yield _report(site.node, method, framework, scale, isolated)
+            shown = f"{short_call(site.node)}, which calls {short_call(through[0])}," if through else None
+            yield _report(site.node, method, framework, scale, isolated, shown)
         yield from _queries_iterated_per_item(scope, index, covered)
 
 
-def _report(call: ast.Call, method: str, framework: str, scale: LoopScale, isolated: bool = False) -> Report:
+def _report(
+    call: ast.Call, method: str, framework: str, scale: LoopScale, isolated: bool = False, shown: str | None = None
+) -> Report:
     note = _ISOLATED_COMMIT if isolated else _PAYLOAD_SCALE if scale is LoopScale.PAYLOAD else ""
     return Report(
         QUERY_IN_LOOP,
         call,
-        {"call": short_call(call), "scale": note, "batch": _batch_advice(method, framework)},
+        {"call": shown or short_call(call), "scale": note, "batch": _batch_advice(method, framework)},
         lowered_by=1 if note else 0,
     )
+
+
+# Decorators that remember a function's results: calling it again sends no query.
+_MEMOIZING = frozenset({"lru_cache", "cache", "cached", "memoize", "cached_property", "cachedmethod"})
+
+
+def _querying_helper(call: ast.Call, index: ModuleIndex) -> tuple[ast.Call, str, str] | None:
+    """`price_of(isbn)` where `price_of` is a function of this module that always sends a query.
+
+    (the query call inside it, method, framework); None when the helper may return without querying
+    (only queries inside its own loops or branches), remembers its results, or is not known.
+    """
+    if not isinstance(call.func, ast.Name):
+        return None
+    summaries = index.memo.get("querying_helpers")
+    if summaries is None:
+        summaries = index.memo["querying_helpers"] = _querying_helpers(index)
+    return summaries.get(call.func.id)  # type: ignore[attr-defined, no-any-return]
+
+
+def _querying_helpers(index: ModuleIndex) -> dict[str, tuple[ast.Call, str, str]]:
+    found: dict[str, tuple[ast.Call, str, str]] = {}
+    for scope in index.scopes:
+        node = scope.node
+        if not scope.is_function or scope.parent is not index.module or scope.owner_class is not None:
+            continue
+        decorators = {getattr(d, "id", None) or getattr(d, "attr", None) for d in node.decorator_list}  # type: ignore
+        if decorators & _MEMOIZING:
+            continue
+        unconditional = {id(n) for stmt in node.body for n in ast.walk(stmt)} - _conditional_nodes(node)  # type: ignore
+        for site in scope.calls:
+            if site.frame is not None or id(site.node) not in unconditional:
+                continue
+            verdict = per_iteration_query(site.node, scope)
+            if verdict is not None:
+                found[scope.name] = (site.node, *verdict)
+                break
+    return found
+
+
+def _conditional_nodes(function: ast.AST) -> set[int]:
+    """Nodes that run only on some calls: inside `if`, `try`, `with`-less branches, nested functions."""
+    nodes: set[int] = set()
+    for statement in getattr(function, "body", []):
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.If, ast.Try, ast.IfExp, ast.BoolOp, ast.FunctionDef, ast.Lambda, ast.Match)):
+                nodes |= {id(inner) for inner in ast.walk(node)}
+    return nodes
 
 
 def _in_isolating_try(call: ast.Call, frame: LoopFrame) -> bool:
