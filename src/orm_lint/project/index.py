@@ -185,7 +185,7 @@ def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
         for owner, attribute, relation in module.added_relations:
             model = index.models.get(owner)
             declaring = index.models.get(relation.target or "")
-            if model is None and declaring is not None:  # known only from a `backref=`
+            if model is None and declaring is not None and declaring.framework == "sqlalchemy":  # only a `backref=`
                 model = index.models[owner] = ModelFacts(owner, declaring.framework, [])
             if model is not None and attribute not in model.relations:
                 model.relations[attribute] = relation
