@@ -145,7 +145,7 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
     docs=Docs(
         what_it_does=(
             "In list endpoints (Django views, Flask routes, FastAPI-style route decorators, "
-            "Pyramid `@view_config`, bare imported route decorators such as `@get(\"/items\")`, "
+            'Pyramid `@view_config`, bare imported route decorators such as `@get("/items")`, '
             "`ListView` without `paginate_by`, DRF list views with `pagination_class = None`) "
             "reports a whole-table `.all()`, `scalars().all()`, `exec().all()` or "
             "`Model.query.all()` that no `.limit()`, slice, `Paginator`, `paginate()` or `LIMIT` "

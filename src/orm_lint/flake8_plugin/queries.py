@@ -117,8 +117,13 @@ class QueryShape:
     @property
     def only_known_methods(self) -> bool:
         """No custom manager/queryset method whose effect syntax cannot see."""
+        return not self.custom_methods
+
+    @property
+    def custom_methods(self) -> list[str]:
+        """The project's own manager/queryset methods in the chain (`Book.objects.visible()`)."""
         known = _KNOWN_METHODS[self.framework]
-        return all(step.name in known for step in self.steps)
+        return [step.name for step in self.steps if step.name not in known]
 
     @property
     def is_lazy_queryset(self) -> bool:

@@ -67,3 +67,12 @@ VIEW_DECORATORS = frozenset(
 )
 LIST_VIEW_BASES = frozenset({"ListView", "ListAPIView", "ListCreateAPIView", "ModelViewSet", "ReadOnlyModelViewSet"})
 RANDOM_ORDER = "?"
+
+# Relations of django.contrib's models (attribute -> (target model, is a collection)), for projects
+# that use them without declaring their own: `user.groups`, `permission.content_type`.
+CONTRIB_RELATIONS: dict[str, dict[str, tuple[str, bool]]] = {
+    "User": {"groups": ("Group", True), "user_permissions": ("Permission", True)},
+    "Group": {"permissions": ("Permission", True), "user_set": ("User", True)},
+    "Permission": {"content_type": ("ContentType", False), "group_set": ("Group", True), "user_set": ("User", True)},
+    "ContentType": {},
+}

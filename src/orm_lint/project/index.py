@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fingerprint import source_fingerprint
+from ..frameworks import django
 from .model_facts import ModelFacts, ModuleFacts, Relation, may_declare_models, module_facts
 
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
@@ -43,6 +44,9 @@ class ProjectIndex:
     root: str
     models: dict[str, ModelFacts] = field(default_factory=dict)
     ambiguous: set[str] = field(default_factory=set)  # names two different models share
+    # custom manager and queryset methods that return a queryset -> relations they load ("*": all)
+    queryset_methods: dict[str, frozenset[str]] = field(default_factory=dict)
+    ambiguous_methods: set[str] = field(default_factory=set)
     digest: str = ""  # changes whenever any model fact does: part of every cached result's key
 
     def model(self, name: str | None) -> ModelFacts | None:
@@ -66,10 +70,14 @@ def project_root(path: str | Path) -> Path:
 
 @lru_cache(maxsize=256)
 def _root_of_folder(folder: str) -> Path:
+    """The nearest folder with a project marker; without one, the folder above the outermost package."""
     for candidate in (Path(folder), *Path(folder).parents):
         if any((candidate / marker).exists() for marker in _ROOT_MARKERS):
             return candidate
-    return Path(folder)
+    root = Path(folder)
+    while (root / "__init__.py").exists() and root.parent != root:
+        root = root.parent
+    return root
 
 
 @lru_cache(maxsize=8)
@@ -121,7 +129,7 @@ def _facts_json(data: bytes) -> dict[str, Any] | None:
         facts = module_facts(tree)
     except RecursionError:
         return None
-    return facts.as_json() if facts.models or facts.added_relations else None
+    return facts.as_json() if facts.models or facts.added_relations or facts.queryset_methods else None
 
 
 def _python_files(root: str) -> list[str]:
@@ -174,6 +182,13 @@ def _write_cache(cache_file: Path, entries: dict[str, list[Any]]) -> None:
 
 def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
     index = ProjectIndex(root=root)
+    methods: dict[str, list[str]] = {}
+    for module in modules:
+        for name, loaded in module.queryset_methods.items():
+            if name in methods and methods[name] != loaded:
+                index.ambiguous_methods.add(name)
+            methods[name] = loaded
+    index.queryset_methods = {k: frozenset(v) for k, v in methods.items() if k not in index.ambiguous_methods}
     for module in modules:
         for model in module.models:
             known = index.models.get(model.name)
@@ -181,6 +196,12 @@ def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
                 index.ambiguous.add(model.name)
             index.models[model.name] = model
     _inherit(index)
+    if any(model.framework == "django" for model in index.models.values()):
+        for name, relations in django.CONTRIB_RELATIONS.items():
+            if name not in index.models:  # the project's own User replaces contrib's
+                contrib = ModelFacts(name, "django", [])
+                contrib.relations = {a: Relation(target, many) for a, (target, many) in relations.items()}
+                index.models[name] = contrib
     for module in modules:
         for owner, attribute, relation in module.added_relations:
             model = index.models.get(owner)
@@ -194,6 +215,7 @@ def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
             del index.models[name]  # a plain class that no model base reaches
     index.digest = hashlib.sha256(
         json.dumps([m.as_json() for m in index.models.values()], sort_keys=True).encode()
+        + json.dumps({k: sorted(v) for k, v in index.queryset_methods.items()}, sort_keys=True).encode()
         + json.dumps(sorted(index.ambiguous)).encode()
     ).hexdigest()[:16]
     return index

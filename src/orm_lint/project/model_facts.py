@@ -28,6 +28,7 @@ class Relation:
     target: str | None  # the related model's class name, when the declaration names it
     many: bool  # a collection (reverse FK, many-to-many, one-to-many) rather than one object
     lazy: str = "select"  # the declared loading strategy; Django relations always load lazily
+    generic: bool = False  # Django's GenericForeignKey: loaded ahead only by prefetch_related
 
 
 @dataclass
@@ -65,11 +66,14 @@ class ModuleFacts:
     models: list[ModelFacts] = field(default_factory=list)
     # relations a model declares on another (`backref=`, Django reverse accessors): (owner, attribute, relation)
     added_relations: list[tuple[str, str, Relation]] = field(default_factory=list)
+    # methods of custom managers and querysets that return a queryset -> the relations they load along
+    queryset_methods: dict[str, list[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "models": [m.as_json() for m in self.models],
             "added": [[owner, name, asdict(relation)] for owner, name, relation in self.added_relations],
+            "queryset_methods": self.queryset_methods,
         }
 
     @classmethod
@@ -77,13 +81,14 @@ class ModuleFacts:
         return cls(
             models=[ModelFacts.from_json(m) for m in data["models"]],
             added_relations=[(owner, name, Relation(**relation)) for owner, name, relation in data["added"]],
+            queryset_methods={name: list(loaded) for name, loaded in data["queryset_methods"].items()},
         )
 
 
 # A class statement with a base whose name ends in Model or Base (`models.Model`, `TimeStampedModel`,
 # `DeclarativeBase`, `db.Model`, `SQLModel`), or a relationship() call; not `ModelAdmin` or `ModelForm`.
 _MAY_DECLARE = re.compile(
-    rb"^[ \t]*class[ \t]+\w+[ \t]*\([^)]*?\w*(Model|Base)[ \t]*[,)\[]|relationship\(|Relationship\(",
+    rb"^[ \t]*class[ \t]+\w+[ \t]*\([^)]*?\w*(Model|Base|Manager|QuerySet)[ \t]*[,)\[]|relationship\(|Relationship\(",
     re.MULTILINE,
 )
 
@@ -97,10 +102,61 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
     """The models a module declares, with their relations."""
     facts = ModuleFacts()
     for node in _classes(tree.body):
+        if _is_manager_or_queryset(node):
+            facts.queryset_methods.update(_queryset_methods(node))
+            continue
         model = _model(node, facts)
         if model is not None:
             facts.models.append(model)
     return facts
+
+
+_MANAGER_BASES = frozenset({"Manager", "QuerySet", "BaseManager", "ManagerMixin"})
+_LOADING_METHODS = frozenset({"select_related", "prefetch_related"})
+
+
+def _is_manager_or_queryset(cls: ast.ClassDef) -> bool:
+    return any(name in _MANAGER_BASES or name.endswith(("Manager", "QuerySet")) for name in _base_names(cls))
+
+
+def _queryset_methods(cls: ast.ClassDef) -> dict[str, list[str]]:
+    """`def visible(self): return self.filter(...).select_related("author")` -> {"visible": ["author"]}.
+
+    Only methods that return a chain on `self` or `self.get_queryset()`: they return a queryset of the model.
+    A `select_related()` with no arguments loads every relation: recorded as `*`.
+    """
+    found: dict[str, list[str]] = {}
+    for stmt in cls.body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.name.startswith("__"):
+            continue
+        returns = [n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None]
+        if not returns or not all(_chain_on_self(r) for r in returns):
+            continue
+        loaded: set[str] = set()
+        for value in returns:
+            for node in ast.walk(value):
+                if isinstance(node, ast.Call) and _called(node) in _LOADING_METHODS:
+                    if not node.args and _called(node) == "select_related":
+                        loaded.add("*")
+                    for arg in node.args:
+                        text = _text(arg)
+                        if text:
+                            loaded.add(text.split("__")[0])
+                        elif isinstance(arg, ast.Call) and arg.args and _text(arg.args[0]):  # Prefetch("x", ...)
+                            loaded.add(str(_text(arg.args[0])).split("__")[0])
+        found[stmt.name] = sorted(loaded)
+    return found
+
+
+def _chain_on_self(expr: ast.expr) -> bool:
+    node = expr
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        else:
+            return isinstance(node, ast.Name) and node.id in {"self", "qs", "queryset"}
 
 
 def _classes(body: list[ast.stmt]) -> Iterator[ast.ClassDef]:
@@ -145,6 +201,13 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
             if called in _DJANGO_RELATION_FIELDS:
                 model.framework = model.framework or "django"
                 _django_relation(cls.name, target, value, called, model, facts)
+                continue
+            if called == "GenericForeignKey":
+                model.framework = model.framework or "django"
+                model.relations[target] = Relation(None, many=False, generic=True)
+                continue
+            if called == "GenericRelation":
+                model.relations[target] = Relation(_name_of(value.args[0]) if value.args else None, many=True)
                 continue
             if called in models.RELATIONSHIP_CALLS:
                 model.framework = model.framework or "sqlalchemy"

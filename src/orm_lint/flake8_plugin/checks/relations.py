@@ -347,11 +347,23 @@ def _object_items(name: str, scope: Scope, project: ProjectIndex) -> _Items | No
     if called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
         return None
     shape = describe_query(target, scope)
-    if shape is None or shape.entity is None or shape.loads_everything or not shape.only_known_methods:
+    loaded = _loaded_by(shape, project) if shape is not None else None
+    if shape is None or shape.entity is None or loaded is None or project.model(shape.entity) is None:
         return None
-    if project.model(shape.entity) is None:
+    return _Items(shape.framework, shape.entity, loaded)
+
+
+def _loaded_by(shape: QueryShape, project: ProjectIndex) -> frozenset[str] | None:
+    """The relations the query loads, through the project's own queryset methods too; None: unknown or all."""
+    if shape.loads_everything:
         return None
-    return _Items(shape.framework, shape.entity, frozenset(shape.loaded))
+    loaded = set(shape.loaded)
+    for method in shape.custom_methods:
+        known = project.queryset_methods.get(method)
+        if known is None or "*" in known:
+            return None  # a method the index does not know may load anything
+        loaded |= known
+    return frozenset(loaded)
 
 
 def _page_items(iterable: ast.expr, scope: Scope) -> QueryShape | None:
@@ -383,11 +395,15 @@ def _loop_findings(
         if items is not None:
             yield from _indexed_findings(loop, variable, iterable, items, project)
         return
-    if shape.entity is None or shape.loads_everything or not shape.only_known_methods:
+    if shape.entity is None or shape.loads_everything:
         return
     if project.model(shape.entity) is not None:
-        items = _Items(shape.framework, shape.entity, frozenset(shape.loaded))
-        yield from _indexed_findings(loop, variable, iterable, items, project)
+        loaded = _loaded_by(shape, project)
+        if loaded is not None:
+            items = _Items(shape.framework, shape.entity, loaded)
+            yield from _indexed_findings(loop, variable, iterable, items, project)
+        return
+    if not shape.only_known_methods:
         return
     parents = _parents(loop.body)
     iterated = _iterated_nodes(loop.body)
@@ -553,7 +569,7 @@ def _known_chain(
 def _indexed_fix(items: _Items, path: list[str], relation: Relation) -> str:
     if items.framework == "django":
         lookup = "__".join(path)
-        loader = "prefetch_related" if relation.many else "select_related"
+        loader = "prefetch_related" if relation.many or relation.generic else "select_related"
         return f'add {loader}("{lookup}") to the query'
     loader = "selectinload" if relation.many else "joinedload"
     if items.fix_prefix:
