@@ -244,6 +244,59 @@ def test_the_results_cache_follows_the_models(tmp_path: Path) -> None:
     assert codes() == []
 
 
+MANAGED_MODELS = """\
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.db import models
+
+
+class DocumentQuerySet(models.QuerySet):
+    def visible(self, user):
+        return self.filter(public=True).select_related("current_revision")
+
+    def recent(self):
+        return self.order_by("-id")
+
+
+class Document(models.Model):
+    current_revision = models.ForeignKey("Revision", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+    objects = DocumentQuerySet.as_manager()
+
+
+class Watch(models.Model):
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    object_id = models.PositiveIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+"""
+MANAGED_VIEWS = """\
+from wiki.models import Document, Watch
+
+
+def visible(user):
+    return [d.current_revision.id for d in Document.objects.visible(user)]  # loaded by the method
+
+
+def recent():
+    return [d.current_revision.id for d in Document.objects.recent()]  # error: ORM102
+
+
+def watched():
+    return [w.content_object for w in Watch.objects.filter(object_id__gt=0)]  # error: ORM102
+
+
+def owners():
+    return [g.name for d in Document.objects.all() for g in d.owner.groups.all()]  # error: ORM102
+"""
+
+
+def test_custom_querysets_generic_keys_and_contrib_models(tmp_path: Path) -> None:
+    files = {"wiki/__init__.py": "", "wiki/models.py": MANAGED_MODELS, "wiki/views.py": MANAGED_VIEWS}
+    root = write_project(tmp_path / "project", files)
+    found = dict(flake8(root, "wiki/views.py", tmp_path / "cache"))
+    assert sorted(found) == marked(MANAGED_VIEWS)
+    assert 'prefetch_related("content_object")' in found[13]  # a generic key is loaded ahead only by prefetch
+
+
 def test_models_are_read_never_imported(tmp_path: Path) -> None:
     """A model module that writes a file when imported stays unrun."""
     marker = tmp_path / "imported"
