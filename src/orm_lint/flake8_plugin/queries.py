@@ -230,6 +230,13 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
         and len(expr.args) == 1
     ):
         return describe_query(expr.args[0], scope, depth + 1)
+    if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice):
+        return describe_query(expr.value, scope, depth + 1)  # `qs[:200]`: still rows of the query
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):  # `qs_a | qs_b`: the union of two querysets
+        left, right = describe_query(expr.left, scope, depth + 1), describe_query(expr.right, scope, depth + 1)
+        if left is None or right is None or left.entity != right.entity or left.framework != right.framework:
+            return None
+        return replace(left, loaded=left.loaded & right.loaded, loads_everything=False)
     root, steps = unchain(expr)
     # `models.Book.objects`: the model is the last capitalised step before the manager.
     while steps and steps[0].call is None and looks_like_model(_attribute(root, steps[0].name)) and len(steps) > 1:
@@ -308,6 +315,8 @@ def _resolve_name(name: str, scope: Scope, depth: int) -> QueryShape | None:
     shapes: list[QueryShape] = []
     refinements: list[Step] = []
     for value in values:
+        if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice):
+            value = value.value  # `qs = qs[:limit]`: the same rows, fewer of them
         root, steps = unchain(value)
         if isinstance(root, ast.Name) and root.id == name:
             refinements.extend(steps)  # qs = qs.filter(...): a refinement of itself

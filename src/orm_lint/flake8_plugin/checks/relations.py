@@ -417,7 +417,7 @@ def _loop_findings(
         and isinstance(node.value, ast.Name)
         and node.value.id == variable
         and isinstance(node.ctx, ast.Load)
-        and node.attr not in assigned
+        and not (node.attr in assigned and assigned[node.attr] < node.lineno)
     ]
     accesses.sort(key=lambda n: (n.lineno, n.col_offset))
     for access in accesses:
@@ -483,7 +483,7 @@ def _indexed_findings(
         and isinstance(node.value, ast.Name)
         and node.value.id == variable
         and isinstance(node.ctx, ast.Load)
-        and node.attr not in assigned
+        and not (node.attr in assigned and assigned[node.attr] < node.lineno)
     ]
     accesses.sort(key=lambda n: (n.lineno, n.col_offset))
     for access in accesses:
@@ -512,17 +512,26 @@ def _indexed_findings(
         )
 
 
-def _assigned_in_loop(loop: LoopFrame, variable: str) -> set[str]:
-    """Attributes the loop sets on its item (`p.thread = threads[p.thread_id]`): read back from memory."""
-    return {
-        node.attr
-        for root in loop.body
-        for node in ast.walk(root)
-        if isinstance(node, ast.Attribute)
-        and isinstance(node.ctx, ast.Store)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == variable
-    }
+def _assigned_in_loop(loop: LoopFrame, variable: str) -> dict[str, int]:
+    """Attributes the loop sets on its item (`p.thread = threads[p.thread_id]`), with the line the setting ends.
+
+    A read after that line is read back from memory; a read on the right-hand side of the setting is not.
+    """
+    assigned: dict[str, int] = {}
+    for root in loop.body:
+        for statement in ast.walk(root):
+            if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                continue
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == variable
+                ):
+                    end = getattr(statement, "end_lineno", None) or statement.lineno
+                    assigned[target.attr] = min(end, assigned.get(target.attr, end))
+    return assigned
 
 
 def _read_relation(
