@@ -297,6 +297,85 @@ def test_custom_querysets_generic_keys_and_contrib_models(tmp_path: Path) -> Non
     assert 'prefetch_related("content_object")' in found[13]  # a generic key is loaded ahead only by prefetch
 
 
+DRF_MODELS = """\
+from django.db import models
+
+
+class Group(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Repository(models.Model):
+    name = models.CharField(max_length=50)
+    repository_group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="repositories")
+    owner = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+"""
+DRF_SERIALIZERS = """\
+from rest_framework import serializers
+
+from registry.models import Group, Repository
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Group
+        fields = ["name"]
+
+
+class RepositorySerializer(serializers.ModelSerializer):
+    repository_group = GroupSerializer()
+    owner_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Repository
+        fields = ["name", "repository_group", "owner_name"]
+
+    def get_owner_name(self, obj):
+        return obj.owner.name
+"""
+DRF_VIEWS = """\
+from rest_framework import generics, viewsets
+
+from registry.models import Repository
+from registry.serializers import RepositorySerializer
+
+
+class RepositoryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Repository.objects.filter(name__startswith="a")  # error: ORM102
+    serializer_class = RepositorySerializer
+
+
+class LoadedRepositoryList(generics.ListAPIView):
+    serializer_class = RepositorySerializer
+
+    def get_queryset(self):
+        return Repository.objects.select_related("repository_group", "owner")
+
+
+class RepositoryDetail(generics.RetrieveAPIView):
+    queryset = Repository.objects.all()  # one object: nothing per item
+    serializer_class = RepositorySerializer
+"""
+
+
+def test_a_list_views_serializer_reads_relations_its_queryset_does_not_load(tmp_path: Path) -> None:
+    files = {
+        "registry/__init__.py": "",
+        "registry/models.py": DRF_MODELS,
+        "registry/serializers.py": DRF_SERIALIZERS,
+        "registry/views.py": DRF_VIEWS,
+    }
+    root = write_project(tmp_path / "project", files)
+    found = flake8(root, "registry/views.py", tmp_path / "cache")
+    assert found == [
+        (
+            8,
+            "ORM102 RepositorySerializer reading .owner, .repository_group loads a related object once per item of "
+            'Repository.objects.filter(...); add select_related("owner", "repository_group") to the view\'s queryset',
+        )
+    ]
+
+
 def test_models_are_read_never_imported(tmp_path: Path) -> None:
     """A model module that writes a file when imported stays unrun."""
     marker = tmp_path / "imported"

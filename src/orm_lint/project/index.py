@@ -47,6 +47,7 @@ class ProjectIndex:
     # custom manager and queryset methods that return a queryset -> relations they load ("*": all)
     queryset_methods: dict[str, frozenset[str]] = field(default_factory=dict)
     ambiguous_methods: set[str] = field(default_factory=set)
+    serializers: dict[str, frozenset[str]] = field(default_factory=dict)  # serializer -> attributes it reads
     digest: str = ""  # changes whenever any model fact does: part of every cached result's key
 
     def model(self, name: str | None) -> ModelFacts | None:
@@ -129,7 +130,8 @@ def _facts_json(data: bytes) -> dict[str, Any] | None:
         facts = module_facts(tree)
     except RecursionError:
         return None
-    return facts.as_json() if facts.models or facts.added_relations or facts.queryset_methods else None
+    useful = facts.models or facts.added_relations or facts.queryset_methods or facts.serializers
+    return facts.as_json() if useful else None
 
 
 def _python_files(root: str) -> list[str]:
@@ -189,6 +191,14 @@ def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
                 index.ambiguous_methods.add(name)
             methods[name] = loaded
     index.queryset_methods = {k: frozenset(v) for k, v in methods.items() if k not in index.ambiguous_methods}
+    serializers: dict[str, list[str]] = {}
+    clashing: set[str] = set()
+    for module in modules:
+        for name, reads in module.serializers.items():
+            if name in serializers and serializers[name] != reads:
+                clashing.add(name)
+            serializers[name] = reads
+    index.serializers = {k: frozenset(v) for k, v in serializers.items() if k not in clashing}
     for module in modules:
         for model in module.models:
             known = index.models.get(model.name)
@@ -216,6 +226,7 @@ def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
     index.digest = hashlib.sha256(
         json.dumps([m.as_json() for m in index.models.values()], sort_keys=True).encode()
         + json.dumps({k: sorted(v) for k, v in index.queryset_methods.items()}, sort_keys=True).encode()
+        + json.dumps({k: sorted(v) for k, v in index.serializers.items()}, sort_keys=True).encode()
         + json.dumps(sorted(index.ambiguous)).encode()
     ).hexdigest()[:16]
     return index

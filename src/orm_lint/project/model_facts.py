@@ -68,12 +68,15 @@ class ModuleFacts:
     added_relations: list[tuple[str, str, Relation]] = field(default_factory=list)
     # methods of custom managers and querysets that return a queryset -> the relations they load along
     queryset_methods: dict[str, list[str]] = field(default_factory=dict)
+    # Django REST framework serializers -> the attributes they read on each object they serialise
+    serializers: dict[str, list[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "models": [m.as_json() for m in self.models],
             "added": [[owner, name, asdict(relation)] for owner, name, relation in self.added_relations],
             "queryset_methods": self.queryset_methods,
+            "serializers": self.serializers,
         }
 
     @classmethod
@@ -82,13 +85,15 @@ class ModuleFacts:
             models=[ModelFacts.from_json(m) for m in data["models"]],
             added_relations=[(owner, name, Relation(**relation)) for owner, name, relation in data["added"]],
             queryset_methods={name: list(loaded) for name, loaded in data["queryset_methods"].items()},
+            serializers={name: list(reads) for name, reads in data["serializers"].items()},
         )
 
 
 # A class statement with a base whose name ends in Model or Base (`models.Model`, `TimeStampedModel`,
 # `DeclarativeBase`, `db.Model`, `SQLModel`), or a relationship() call; not `ModelAdmin` or `ModelForm`.
 _MAY_DECLARE = re.compile(
-    rb"^[ \t]*class[ \t]+\w+[ \t]*\([^)]*?\w*(Model|Base|Manager|QuerySet)[ \t]*[,)\[]|relationship\(|Relationship\(",
+    rb"^[ \t]*class[ \t]+\w+[ \t]*\([^)]*?\w*(Model|Base|Manager|QuerySet|Serializer)[ \t]*[,)\[]"
+    rb"|relationship\(|Relationship\(",
     re.MULTILINE,
 )
 
@@ -105,10 +110,39 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
         if _is_manager_or_queryset(node):
             facts.queryset_methods.update(_queryset_methods(node))
             continue
+        if any(name.endswith("Serializer") for name in _base_names(node)):
+            facts.serializers[node.name] = serializer_reads(node)
+            continue
         model = _model(node, facts)
         if model is not None:
             facts.models.append(model)
     return facts
+
+
+def serializer_reads(cls: ast.ClassDef) -> list[str]:
+    """Attributes a serializer reads on each object: nested serializers, `source="author.name"`, and what
+    `get_<field>(self, obj)` and `to_representation(self, instance)` read on their object."""
+    reads: set[str] = set()
+    for stmt in cls.body:
+        target, _, value = _assignment(stmt)
+        if target is not None and isinstance(value, ast.Call):
+            source = _text(_keyword(value, "source"))
+            if source and source != "*":
+                reads.add(source.split(".")[0])
+            elif _called(value).endswith("Serializer"):
+                reads.add(target)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+            stmt.name.startswith("get_") or stmt.name == "to_representation"
+        ):
+            parameters = [a.arg for a in stmt.args.args]
+            if len(parameters) >= 2:
+                item = parameters[1]
+                reads |= {
+                    node.attr
+                    for node in ast.walk(stmt)
+                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == item
+                }
+    return sorted(reads)
 
 
 _MANAGER_BASES = frozenset({"Manager", "QuerySet", "BaseManager", "ManagerMixin"})

@@ -1,3 +1,3 @@
 """The syntax-level checks, one module per topic; importing them registers them."""
 
-from . import evaluation, filters, loops, migrations, raw_sql, relations, schema, unbounded  # noqa: F401
+from . import evaluation, filters, loops, migrations, raw_sql, relations, schema, serializers, unbounded  # noqa: F401

@@ -1,0 +1,110 @@
+"""relation-loaded-per-item through Django REST framework: a list view's serializer reads a relation of
+every object of the view's queryset, which does not load it.
+
+The view says which queryset it lists (`queryset = ...` or `get_queryset()`) and which serializer renders
+each object (`serializer_class`); the project index says what that serializer reads on each object
+(nested serializers, `source="author.name"`, `get_<field>(self, obj)`) and which of those are relations.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ...catalogue.performance import RELATION_LOADED_PER_ITEM
+from ...project import ProjectIndex, Relation
+from ...project.model_facts import serializer_reads
+from ..queries import describe_query
+from ..registry import Report, check
+from ..render import short_call
+from ..scope import ModuleIndex, Scope
+
+# Views that render many objects with their serializer (list actions).
+_LIST_VIEW_MARKERS = ("List", "ViewSet")
+# Strategies under which reading the relation runs one query per object.
+_PER_ITEM = frozenset({"select", "True", "unknown"})
+
+
+@check(RELATION_LOADED_PER_ITEM)
+def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
+    """relation-loaded-per-item: a list view's serializer reads relations its queryset does not load."""
+    project = index.project
+    local = None
+    for cls in index.classes:
+        if not any(marker in name for name in _base_names(cls) for marker in _LIST_VIEW_MARKERS):
+            continue
+        attributes = _class_attributes(cls)
+        serializer = attributes.get("serializer_class")
+        queryset = attributes.get("queryset") or _returned_queryset(cls)
+        if not isinstance(serializer, ast.Name) or queryset is None:
+            continue
+        if local is None:  # this module's serializers as the editor has them, before the saved index
+            local = {
+                c.name: frozenset(serializer_reads(c))
+                for c in index.classes
+                if any(name.endswith("Serializer") for name in _base_names(c))
+            }
+        reads = local.get(serializer.id, project.serializers.get(serializer.id))
+        if reads:
+            yield from _unloaded_reads(queryset, serializer.id, reads, index.module, project)
+
+
+def _unloaded_reads(
+    queryset: ast.expr, serializer: str, reads: frozenset[str], scope: Scope, project: ProjectIndex
+) -> Iterator[Report]:
+    shape = describe_query(queryset, scope)
+    model = project.model(shape.entity if shape is not None else None)
+    if shape is None or model is None or shape.framework != "django" or shape.loads_everything:
+        return
+    loaded = set(shape.loaded)
+    for method in shape.custom_methods:
+        known = project.queryset_methods.get(method)
+        if known is None or "*" in known:
+            return
+        loaded |= known
+    by_loader: dict[str, list[str]] = {}
+    for attribute in sorted(reads):
+        relation: Relation | None = model.relations.get(attribute)
+        if relation is None or attribute in loaded or relation.lazy not in _PER_ITEM:
+            continue
+        loader = "prefetch_related" if relation.many or relation.generic else "select_related"
+        by_loader.setdefault(loader, []).append(attribute)
+    if not by_loader:
+        return
+    read = sorted(a for attributes in by_loader.values() for a in attributes)
+    calls = " and ".join(
+        f"{loader}({', '.join(f'"{a}"' for a in attributes)})"
+        for loader, attributes in sorted(by_loader.items(), reverse=True)
+    )
+    yield Report(
+        RELATION_LOADED_PER_ITEM,
+        queryset,
+        {
+            "access": f"{serializer} reading {', '.join('.' + a for a in read)}",
+            "iterable": short_call(queryset),
+            "fix": f"add {calls} to the view's queryset",
+        },
+    )
+
+
+def _base_names(cls: ast.ClassDef) -> list[str]:
+    return [getattr(b, "attr", None) or getattr(b, "id", None) or "" for b in cls.bases]
+
+
+def _class_attributes(cls: ast.ClassDef) -> dict[str, ast.expr]:
+    return {
+        target.id: stmt.value
+        for stmt in cls.body
+        if isinstance(stmt, ast.Assign)
+        for target in stmt.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _returned_queryset(cls: ast.ClassDef) -> ast.expr | None:
+    """The query `get_queryset(self)` returns, when it returns one expression."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.FunctionDef) and stmt.name == "get_queryset":
+            returns = [n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None]
+            return returns[0] if len(returns) == 1 else None
+    return None
