@@ -73,7 +73,7 @@ def _unloaded_reads(
         return
     read = sorted(a for attributes in by_loader.values() for a in attributes)
     calls = " and ".join(
-        f"{loader}({', '.join(f'"{a}"' for a in attributes)})"
+        f"{loader}({', '.join(_quoted(a) for a in attributes)})"
         for loader, attributes in sorted(by_loader.items(), reverse=True)
     )
     yield Report(
@@ -85,6 +85,10 @@ def _unloaded_reads(
             "fix": f"add {calls} to the view's queryset",
         },
     )
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
 
 
 def _base_names(cls: ast.ClassDef) -> list[str]:
