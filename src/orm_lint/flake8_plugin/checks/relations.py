@@ -13,11 +13,11 @@ import ast
 from collections.abc import Iterator
 
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
-from dataclasses import dataclass
 
-from ...frameworks import django, models, sqlalchemy
+from ...frameworks import django, models
 from ...project import ProjectIndex, Relation
-from ..queries import QueryShape, call_name, describe_query, unchain
+from ..queries import QueryShape, call_name, describe_query
+from ..items import PER_ITEM_STRATEGIES, Items, indexed_loop_items, loop_item
 from ..registry import Report, check
 from ..render import short_call
 from ..scope import LoopFrame, ModuleIndex, Scope
@@ -160,25 +160,6 @@ _VALUE_ATTRIBUTES = frozenset(
 )
 
 
-def _loop_item(loop: LoopFrame) -> tuple[str, ast.expr] | None:
-    """The loop variable bound to each item, and the iterated expression."""
-    iterable, target = loop.iter, loop.target
-    if iterable is None or target is None:
-        return None
-    if (
-        isinstance(iterable, ast.Call)
-        and isinstance(iterable.func, ast.Name)
-        and iterable.func.id == "enumerate"
-        and iterable.args
-        and isinstance(target, ast.Tuple)
-        and len(target.elts) == 2
-    ):
-        iterable, target = iterable.args[0], target.elts[1]
-    if isinstance(target, ast.Name):
-        return target.id, iterable
-    return None
-
-
 def _parents(roots: list[ast.AST]) -> dict[int, ast.AST]:
     parents: dict[int, ast.AST] = {}
     for root in roots:
@@ -272,25 +253,6 @@ def _declared_lazy(call: ast.Call) -> str:
     return "select"
 
 
-@dataclass(frozen=True)
-class _Items:
-    """What a loop iterates: instances of `model`, with what their query loads along."""
-
-    framework: str
-    model: str
-    loaded: frozenset[str]  # relations loaded with the items
-    fix_prefix: str = ""  # SQLAlchemy: the loader path that reaches the items (`selectinload(Customer.orders).`)
-
-
-# Lazy strategies under which reading the relation per item runs one query per item.
-_PER_ITEM_STRATEGIES = frozenset({"select", "True", "unknown"})
-# Calls that load one object: `session.get(M, pk)`, `get_object_or_404(M, ...)`, `db.get_or_404(M, pk)`.
-_OBJECT_GETTERS = sqlalchemy.SESSION_GETTERS | {"get_object_or_404"}
-# Terminal calls that return one object of a query.
-_ONE_OBJECT = frozenset({"get", "first", "last", "one", "one_or_none", "scalar_one", "scalar_one_or_none"})
-_ONE_OBJECT_RUNNERS = frozenset({"one_or_404", "first_or_404"})
-
-
 @check(RELATION_LOADED_PER_ITEM)
 def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
     """relation-loaded-per-item: a loop over a local query follows an unloaded relation."""
@@ -302,107 +264,20 @@ def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
             yield from _loop_findings(loop, scope, declared, index.project)
 
 
-def _items_of_collection(iterable: ast.expr, scope: Scope, project: ProjectIndex) -> _Items | None:
-    """`post.comments`, `publisher.books.order_by(...)`: a related collection of an object loaded here."""
-    root, steps = unchain(iterable)
-    if not isinstance(root, ast.Name) or not steps or steps[0].call is not None:
-        return None
-    owner = _object_items(root.id, scope, project)
-    if owner is None or steps[0].name in owner.loaded:
-        return None  # loaded with its owner: what it loads in turn is not visible here
-    relation = project.relation(owner.model, steps[0].name)
-    if relation is None or not relation.many or relation.target is None:
-        return None
-    if relation.lazy not in _PER_ITEM_STRATEGIES:
-        return None
-    rest = steps[1:]
-    if owner.framework == "django":
-        if not rest or not all(s.call is not None and s.name in django.LAZY_METHODS for s in rest):
-            return None  # a manager is iterated through a queryset method
-        shape = QueryShape("django", relation.target, []).extended(rest)
-        if shape is None or shape.loads_everything or shape.entity is None:
-            return None
-        return _Items("django", relation.target, frozenset(shape.loaded))
-    if rest:
-        return None
-    prefix = f"{owner.fix_prefix}selectinload({owner.model}.{steps[0].name})."
-    return _Items("sqlalchemy", relation.target, frozenset(), prefix)
-
-
-def _object_items(name: str, scope: Scope, project: ProjectIndex) -> _Items | None:
-    """The model of a local bound once to one loaded object, with what was loaded along."""
-    values = scope.values_of(name)
-    if not values or len(values) != 1 or not isinstance(values[0], ast.Call):
-        return None
-    call = values[0]
-    called = call_name(call)
-    if called in _OBJECT_GETTERS and call.args:
-        model_arg = call.args[0]
-        model = model_arg.id if isinstance(model_arg, ast.Name) else getattr(model_arg, "attr", None)
-        facts = project.model(model)
-        if facts is None or any(k.arg == "options" for k in call.keywords):
-            return None
-        return _Items(facts.framework, facts.name, frozenset())
-    target = call.args[0] if called in _ONE_OBJECT_RUNNERS and call.args else call
-    if called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
-        return None
-    shape = describe_query(target, scope)
-    loaded = _loaded_by(shape, project) if shape is not None else None
-    if shape is None or shape.entity is None or loaded is None or project.model(shape.entity) is None:
-        return None
-    return _Items(shape.framework, shape.entity, loaded)
-
-
-def _loaded_by(shape: QueryShape, project: ProjectIndex) -> frozenset[str] | None:
-    """The relations the query loads, through the project's own queryset methods too; None: unknown or all."""
-    if shape.loads_everything:
-        return None
-    loaded = set(shape.loaded)
-    for method in shape.custom_methods:
-        known = project.queryset_methods.get(method)
-        if known is None or "*" in known:
-            return None  # a method the index does not know may load anything
-        loaded |= known
-    return frozenset(loaded)
-
-
-def _page_items(iterable: ast.expr, scope: Scope) -> QueryShape | None:
-    """`pagination.items` of `db.paginate(stmt)` or `Model.query.paginate()`: the page's rows of the query."""
-    if not (isinstance(iterable, ast.Attribute) and iterable.attr == "items" and isinstance(iterable.value, ast.Name)):
-        return None
-    values = scope.values_of(iterable.value.id)
-    if not values or len(values) != 1 or not isinstance(values[0], ast.Call) or call_name(values[0]) != "paginate":
-        return None
-    call = values[0]
-    func = call.func
-    if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name) and func.value.id == "db"):
-        shape = describe_query(func.value, scope)  # Model.query.filter(...).paginate(...)
-    else:
-        shape = describe_query(call.args[0], scope) if call.args else None
-    return shape
-
-
 def _loop_findings(
     loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]], project: ProjectIndex
 ) -> Iterator[Report]:
-    item = _loop_item(loop)
+    indexed = indexed_loop_items(loop, scope, project)
+    if indexed is not None:
+        yield from _indexed_findings(loop, *indexed, project)
+        return
+    item = loop_item(loop)
     if item is None:
         return
     variable, iterable = item
-    shape = describe_query(iterable, scope) or _page_items(iterable, scope)
-    if shape is None:
-        items = _items_of_collection(iterable, scope, project)
-        if items is not None:
-            yield from _indexed_findings(loop, variable, iterable, items, project)
-        return
-    if shape.entity is None or shape.loads_everything:
-        return
-    if project.model(shape.entity) is not None:
-        loaded = _loaded_by(shape, project)
-        if loaded is not None:
-            items = _Items(shape.framework, shape.entity, loaded)
-            yield from _indexed_findings(loop, variable, iterable, items, project)
-        return
+    shape = describe_query(iterable, scope)
+    if shape is None or shape.entity is None or shape.loads_everything or project.model(shape.entity) is not None:
+        return  # unknown, or a model the index knows (judged above, with what it loads)
     if not shape.only_known_methods:
         return
     parents = _parents(loop.body)
@@ -466,7 +341,7 @@ def _followed_relations(access: ast.Attribute, parents: dict[int, ast.AST]) -> l
 
 
 def _indexed_findings(
-    loop: LoopFrame, variable: str, iterable: ast.expr, items: _Items, project: ProjectIndex
+    loop: LoopFrame, variable: str, iterable: ast.expr, items: Items, project: ProjectIndex
 ) -> Iterator[Report]:
     """Relations the project index knows, read from each item and not loaded with the items."""
     parents = _parents(loop.body)
@@ -492,7 +367,7 @@ def _indexed_findings(
         if chosen is None or name in reported:
             continue
         relation_name, relation = chosen
-        if relation_name in items.loaded or name in items.loaded or relation.lazy not in _PER_ITEM_STRATEGIES:
+        if relation_name in items.loaded or name in items.loaded or relation.lazy not in PER_ITEM_STRATEGIES:
             continue
         parent = parents.get(id(access))
         if _only_counts_or_filters(access, parent, parents, items.framework, relation):
@@ -575,7 +450,7 @@ def _known_chain(
     return chain
 
 
-def _indexed_fix(items: _Items, path: list[str], relation: Relation) -> str:
+def _indexed_fix(items: Items, path: list[str], relation: Relation) -> str:
     if items.framework == "django":
         lookup = "__".join(path)
         loader = "prefetch_related" if relation.many or relation.generic else "select_related"
