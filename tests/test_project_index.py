@@ -30,6 +30,13 @@ class Book(models.Model):
     @property
     def credited(self):
         return self.editor or self.author
+
+    @property
+    def byline(self):
+        return f"{self.title} by {self.author.name}"
+
+    def label(self):
+        return self.title.upper()
 """
 DJANGO_VIEWS = """\
 from shelf.models import Author, Book
@@ -46,6 +53,10 @@ def credits():
 def by_author(pk):
     author = Author.objects.get(pk=pk)
     return [b.editor.name for b in author.books.order_by("title")]  # error: ORM102
+
+
+def through_members():
+    return [(b.byline, b.label()) for b in Book.objects.all()]  # error: ORM102
 
 
 def loaded():

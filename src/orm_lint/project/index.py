@@ -252,6 +252,11 @@ def _inherit(index: ProjectIndex) -> None:
                 model.relations.setdefault(attribute, relation)
             for attribute, returned in parent.relation_properties.items():
                 model.relation_properties.setdefault(attribute, returned)
+            for method, reads in parent.method_reads.items():
+                if method not in model.method_reads:
+                    model.method_reads[method] = reads
+                    if method in parent.properties:
+                        model.properties.append(method)
         resolved.add(name)
 
     for name in list(index.models):

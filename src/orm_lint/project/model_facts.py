@@ -42,6 +42,9 @@ class ModelFacts:
     # property name -> the relations it returns (`return self.event or self.contribution`)
     relation_properties: dict[str, list[str]] = field(default_factory=dict)
     abstract: bool = False
+    # method or property name -> the attributes of `self` it reads (`def label(self): return self.author.name`)
+    method_reads: dict[str, list[str]] = field(default_factory=dict)
+    properties: list[str] = field(default_factory=list)  # which of those are read as attributes
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +59,8 @@ class ModelFacts:
             relations=relations,
             relation_properties={k: list(v) for k, v in data["relation_properties"].items()},
             abstract=bool(data["abstract"]),
+            method_reads={k: list(v) for k, v in data["method_reads"].items()},
+            properties=list(data["properties"]),
         )
 
 
@@ -229,6 +234,7 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
                 returned = _returned_relations(stmt)
                 if returned:
                     model.relation_properties[stmt.name] = returned
+                _method_reads(stmt, model)
             continue
         if isinstance(value, ast.Call):
             called = _called(value)
@@ -412,6 +418,29 @@ def _lazy(call: ast.Call) -> str:
     if isinstance(value, ast.Constant):
         return str(value.value)
     return "unknown"
+
+
+def _method_reads(function: ast.FunctionDef | ast.AsyncFunctionDef, model: ModelFacts) -> None:
+    """What a method or property reads on `self`: calling it per item loads the relations among them."""
+    if function.name.startswith("__") or not function.args.args or function.args.args[0].arg != "self":
+        return
+    decorators = {_name_of(d) for d in function.decorator_list}
+    if decorators & {"staticmethod", "classmethod", "setter", "deleter"} or any(
+        isinstance(d, ast.Attribute) and d.attr in {"setter", "deleter", "expression"} for d in function.decorator_list
+    ):
+        return
+    reads = {
+        node.attr
+        for node in ast.walk(function)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    }
+    if reads:
+        model.method_reads[function.name] = sorted(reads)
+        if decorators & _PROPERTY_DECORATORS:
+            model.properties.append(function.name)
 
 
 def _returned_relations(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
 
 from ...frameworks import django, models
-from ...project import ProjectIndex, Relation
+from ...project import ModelFacts, ProjectIndex, Relation
 from ..queries import QueryShape, call_name, describe_query
 from ..items import PER_ITEM_STRATEGIES, Items, indexed_loop_items, loop_item
 from ..registry import Report, check
@@ -363,8 +363,14 @@ def _indexed_findings(
     accesses.sort(key=lambda n: (n.lineno, n.col_offset))
     for access in accesses:
         name = access.attr
+        if name in reported:
+            continue
         chosen = _read_relation(model.relations, model.relation_properties, name)
-        if chosen is None or name in reported:
+        if chosen is None:
+            through = _member_findings(access, parents, variable, iterable, items, model)
+            if through is not None:
+                reported.add(name)
+                yield through
             continue
         relation_name, relation = chosen
         if relation_name in items.loaded or name in items.loaded or relation.lazy not in PER_ITEM_STRATEGIES:
@@ -385,6 +391,41 @@ def _indexed_findings(
                 "fix": _indexed_fix(items, path, relation),
             },
         )
+
+
+def _member_findings(
+    access: ast.Attribute,
+    parents: dict[int, ast.AST],
+    variable: str,
+    iterable: ast.expr,
+    items: Items,
+    model: ModelFacts,
+) -> Report | None:
+    """`item.label()` or `item.display_name` whose body reads relations of `self` the items were loaded without."""
+    name = access.attr
+    call = parents.get(id(access))
+    is_call = isinstance(call, ast.Call) and call.func is access
+    if not (is_call or name in model.properties):
+        return None
+    unloaded = [
+        (attribute, model.relations[attribute])
+        for attribute in model.method_reads.get(name, [])
+        if attribute in model.relations
+        and attribute not in items.loaded
+        and model.relations[attribute].lazy in PER_ITEM_STRATEGIES
+    ]
+    if not unloaded:
+        return None
+    shown = f"{variable}.{name}{'()' if is_call else ''}"
+    return Report(
+        RELATION_LOADED_PER_ITEM,
+        access,
+        {
+            "access": f"{shown}, which reads {', '.join('self.' + a for a, _ in unloaded)},",
+            "iterable": short_call(iterable),
+            "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
+        },
+    )
 
 
 def _assigned_in_loop(loop: LoopFrame, variable: str) -> dict[str, int]:
