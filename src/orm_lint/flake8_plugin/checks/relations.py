@@ -405,8 +405,8 @@ def _member_findings(
     name = access.attr
     call = parents.get(id(access))
     is_call = isinstance(call, ast.Call) and call.func is access
-    if not (is_call or name in model.properties):
-        return None
+    if not (is_call or name in model.properties) or name in django.INSTANCE_WRITE_METHODS:
+        return None  # a write per item is query-in-loop's finding already
     unloaded = [
         (attribute, model.relations[attribute])
         for attribute in model.method_reads.get(name, [])
