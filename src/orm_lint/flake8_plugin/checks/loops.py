@@ -306,7 +306,7 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
             verdict = per_iteration_query(site.node, scope)
             through = None
             if verdict is None:
-                through = _querying_helper(site.node, index)
+                through = _querying_helper(site.node, scope, index)
                 if through is None:
                     continue
                 verdict = through[1], through[2]
@@ -337,25 +337,35 @@ def _report(
 _MEMOIZING = frozenset({"lru_cache", "cache", "cached", "memoize", "cached_property", "cachedmethod"})
 
 
-def _querying_helper(call: ast.Call, index: ModuleIndex) -> tuple[ast.Call, str, str] | None:
-    """`price_of(isbn)` where `price_of` is a function of this module that always sends a query.
+def _querying_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> tuple[ast.Call, str, str] | None:
+    """`price_of(isbn)` or `self.get_service(id)`: a function of this module, or a method of the caller's
+    class, that always sends a query.
 
     (the query call inside it, method, framework); None when the helper may return without querying
     (only queries inside its own loops or branches), remembers its results, or is not known.
     """
-    if not isinstance(call.func, ast.Name):
+    func = call.func
+    if isinstance(func, ast.Name):
+        key = ("", func.id)
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+        if caller.owner_class is None:
+            return None
+        key = (caller.owner_class.name, func.attr)
+    else:
         return None
     summaries = index.memo.get("querying_helpers")
     if summaries is None:
         summaries = index.memo["querying_helpers"] = _querying_helpers(index)
-    return summaries.get(call.func.id)  # type: ignore[attr-defined, no-any-return]
+    return summaries.get(key)  # type: ignore[attr-defined, no-any-return]
 
 
-def _querying_helpers(index: ModuleIndex) -> dict[str, tuple[ast.Call, str, str]]:
-    found: dict[str, tuple[ast.Call, str, str]] = {}
+def _querying_helpers(index: ModuleIndex) -> dict[tuple[str, str], tuple[ast.Call, str, str]]:
+    """(class name or "", function name) -> the query it always sends."""
+    found: dict[tuple[str, str], tuple[ast.Call, str, str]] = {}
     for scope in index.scopes:
         node = scope.node
-        if not scope.is_function or scope.parent is not index.module or scope.owner_class is not None:
+        owner = scope.owner_class
+        if not scope.is_function or (scope.parent is not index.module and owner is None):
             continue
         decorators = {getattr(d, "id", None) or getattr(d, "attr", None) for d in node.decorator_list}  # type: ignore
         if decorators & _MEMOIZING:
@@ -366,7 +376,7 @@ def _querying_helpers(index: ModuleIndex) -> dict[str, tuple[ast.Call, str, str]
                 continue
             verdict = per_iteration_query(site.node, scope)
             if verdict is not None:
-                found[scope.name] = (site.node, *verdict)
+                found[(owner.name if owner is not None else "", scope.name)] = (site.node, *verdict)
                 break
     return found
 
