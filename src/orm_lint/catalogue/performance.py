@@ -83,15 +83,22 @@ RELATION_LOADED_PER_ITEM = Rule(
     message="{access} loads a related object once per item of {iterable}; {fix}",
     docs=Docs(
         what_it_does=(
-            "Looks at loops and comprehensions over a query built in the same function "
-            "and reports a relation followed on each item when the query did not "
-            "eager-load it: `item.author.name`, `item.comment_set.all()`, "
-            "`item.tags.all()`, `for c in item.comments`. It reads `select_related`, "
-            "`prefetch_related`, `Prefetch(to_attr=)`, `joinedload`, `selectinload`, "
-            "`subqueryload`, `contains_eager` and `raiseload`, including nested paths. "
-            "`*_id` attributes never query. When only the model types can tell whether "
-            "an attribute is a relation, this rule stays silent and leaves the case to "
-            "orm-lint's mypy plugin."
+            "Looks at loops and comprehensions over a query built in the same function (also "
+            "through slices, unions, `list()`/`sorted()`, pages of `db.paginate()`/`Query.paginate()`, "
+            "the project's own manager and queryset methods), over a related collection of an object "
+            "the function loaded (`post.comments`, `publisher.books.order_by(...)`), and at Django REST "
+            "framework list views whose serializer reads relations of each object, and reports a "
+            "relation read on each item that the query did not load: `item.author`, "
+            "`item.tags.all()`, `for c in item.comments`, a property or method of the model that "
+            "reads one (`item.byline`, `item.label()`), a chain (`review.book.author` is one "
+            'finding with `select_related("book__author")`). Which attributes are relations, and '
+            "how each loads (`lazy=`), comes from the project index: every model of the project, "
+            "read from source (never imported) across modules, cached by content. It reads "
+            "`select_related`, `prefetch_related`, `Prefetch(to_attr=)`, `joinedload`, "
+            "`selectinload`, `subqueryload`, `contains_eager` and `raiseload`, including nested "
+            "paths, and eager `lazy=` strategies where the relation is declared. A relation the loop "
+            "assigns before reading it is not a load; `*_id` attributes never query. For a model "
+            "the index does not know, only what syntax alone shows to be a relation is reported."
         ),
         why_bad=(
             "The query loads N rows, then each item triggers one more query for its "
