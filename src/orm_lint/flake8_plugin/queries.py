@@ -283,7 +283,41 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
         base = _resolve_name(root.id, scope, depth)
         if base is not None:
             return base.extended(steps)
+    # `visible_posts(user).filter(...)`, `self.readable_groups(user)`: a function of this module that returns a query
+    if scope is not None and isinstance(root, ast.Call) and isinstance(root.func, ast.Name):
+        returned = _returned_by_helper(root, scope, depth)
+        return returned.extended(steps) if returned is not None else None
+    if scope is not None and isinstance(root, ast.Name) and root.id == "self" and steps and steps[0].call is not None:
+        returned = _returned_by_helper(steps[0].call, scope, depth)
+        return returned.extended(steps[1:]) if returned is not None else None
     return None
+
+
+def _is_self_method(func: ast.expr) -> bool:
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
+
+
+def _returned_by_helper(call: ast.expr, scope: Scope, depth: int) -> QueryShape | None:
+    """The query a function of this module (or a method of the caller's class) returns, the same on every return."""
+    if not isinstance(call, ast.Call) or depth > _MAX_DEPTH:
+        return None
+    module = scope
+    while module.parent is not None:
+        module = module.parent
+    if isinstance(call.func, ast.Name):
+        key = ("", call.func.id)
+    elif _is_self_method(call.func) and scope.owner_class is not None:
+        key = (scope.owner_class.name, call.func.attr)  # type: ignore[union-attr]
+    else:
+        return None
+    helper = module.functions.get(key)
+    if helper is None or helper is scope or not helper.returns:
+        return None
+    shapes = [describe_query(r.value, helper, depth + 1) if r.value is not None else None for r in helper.returns]
+    first = shapes[0]
+    if first is None or any(s is None or s.entity != first.entity or s.framework != first.framework for s in shapes):
+        return None
+    return replace(first, loaded=set.intersection(*(s.loaded for s in shapes if s is not None)))
 
 
 def _statement(arg: ast.expr, scope: Scope, depth: int) -> QueryShape | None:

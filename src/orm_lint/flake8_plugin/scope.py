@@ -83,6 +83,8 @@ class Scope:
     compares: list[ast.Compare] = field(default_factory=list)
     indexed_calls: list[ast.Subscript] = field(default_factory=list)
     receiver_calls: set[int] = field(default_factory=set)
+    # On the module's scope: its functions and its classes' methods, by (class name or "", name).
+    functions: dict[tuple[str, str], Scope] = field(default_factory=dict)
 
     @property
     def is_function(self) -> bool:
@@ -142,8 +144,22 @@ _LEAVES = frozenset(
 )
 # Fields that never hold analysable code: contexts, operators, type comments, names and numbers.
 _NOT_CHILDREN = frozenset(
-    {"ctx", "op", "ops", "type_comment", "kind", "attr", "id", "arg", "asname", "level", "conversion", "is_async",
-     "simple", "kwd_attrs"}
+    {
+        "ctx",
+        "op",
+        "ops",
+        "type_comment",
+        "kind",
+        "attr",
+        "id",
+        "arg",
+        "asname",
+        "level",
+        "conversion",
+        "is_async",
+        "simple",
+        "kwd_attrs",
+    }
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -501,6 +517,11 @@ def build_index(
     is_database_code = assume_database_code or imports_database_code(tree)
     if is_database_code and tree.body:
         walker.block(tree.body, module, None, False, None)
+    module.functions = {
+        (s.owner_class.name if s.owner_class is not None else "", s.name): s
+        for s in walker.scopes
+        if s.is_function and (s.parent is module or s.owner_class is not None)
+    }
     return ModuleIndex(
         filename=filename,
         tree=tree,
