@@ -353,41 +353,48 @@ def _querying_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> tuple
         key = (caller.owner_class.name, func.attr)
     else:
         return None
-    summaries = index.memo.get("querying_helpers")
-    if summaries is None:
-        summaries = index.memo["querying_helpers"] = _querying_helpers(index)
-    return summaries.get(key)  # type: ignore[attr-defined, no-any-return]
+    summaries: dict[tuple[str, str], tuple[ast.Call, str, str] | None]
+    summaries = index.memo.setdefault("querying_helpers", {})  # type: ignore[assignment]
+    if key not in summaries:
+        helper = index.module.functions.get(key)
+        summaries[key] = _always_queries(helper) if helper is not None else None
+    return summaries[key]
 
 
-def _querying_helpers(index: ModuleIndex) -> dict[tuple[str, str], tuple[ast.Call, str, str]]:
-    """(class name or "", function name) -> the query it always sends."""
-    found: dict[tuple[str, str], tuple[ast.Call, str, str]] = {}
-    for scope in index.scopes:
-        node = scope.node
-        owner = scope.owner_class
-        if not scope.is_function or (scope.parent is not index.module and owner is None):
-            continue
-        decorators = {getattr(d, "id", None) or getattr(d, "attr", None) for d in node.decorator_list}  # type: ignore
-        if decorators & _MEMOIZING:
-            continue
-        unconditional = {id(n) for stmt in node.body for n in ast.walk(stmt)} - _conditional_nodes(node)  # type: ignore
-        for site in scope.calls:
-            if site.frame is not None or id(site.node) not in unconditional:
-                continue
-            verdict = per_iteration_query(site.node, scope)
+def _always_queries(helper: Scope) -> tuple[ast.Call, str, str] | None:
+    """The first query a function sends on every call, unless it remembers its results."""
+    node = helper.node
+    decorators = {getattr(d, "id", None) or getattr(d, "attr", None) for d in node.decorator_list}  # type: ignore
+    if decorators & _MEMOIZING:
+        return None
+    always = _always_run(node.body)  # type: ignore[attr-defined]
+    for site in helper.calls:
+        if site.frame is None and id(site.node) in always:
+            verdict = per_iteration_query(site.node, helper)
             if verdict is not None:
-                found[(owner.name if owner is not None else "", scope.name)] = (site.node, *verdict)
-                break
-    return found
+                return (site.node, *verdict)
+    return None
 
 
-def _conditional_nodes(function: ast.AST) -> set[int]:
-    """Nodes that run only on some calls: inside `if`, `try`, `with`-less branches, nested functions."""
+_BRANCHING = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _always_run(body: list[ast.stmt]) -> set[int]:
+    """Nodes of a body that run on every call: not under `if`, `try`, loops, `match`, `x if c else y`, `a or b`."""
     nodes: set[int] = set()
-    for statement in getattr(function, "body", []):
-        for node in ast.walk(statement):
-            if isinstance(node, (ast.If, ast.Try, ast.IfExp, ast.BoolOp, ast.FunctionDef, ast.Lambda, ast.Match)):
-                nodes |= {id(inner) for inner in ast.walk(node)}
+    for statement in body:
+        if isinstance(statement, ast.With):
+            nodes |= _always_run(statement.body)
+            continue
+        if isinstance(statement, (ast.If, ast.Try, ast.For, ast.While, ast.Match, ast.FunctionDef, ast.ClassDef)):
+            break  # what follows may not run either (an early return in a branch)
+        stack: list[ast.AST] = [statement]
+        while stack:
+            current = stack.pop()
+            nodes.add(id(current))
+            stack.extend(c for c in ast.iter_child_nodes(current) if not isinstance(c, _BRANCHING))
+        if isinstance(statement, (ast.Return, ast.Raise)):
+            break
     return nodes
 
 
