@@ -204,15 +204,15 @@ HOSTILE: dict[str, bytes] = {
     "cr_only.py": b"import django\rx = 1\r",
     "form_feed.py": b"import django\n\x0c\nx = 1\n",
     "latin1_cookie.py": "# -*- coding: latin-1 -*-\nimport django\nname = 'été'\n".encode("latin-1"),
-    "latin1_no_cookie.py": "import django\nname = 'été'\n".encode("latin-1"),  # error: not UTF-8
-    "unknown_cookie.py": b"# coding: klingon\nimport django\n",  # error: unknown encoding
-    "bom_and_cookie.py": "\ufeff# coding: latin-1\nimport django\n".encode(),  # error: encoding problem
-    "utf16.py": "import django\n".encode("utf-16"),  # error: not UTF-8
+    "latin1_no_cookie.py": "import django\nname = 'été'\n".encode("latin-1"),  # error: not UTF-8 (checked as latin-1)
+    "unknown_cookie.py": b"# coding: klingon\nimport django\n",  # error: unknown codec (checked as latin-1)
+    "bom_and_cookie.py": "\ufeff# coding: latin-1\nimport django\n".encode(),  # error: conflict (checked as latin-1)
+    "utf16.py": "import django\n".encode("utf-16"),  # error: read as latin-1, it holds null bytes
     "null_bytes.py": b"import django\x00\n",  # error: null bytes
     "syntax_error.py": b"import django\ndef broken(:\n    pass\n",  # error
     "tabs.py": b"import django\nif True:\n\tx = 1\n        y = 2\n",  # error: inconsistent tabs
     "unterminated.py": b'import django\nx = """never closed\n',  # error
-    "lone_surrogate.py": b"import django\nx = '\xed\xa0\x80'\n",  # error: not UTF-8
+    "lone_surrogate.py": b"import django\nx = '\xed\xa0\x80'\n",  # error: not UTF-8 (checked as latin-1)
     "big.py": (
         "import django\nfrom library.models import Book\n\n\ndef f():\n"
         + "".join(f"    x{i} = Book.objects.filter(pk={i})\n" for i in range(100_000 - 6))

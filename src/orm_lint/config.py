@@ -233,7 +233,8 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "exclude", "exclude", _strings, "list of globs", "none",
-        "Paths `orm-lint check` skips (a glob matches a file or folder name, a relative path, or a path's tail).",
+        "Paths `orm-lint check` skips (a glob matches a file or folder name, a relative path, or a path's tail), "
+        "besides what `.gitignore` says.",
         '["*/migrations/*", "tests"]',
     ),
     Key(

@@ -7,13 +7,10 @@ imports or executes the analysed code.
 from __future__ import annotations
 
 import ast
-import fnmatch
 import gc
-import io
 import os
 import re
 import sys
-import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,42 +18,28 @@ from dataclasses import replace
 from pathlib import Path
 
 from .cache import FileResult, ResultCache, content_digest, read_stamped
-from .config import Settings, ignored_in_file, rule_enabled
+from .config import Settings, ignored_in_file, path_matches, rule_enabled
+from .files import decode, text_lines, walk
 from .flake8_plugin.analysis import analyze
 from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource, notebook_source
 from .report.findings import FileProblem, Finding
 
 SOURCE_SUFFIXES = (".py", ".pyw", NOTEBOOK_SUFFIX)
-SKIPPED_DIRECTORIES = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".tox",
-        ".nox",
-        ".venv",
-        "venv",
-        "env",
-        "__pycache__",
-        "node_modules",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        "build",
-        "dist",
-        "site-packages",
-        ".eggs",
-    }
-)
 # flake8's own syntax: `# noqa` silences every code, `# noqa: ORM101,ORM2` the listed ones.
 NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 _PARALLEL_THRESHOLD = 40
+_NOT_DECODABLE = (
+    "Python cannot decode the file, so it was checked as flake8 reads it (latin-1) and left out of the mypy run"
+)
 # Collector thresholds while the engine runs (see `_few_collections`).
 _GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str]) -> list[Path]:
-    """Python files under the given paths, minus excluded patterns, in a stable order."""
+    """Python files under the given paths, less what `exclude` and `.gitignore` say, in a stable order.
+
+    A file named on the command line is checked unless `exclude` matches it (see files.py for folders).
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -64,32 +47,12 @@ def discover(paths: Sequence[str], exclude: Sequence[str]) -> list[Path]:
             if not _excluded(path, exclude):
                 found.append(path)
             continue
-        for folder, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if d not in SKIPPED_DIRECTORIES
-                and not d.endswith(".egg-info")
-                and not _excluded(Path(folder) / d, exclude)
-            )
-            for name in sorted(filenames):
-                candidate = Path(folder) / name
-                if name.endswith(SOURCE_SUFFIXES) and not _excluded(candidate, exclude) and _readable_kind(candidate):
-                    found.append(candidate)
+        found.extend(walk(path, SOURCE_SUFFIXES, lambda candidate: _excluded(candidate, exclude)))
     return sorted(set(found))
 
 
-def _readable_kind(path: Path) -> bool:
-    """A regular file, or a link (a dangling one is reported): a FIFO named x.py would block the run."""
-    return path.is_symlink() or path.is_file()
-
-
 def _excluded(path: Path, patterns: Sequence[str]) -> bool:
-    text = path.as_posix().removeprefix("./")
-    return any(
-        fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(text, f"*/{pattern}")
-        for pattern in patterns
-    )
+    return bool(patterns) and path_matches(path.as_posix().removeprefix("./"), patterns)
 
 
 def display_path(path: Path) -> str:
@@ -101,11 +64,8 @@ def display_path(path: Path) -> str:
 
 
 def read_source(path: Path, data: bytes | None = None) -> str:
-    """Decode as Python does: PEP 263 cookie or BOM, UTF-8 otherwise (`data`: the file's bytes, if read)."""
-    if data is None:
-        data = path.read_bytes()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding)
+    """The text flake8 reads from the file (`data`: its bytes, if read already)."""
+    return decode(path.read_bytes() if data is None else data)[0]
 
 
 def _suppressed(finding: Finding, lines: list[str]) -> bool:
@@ -137,7 +97,7 @@ def source_lines(path: str, cell: int | None = None) -> list[str]:
         return []
     if notebook is not None:
         return notebook.cells.get(cell or 0, [])
-    return text.splitlines()
+    return text_lines(text)
 
 
 def _place(notebook: NotebookSource | None, line: int) -> str:
@@ -161,10 +121,20 @@ def _located(finding: Finding, notebook: NotebookSource | None) -> Finding:
 def check_file(
     path: Path, settings: Settings = Settings(), data: bytes | None = None
 ) -> tuple[list[Finding], list[FileProblem]]:
-    """The syntax engine's findings in one file, or the one problem that kept it from being checked."""
+    """The syntax engine's findings in one file, or the one problem that kept it from being checked.
+
+    A file Python cannot decode is checked as flake8 reads it, and named as a problem too.
+    """
     shown = display_path(path)
+    problems: list[FileProblem] = []
     try:
-        text, notebook = load_source(path, data)
+        if path.suffix.lower() == NOTEBOOK_SUFFIX:
+            text, notebook = load_source(path, data)
+        else:
+            text, undecodable = decode(path.read_bytes() if data is None else data)
+            notebook = None
+            if undecodable is not None:  # flake8 checks it anyway; mypy and Python cannot read it
+                problems.append(FileProblem(shown, f"{_NOT_DECODABLE} ({undecodable})"))
     except NotebookError as error:
         return [], [FileProblem(shown, f"cannot read the notebook: {error}; it was not checked")]
     except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as error:
@@ -189,7 +159,7 @@ def check_file(
         return [], [FileProblem(shown, "the file is nested too deeply to analyse; it was not checked")]
     except Exception as error:  # an orm-lint bug must not stop the run
         return [], [FileProblem(shown, f"internal error in orm-lint ({error!r}); please report it")]
-    lines = text.splitlines() if reports else []  # for `# noqa`; most files have nothing to report
+    lines = text_lines(text) if reports else []  # for `# noqa`; most files have nothing to report
     findings = []
     for report in reports:
         node = report.node
@@ -207,7 +177,7 @@ def check_file(
         )
         if not _suppressed(finding, lines):
             findings.append(_located(finding, notebook))
-    return findings, []
+    return findings, problems
 
 
 def _check_stamped(name: str, settings: Settings) -> FileResult:

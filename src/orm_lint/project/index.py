@@ -22,15 +22,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..files import walk
 from ..fingerprint import source_fingerprint
 from ..frameworks import django
 from .model_facts import ModelFacts, ModuleFacts, Relation, may_declare_models, module_facts
 
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
-# Folders that hold no project code: other projects' packages, caches, version control.
-_SKIPPED = frozenset(
-    {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__", "site-packages"}
-)
 # Migration histories declare yesterday's models, not today's.
 _HISTORY = frozenset({"migrations", "versions", "alembic"})
 _MAX_FILES = 20_000  # a root this large is not one project (a home folder): the index stays empty
@@ -135,21 +132,18 @@ def _facts_json(data: bytes) -> dict[str, Any] | None:
 
 
 def _python_files(root: str) -> list[str]:
+    """The project's Python files, found as `orm-lint check` finds them (ignore files, environments, FIFOs)."""
     found: list[str] = []
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = [
-            d
-            for d in dirnames
-            if d not in _SKIPPED
-            and d not in _HISTORY
-            and not d.startswith(".")
-            and not d.endswith(".egg-info")
-            and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
-        ]
-        found.extend(os.path.join(folder, name) for name in filenames if name.endswith(".py"))
+    for path in walk(Path(root), (".py",), _left_out):
+        found.append(str(path))
         if len(found) > _MAX_FILES:
             return []
     return found
+
+
+def _left_out(path: Path) -> bool:
+    """Hidden files and folders, and migration histories."""
+    return path.name.startswith(".") or path.name in _HISTORY
 
 
 def _read_cache(cache_file: Path | None) -> dict[str, list[Any]]:

@@ -32,6 +32,7 @@ from ...catalogue.migrations import (
     RUN_SQL_BUILT_FROM_STRINGS,
 )
 from ...catalogue.model import Rule
+from ...files import read_source
 from ...frameworks import django
 from ...frameworks import migrations as fw
 from ..queries import call_name, unchain
@@ -1173,8 +1174,8 @@ def _state_after(path: Path) -> _State | None:
 @lru_cache(maxsize=32)
 def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None, _Names] | None:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        tree = ast.parse(read_source(path.read_bytes()))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == fw.MIGRATION_CLASS:
