@@ -99,7 +99,7 @@ def not_reviewed_note(count: int) -> str:
 @lru_cache(maxsize=256)
 def git_facts(folder: str) -> GitFacts | None:
     """The facts of the repository holding `folder`, None outside git (read once per repository)."""
-    root = _repository_root(Path(folder))
+    root = _repository_root(Path(folder).resolve())
     return None if root is None else _facts_of(root)
 
 
