@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -84,6 +85,33 @@ def run_orm_lint(*args: str, cwd: Path | None = None) -> subprocess.CompletedPro
         cwd=cwd,
         timeout=600,
     )
+
+
+def run_on_terminal(*args: str, cwd: Path | None = None) -> tuple[subprocess.CompletedProcess[str], str]:
+    """`orm-lint ARGS` with stderr on a pseudo-terminal, as in a user's shell; (the run, what stderr showed)."""
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "orm_lint", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=600,
+        )
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # Linux: the terminal is closed once the child has gone
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(primary)
+    return proc, b"".join(chunks).decode()
 
 
 def check_json(*args: str, cwd: Path | None = None, mypy: bool = False) -> dict[str, object]:

@@ -52,7 +52,7 @@ def test_text_output_is_flake8_like(write_module) -> None:
     path = write_module(N_PLUS_ONE.format(comment=""))
     lines = run_orm_lint("check", "--no-mypy", str(path)).stdout.splitlines()
     assert lines[0].startswith(f"{path}:5:13: ORM102 b.author loads a related object")
-    assert lines[-1].startswith("orm-lint: 1 finding in 1 files")
+    assert lines[-1].startswith("orm-lint: 1 finding in 1 file")
 
 
 def test_noqa_like_flake8(write_module) -> None:

@@ -157,7 +157,7 @@ def test_severity_overrides_reach_every_output(tmp_path: Path, write_module) -> 
     assert (finding["code"], finding["severity"], finding["priority"]) == ("ORM104", "medium", "P2")
     assert data["summary"]["by_severity"] == {"critical": 0, "high": 0, "medium": 1, "low": 0}
     text = run_orm_lint("check", "--no-mypy", ".", cwd=tmp_path).stdout
-    assert text.splitlines()[-1] == "orm-lint: 1 finding in 1 files (1 medium)"
+    assert text.splitlines()[-1] == "orm-lint: 1 finding in 1 file (1 medium)"
     rules = {r["code"]: r for r in json.loads(run_orm_lint("rules", "--format", "json", cwd=tmp_path).stdout)}
     assert rules["ORM104"]["severity"] == "medium"
     assert rules["ORM101"]["severity"] == "critical"  # the longest matching prefix wins

@@ -128,7 +128,7 @@ def test_try_repo_reports_our_codes_and_fails(tmp_path: Path, hook_repository: P
     assert "services.py:7:13: ORM102 b.author loads a related object" in output
     assert "services.py:12:9: ORM201 SQL passed to execute() is built with an f-string" in output
     assert "notes.txt" not in output  # `types: [python]`
-    assert "orm-lint: 2 findings in 1 files" in output
+    assert "orm-lint: 2 findings in 1 file" in output
 
 
 def test_hook_with_the_mypy_engine_turned_on(tmp_path: Path, hook_repository: Path) -> None:

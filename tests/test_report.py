@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import os
-import pty
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SHARED, check_json, run_orm_lint
+from conftest import ROOT, SHARED, check_json, run_on_terminal, run_orm_lint
 
 EXAMPLES = ROOT / "examples"
 ACCEPTANCE = SHARED / "acceptance"
@@ -209,33 +206,14 @@ def test_a_symlinked_review_folder_is_not_followed(tmp_path: Path, write_module)
 
 def test_progress_on_a_terminal_only(tmp_path: Path, write_module) -> None:
     write_module(N_PLUS_ONE, "app/services.py")
-    primary, secondary = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "orm_lint", "report", "app", "--no-mypy", "--output", "out"],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=secondary,
-            text=True,
-            timeout=600,
-        )
-        os.close(secondary)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(primary, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(primary)
+    proc, shown = run_on_terminal("report", "app", "--no-mypy", "--output", "out", cwd=tmp_path)
     assert proc.returncode == 0
-    shown = b"".join(chunks).decode()
-    assert "orm-lint: analysing 1 files..." in shown and "orm-lint: writing finding 1/1..." in shown
+    assert "orm-lint: syntax engine 0/1 files" in shown and "orm-lint: writing finding 1/1" in shown
+    assert shown.endswith("\r\033[K"), "the line is cleared before the result is printed"
     piped = run_orm_lint("report", "app", "--no-mypy", "--output", "out", cwd=tmp_path)
     assert piped.returncode == 0 and piped.stderr == ""
+    quiet, shown = run_on_terminal("report", "app", "--no-mypy", "--output", "out", "--quiet", cwd=tmp_path)
+    assert quiet.returncode == 0 and shown == ""
 
 
 def test_report_errors_exit_2(tmp_path: Path, write_module) -> None:

@@ -7,25 +7,28 @@ Exit status: 0 no findings, 1 findings, 2 usage or internal error (`report` and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TextIO
 from pathlib import Path
 
 from .baseline import DEFAULT_BASELINE, BaselineError, baseline_document, fingerprints
-from .catalogue import all_rules, find_rule
+from .catalogue import RULES, Engine, all_rules, find_rule
 from .config import MIGRATION_CHOICES, ConfigError, load_settings
 from .diff import DiffError
 from .migration_scope import not_reviewed_note
-from .pipeline import UsageError, analyse
-from .report.formats import render_json, render_text
+from .pipeline import STDIN, Analysis, UsageError, analyse
+from .progress import Progress
+from .report.formats import plural, render_json, render_statistics, render_text
 from .report.good_patterns import find_good_patterns
 from .report.review import Review, write_review
 from .report.sarif import render_github, render_sarif
 from .report.writer import WriteError, atomic_write
-from .rule_docs import rule_page, stale_docs, write_docs
+from .rule_docs import DocsError, rule_page, stale_docs, write_docs
 from .versions import VersionAction
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -33,13 +36,24 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 def _analysis_options(command: argparse.ArgumentParser, narrowing: bool = True) -> None:
     """The options every analysing command shares; `narrowing` adds --diff and --baseline."""
-    command.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
+    command.add_argument(
+        "paths", nargs="*", default=["."], help="files or folders (default: .); `-` reads one file from stdin"
+    )
+    command.add_argument(
+        "--stdin-filename", metavar="PATH", help="the name of the file read from stdin (`-`): paths, settings, mypy"
+    )
     command.add_argument(
         "--exclude", action="append", default=[], metavar="PATTERN", help="glob of paths to skip (repeatable)"
     )
     command.add_argument("--select", help="comma-separated code prefixes to report (default: all)")
     command.add_argument("--ignore", help="comma-separated code prefixes to leave out")
     command.add_argument("--no-mypy", action="store_true", help="run the syntax engine only")
+    command.add_argument(
+        "--mypy-optional",
+        action="store_true",
+        help="when mypy stops (missing dependencies, a crash), say so but keep the exit status of the findings",
+    )
+    command.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     command.add_argument(
         "--mypy-config-file", metavar="FILE", help="mypy configuration to use (default: the project's)"
     )
@@ -63,11 +77,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="orm-lint", description="Find database and ORM problems in Python code before production does."
     )
     parser.add_argument("--version", action=VersionAction)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="analyse files and report findings")
     _analysis_options(check)
     check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    check.add_argument("--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings (errors still exit 2)")
+    check.add_argument("--statistics", action="store_true", help="count the findings of each code (text format)")
+    check.add_argument("--show-source", action="store_true", help="show each finding's source line (text format)")
 
     report = commands.add_parser("report", help="write a database review: a summary and one page per finding")
     _analysis_options(report)
@@ -84,48 +102,100 @@ def _parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="show the documentation of one rule")
     explain.add_argument("rule", help="a code (ORM101) or a name (query-in-loop)")
 
-    docs = commands.add_parser("docs", help="write docs/rules.md and docs/rules/*.md from the catalogue")
+    docs = commands.add_parser("docs", description="orm-lint's maintainers: rewrite the generated pages of docs/")
     docs.add_argument("--output", default="docs", help="docs folder (default: docs)")
     docs.add_argument("--check", action="store_true", help="fail when the pages are stale instead of writing")
     return parser
 
 
-def _progress() -> Callable[[str], None]:
-    """Progress lines on a terminal; nothing when stderr is piped or redirected."""
-    if not sys.stderr.isatty():
-        return lambda _: None
-    return lambda message: print(f"orm-lint: {message}...", file=sys.stderr, flush=True)
+TYPE_AWARE_CODES = ", ".join(r.code for r in RULES if r.engine is Engine.MYPY)
+
+
+@contextlib.contextmanager
+def _output(file: str | None) -> Iterator[TextIO]:
+    """Where the report goes: stdout, or `--output-file`."""
+    if file is None:
+        yield sys.stdout
+        return
+    with open(file, "w", encoding="utf-8") as handle:
+        yield handle
+
+
+def _analyse(args: argparse.Namespace) -> Analysis:
+    """Run the analysis with a progress display; say what the user should know about the run."""
+    if args.stdin_filename and args.paths != [STDIN]:
+        raise UsageError("--stdin-filename names the file read from stdin: give `-` as the only path")
+    progress = Progress.on_terminal(args.quiet)
+    try:
+        analysis = analyse(args, progress)
+    finally:
+        progress.finish()
+    for note in analysis.notes:
+        print(f"orm-lint: note: {note}", file=sys.stderr)
+    return analysis
+
+
+def _not_run(analysis: Analysis) -> list[dict[str, object]]:
+    if analysis.type_rules_not_run is None:
+        return []
+    return [{"engine": "mypy", "rules": TYPE_AWARE_CODES.split(", "), "reason": analysis.type_rules_not_run}]
+
+
+def _engine_status(args: argparse.Namespace, analysis: Analysis, written: int = EXIT_CLEAN) -> int:
+    """2 when mypy was to run and stopped (unless --mypy-optional), else the status the output earned."""
+    return EXIT_ERROR if analysis.mypy_failed and not args.mypy_optional else written
 
 
 def _check(args: argparse.Namespace) -> int:
-    analysis = analyse(args)
+    analysis = _analyse(args)
+    with _output(args.output_file) as out:
+        _write_check(args, analysis, out)
+    if args.format != "text" and analysis.type_rules_not_run:
+        print(f"orm-lint: error: {analysis.type_rules_not_run}", file=sys.stderr)
+    findings_status = EXIT_FINDINGS if analysis.findings and not args.exit_zero else EXIT_CLEAN
+    return _engine_status(args, analysis, findings_status)
+
+
+def _write_check(args: argparse.Namespace, analysis: Analysis, out: TextIO) -> None:
     findings, problems, files = analysis.findings, analysis.problems, len(analysis.files)
     if args.format == "json":
-        print(
-            render_json(
-                findings, problems, files, analysis.engines, analysis.mypy_errors, analysis.migrations_not_reviewed
-            )
+        output = render_json(
+            findings,
+            problems,
+            files,
+            analysis.engines,
+            analysis.mypy_errors,
+            analysis.migrations_not_reviewed,
+            not_run=_not_run(analysis),
+            notes=analysis.notes,
         )
     elif args.format == "sarif":
-        print(render_sarif(findings, problems, fingerprints(findings)))
+        output = render_sarif(findings, problems, fingerprints(findings))
     elif args.format == "github":
         output = render_github(findings, problems)
-        if output:
-            print(output)
     else:
         for problem in problems:
             print(f"{problem.path}: {problem.message}", file=sys.stderr)
         if analysis.hidden_by_baseline:
-            print(f"orm-lint: {analysis.hidden_by_baseline} known findings hidden by the baseline", file=sys.stderr)
-        print(render_text(findings, problems, files))
+            hidden = plural(analysis.hidden_by_baseline, "known finding")
+            print(f"orm-lint: {hidden} hidden by the baseline", file=sys.stderr)
+        lines = [render_text(findings, problems, files, args.show_source)]
+        if args.statistics and findings:
+            lines.append(render_statistics(findings))
         if analysis.migrations_not_reviewed:
-            print(f"orm-lint: {not_reviewed_note(analysis.migrations_not_reviewed)}")
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+            lines.append(f"orm-lint: {not_reviewed_note(analysis.migrations_not_reviewed)}")
+        if analysis.type_rules_not_run:
+            lines.append(
+                f"orm-lint: the type-aware rules ({TYPE_AWARE_CODES}) did not run: {analysis.type_rules_not_run}"
+            )
+        output = "\n".join(lines)
+    if output:
+        print(output, file=out)
 
 
 def _report(args: argparse.Namespace) -> int:
-    progress = _progress()
-    analysis = analyse(args, progress)
+    analysis = _analyse(args)
+    progress = Progress.on_terminal(args.quiet)
     progress("counting good patterns")
     patterns = find_good_patterns(analysis.files, analysis.settings)
     if analysis.changes is not None:
@@ -144,19 +214,22 @@ def _report(args: argparse.Namespace) -> int:
         hidden_by_baseline=analysis.hidden_by_baseline,
         migrations_not_reviewed=analysis.migrations_not_reviewed,
     )
-    place = write_review(review, Path(args.output), args.force, progress)
-    pages = f" and {len(analysis.findings)} finding pages in {place.folder}" if analysis.findings else ""
+    try:
+        place = write_review(review, Path(args.output), args.force, progress)
+    finally:
+        progress.finish()
+    pages = f" and {plural(len(analysis.findings), 'finding page')} in {place.folder}" if analysis.findings else ""
     print(f"wrote {place.summary}{pages}")
-    return EXIT_CLEAN
+    return _engine_status(args, analysis)
 
 
 def _baseline(args: argparse.Namespace) -> int:
-    analysis = analyse(args)
+    analysis = _analyse(args)
     target = Path(args.output)
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, baseline_document(analysis.findings), target.parent)
-    print(f"wrote {target}: {len(analysis.findings)} findings recorded")
-    return EXIT_CLEAN
+    print(f"wrote {target}: {plural(len(analysis.findings), 'finding')} recorded")
+    return _engine_status(args, analysis)
 
 
 def _rules(args: argparse.Namespace) -> int:
@@ -221,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ConfigError, UsageError, DiffError, BaselineError, WriteError) as error:
+    except (ConfigError, UsageError, DiffError, BaselineError, WriteError, DocsError) as error:
         print(f"orm-lint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

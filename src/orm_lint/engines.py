@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -68,7 +68,8 @@ def read_source(path: Path, data: bytes | None = None) -> str:
     return decode(path.read_bytes() if data is None else data)[0]
 
 
-def _suppressed(finding: Finding, lines: list[str]) -> bool:
+def suppressed_by_noqa(finding: Finding, lines: list[str]) -> bool:
+    """A `# noqa` on the finding's first or last line names its code, or no code."""
     for number in {finding.line, finding.end_line}:
         if 0 < number <= len(lines):
             match = NOQA.search(lines[number - 1])
@@ -175,7 +176,7 @@ def check_file(
             engine="flake8",
             lowered_by=report.lowered_by,
         )
-        if not _suppressed(finding, lines):
+        if not suppressed_by_noqa(finding, lines):
             findings.append(_located(finding, notebook))
     return findings, problems
 
@@ -189,8 +190,14 @@ def _check_stamped(name: str, settings: Settings) -> FileResult:
     return FileResult(name, *check_file(Path(name), settings, data), stamp, content_digest(data))
 
 
-def _check_batch(batch: list[str], settings: Settings) -> list[FileResult]:
-    return [_check_stamped(name, settings) for name in batch]
+def _check_batch(
+    batch: list[str], settings: Settings, done: Callable[[int], None] = lambda _: None
+) -> list[FileResult]:
+    results = []
+    for name in batch:
+        results.append(_check_stamped(name, settings))
+        done(1)
+    return results
 
 
 def _check_batch_in_worker(batch: list[str], settings: Settings) -> list[FileResult]:
@@ -215,10 +222,12 @@ def _few_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _check_files(files: list[Path], settings: Settings, jobs: int | None) -> list[FileResult]:
+def _check_files(
+    files: list[Path], settings: Settings, jobs: int | None, done: Callable[[int], None]
+) -> list[FileResult]:
     workers = jobs or settings.jobs or os.cpu_count() or 1
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        return _check_batch([str(f) for f in files], settings)
+        return _check_batch([str(f) for f in files], settings, done)
     batches = [[str(f) for f in files[i :: workers * 4]] for i in range(workers * 4)]
     from concurrent.futures import ProcessPoolExecutor  # only large runs pay for importing it
 
@@ -227,21 +236,28 @@ def _check_files(files: list[Path], settings: Settings, jobs: int | None) -> lis
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for batch_results in pool.map(_check_batch_in_worker, batches, [settings] * len(batches)):
                 results.extend(batch_results)
+                done(len(batch_results))
     except (OSError, RuntimeError):  # no process support here: run in this process
-        return _check_batch([str(f) for f in files], settings)
+        return _check_batch([str(f) for f in files], settings, done)
     return results
 
 
 def run_syntax_engine(
-    files: list[Path], settings: Settings, jobs: int | None = None, cache: ResultCache | None = None
+    files: list[Path],
+    settings: Settings,
+    jobs: int | None = None,
+    cache: ResultCache | None = None,
+    done: Callable[[int], None] = lambda _: None,
 ) -> tuple[list[Finding], list[FileProblem]]:
     """Findings of the flake8-side rules for every file, using worker processes when it pays.
 
     With a `cache`, files whose results it holds are not read again, and fresh results are stored in it.
+    `done(n)` is told as files are finished (the progress display).
     """
     with _few_collections():
         known, pending = cache.lookup(files) if cache is not None else ([], files)
-        fresh = _check_files(pending, settings, jobs)
+        done(len(known))
+        fresh = _check_files(pending, settings, jobs, done)
         if cache is not None:
             cache.store(fresh)
             cache.save()

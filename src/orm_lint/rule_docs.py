@@ -84,9 +84,28 @@ def generated_files() -> dict[str, str]:
     return files
 
 
+class DocsError(Exception):
+    """`orm-lint docs` would overwrite a file it did not write."""
+
+
+def _generated_by_us(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.startswith("<!-- Generated") and "`orm-lint docs`" in first
+
+
 def write_docs(folder: Path) -> list[Path]:
+    """Rewrite the generated pages; refuse, before writing anything, when one would replace someone's file."""
+    files = generated_files()
+    foreign = [folder / name for name in files if (folder / name).exists() and not _generated_by_us(folder / name)]
+    if foreign:
+        names = ", ".join(str(path) for path in foreign[:3]) + (" …" if len(foreign) > 3 else "")
+        raise DocsError(f"not overwriting files `orm-lint docs` did not write: {names} (choose another --output)")
     written = []
-    for relative, content in generated_files().items():
+    for relative, content in files.items():
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_text(encoding="utf-8") != content:
