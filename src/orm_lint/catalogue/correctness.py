@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import SQLALCHEMY_FAMILY, Category, Docs, Engine, Rule, Severity
+from .model import ALL_FRAMEWORKS, SQLALCHEMY_FAMILY, Category, Docs, Engine, Framework, Rule, Severity
 
 _HOW_TO_TEST = (
     "Print the compiled statement (`str(stmt)`) and assert the WHERE clause holds the "
@@ -269,10 +269,120 @@ async def team_name(session: AsyncSession, hero_id: int) -> str:
 """,
 )
 
+UNFILTERED_DELETE_OR_UPDATE = Rule(
+    code="ORM505",
+    name="unfiltered-delete-or-update",
+    problem="unfiltered_write",
+    category=Category.CORRECTNESS,
+    severity=Severity.MEDIUM,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="A bulk `delete()`/`update()` with no condition writes every row of the table.",
+    message="{expr} {verb} every row of {model}; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Reports bulk writes with no condition in application code: Django "
+            "`Model.objects.all().delete()`, `Model.objects.update(...)`, `Model.objects.all().update(...)`; "
+            "SQLAlchemy `session.query(Model).delete()`/`.update(...)`, Flask-SQLAlchemy "
+            "`Model.query.delete()`, and `session.execute(delete(Model))` / "
+            "`session.execute(update(Model).values(...))` (also through a local variable) without "
+            "`where()`/`filter()`/`filter_by()`. Migrations and test modules are not checked, nor is "
+            "a function whose name states the whole-table intent (`clear_cache`, `reset_counters`, "
+            "`purge_all`, `truncate_log`, `wipe`, `flush`, `delete_all_...`), nor a query through a "
+            "custom manager method or a related manager (those are filtered)."
+        ),
+        why_bad=(
+            "Bulk writes skip `save()`, signals and per-object permission checks, and no transaction "
+            'log review catches a missing `filter()`: `Order.objects.update(status="shipped")` ships '
+            "every order ever placed. A forgotten condition is usually a refactoring slip (the filter "
+            "was on the line removed, or on a queryset variable that got renamed), and its damage is "
+            "only repaired from a backup."
+        ),
+        fix_steps=(
+            "Add the condition the write is meant for: `Model.objects.filter(...).update(...)`, "
+            "`delete(Model).where(Model.owner_id == owner_id)`.",
+            "When the whole table is meant (a cache table, a nightly rebuild), say so: put it in a "
+            "function named after that intent (`clear_...`, `reset_...`, `purge_...`), or write "
+            "`# noqa: ORM505` with a reason; consider `TRUNCATE` for large tables.",
+        ),
+        how_to_test=(
+            "Create a row the write must not touch (another owner, another status), run the code "
+            "and assert that row is unchanged."
+        ),
+        references=(
+            "https://docs.djangoproject.com/en/stable/ref/models/querysets/#update",
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/dml.html#orm-update-and-delete-with-custom-where-criteria",
+        ),
+    ),
+    bad_example="""\
+from shop.models import Order
+
+
+def mark_shipped(order_ids):
+    Order.objects.update(status="shipped")
+""",
+    good_example="""\
+from shop.models import Order
+
+
+def mark_shipped(order_ids):
+    Order.objects.filter(pk__in=order_ids).update(status="shipped")
+""",
+)
+
+FIRST_ROW_BY_INDEX = Rule(
+    code="ORM506",
+    name="first-row-by-index",
+    problem="unguarded_first_row",
+    category=Category.CORRECTNESS,
+    severity=Severity.LOW,
+    frameworks=(Framework.DJANGO,),
+    engine=Engine.FLAKE8,
+    summary="`qs.order_by(...)[0]` raises `IndexError` when no row matches; `first()` returns None.",
+    message="{expr} raises IndexError when no row matches; use {fix} and handle None",
+    docs=Docs(
+        what_it_does=(
+            "Reports a Django QuerySet indexed with `[0]` where it is built "
+            '(`Model.objects.filter(...)[0]`, `qs.order_by("-created")[0]`, `qs.all()[0]`), unless '
+            "the indexing sits in a `try` that handles `IndexError` (or `LookupError`, `Exception`), "
+            "or under an `if` that tests whether rows exist (`exists()`, `count()`, `len()`). "
+            "`list(qs)[0]` is ORM107's (it loads every row); SQLAlchemy's `.all()[0]` too."
+        ),
+        why_bad=(
+            "The query runs with `LIMIT 1`, so it costs no more than `first()`, but when no row "
+            "matches it raises `IndexError`: an error page for a missing record instead of a 404 or a "
+            "default, often on data that only production has (the first user of a new tenant, an "
+            "empty day). `first()` returns `None` and makes the empty case visible in the code."
+        ),
+        fix_steps=(
+            "Write `qs.order_by(...).first()` (or `.last()`, `.latest()`, `.earliest()`) and handle `None`.",
+            "When a row must exist, use `get()` or `get_object_or_404()` so the error says which lookup failed.",
+        ),
+        how_to_test="Run the code on an empty table and assert it returns the empty-case answer instead of raising.",
+        references=("https://docs.djangoproject.com/en/stable/ref/models/querysets/#first",),
+    ),
+    bad_example="""\
+from library.models import Loan
+
+
+def latest_loan(member):
+    return Loan.objects.filter(member=member).order_by("-started")[0]
+""",
+    good_example="""\
+from library.models import Loan
+
+
+def latest_loan(member):
+    return Loan.objects.filter(member=member).order_by("-started").first()
+""",
+)
+
 RULES = (
     IDENTITY_TEST_IN_FILTER,
     MEMBERSHIP_TEST_IN_FILTER,
     NOT_OPERATOR_IN_FILTER,
     BOOLEAN_OPERATOR_IN_FILTER,
+    UNFILTERED_DELETE_OR_UPDATE,
+    FIRST_ROW_BY_INDEX,
     LAZY_LOAD_THAT_RAISES,
 )

@@ -71,6 +71,10 @@ PROBLEMS = frozenset(
         "unsafe_migration",
         "raising_lazy_load",
         "tenant_isolation",
+        "non_unique_lookup",
+        "float_money",
+        "unfiltered_write",
+        "unguarded_first_row",
     }
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import ALL_FRAMEWORKS, Category, Docs, Engine, Framework, Rule, Severity
+from .model import ALL_FRAMEWORKS, SQLALCHEMY_FAMILY, Category, Docs, Engine, Framework, Rule, Severity
 
 QUERY_IN_LOOP = Rule(
     code="ORM101",
@@ -594,6 +594,126 @@ def teasers(session: Session) -> list[str]:
 """,
 )
 
+FETCHED_ROWS_TRUTHINESS = Rule(
+    code="ORM109",
+    name="fetched-rows-truthiness",
+    problem="queryset_evaluation",
+    category=Category.PERFORMANCE,
+    severity=Severity.LOW,
+    frameworks=SQLALCHEMY_FAMILY,
+    engine=Engine.FLAKE8,
+    summary="`if session.scalars(stmt).all():` fetches every row to learn whether there is one.",
+    message="testing {expr} for truth fetches every row; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "The SQLAlchemy side of ORM105: reports `if query.all():`, `not Model.query.filter_by(...).all()`, "
+            "`bool(session.scalars(stmt).all())`, `while ...all():` and a local bound to such a result "
+            "that is only tested (never iterated or indexed) afterwards. Queries limited to a few rows "
+            "(`limit()`, a primary-key or `in_()` filter) are not reported."
+        ),
+        why_bad=(
+            "`.all()` sends the whole statement, turns every matching row into an object and keeps them "
+            "in the session, only for the list to be tested for emptiness. `exists()` (or `.first()`) "
+            "asks the database for one row."
+        ),
+        fix_steps=(
+            "`session.scalar(select(exists().where(...)))` or `session.query(q.exists()).scalar()`.",
+            "Or `session.scalars(stmt.limit(1)).first() is not None` / `query.first() is not None`.",
+            "Keep `.all()` when the rows are used right after the test.",
+        ),
+        how_to_test="Log the statements (`echo=True` or an event listener) and assert the test sends `EXISTS` or `LIMIT 1`.",
+        references=("https://docs.sqlalchemy.org/en/20/core/selectable.html#sqlalchemy.sql.expression.exists",),
+    ),
+    bad_example="""\
+from sqlalchemy import select
+
+from shop.models import Order
+
+
+def has_open_orders(session, customer_id):
+    if session.scalars(select(Order).where(Order.customer_id == customer_id)).all():
+        return True
+    return False
+""",
+    good_example="""\
+from sqlalchemy import exists, select
+
+from shop.models import Order
+
+
+def has_open_orders(session, customer_id):
+    return session.scalar(select(exists().where(Order.customer_id == customer_id)))
+""",
+)
+
+WHOLE_ROWS_FOR_ONE_COLUMN = Rule(
+    code="ORM112",
+    name="whole-rows-for-one-column",
+    problem="queryset_evaluation",
+    category=Category.PERFORMANCE,
+    severity=Severity.LOW,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="`[u.id for u in User.objects.filter(...)]` loads whole objects to read one or two columns.",
+    message="{expr} loads whole {model} rows to read {columns}; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Reports a list, set or dict comprehension or generator over a query of a model (Django "
+            "queryset, `session.scalars(select(Model))`, `Model.query`) whose result and conditions read "
+            "only one or two columns of each item (`u.id`, `(u.id, u.email)`) of a model with at least "
+            "four more columns than that. The columns must be "
+            "declared columns of the model in the project index: a property, a method or a relation "
+            "keeps it silent, and so does a query that already uses `only()`, `values()`, "
+            "`load_only()` or selects columns."
+        ),
+        why_bad=(
+            "Every column of every row is sent, decoded and turned into a model instance (with its "
+            "identity-map entry in SQLAlchemy) to keep one value: for a wide table or many rows that is "
+            "most of the time and memory the statement costs. Selecting the column sends one value per row."
+        ),
+        fix_steps=(
+            'Django: `list(qs.values_list("id", flat=True))`, or `values_list("id", "email")` for two.',
+            "SQLAlchemy: `session.scalars(select(User.id).where(...)).all()`, or "
+            "`session.execute(select(User.id, User.email)...)` for two.",
+        ),
+        how_to_test="Assert the SQL sent names only the selected columns (`str(stmt)`, or `qs.query` in Django).",
+        references=(
+            "https://docs.djangoproject.com/en/stable/ref/models/querysets/#values-list",
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/select.html#selecting-orm-entities-and-attributes",
+        ),
+    ),
+    bad_example="""\
+from django.db import models
+
+
+class Member(models.Model):
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    address = models.TextField()
+    joined = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+
+def active_emails():
+    return [m.email for m in Member.objects.filter(active=True)]
+""",
+    good_example="""\
+from django.db import models
+
+
+class Member(models.Model):
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    address = models.TextField()
+    joined = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+
+def active_emails():
+    return list(Member.objects.filter(active=True).values_list("email", flat=True))
+""",
+)
+
 RULES = (
     QUERY_IN_LOOP,
     RELATION_LOADED_PER_ITEM,
@@ -603,6 +723,8 @@ RULES = (
     COUNT_COMPARED_TO_ZERO,
     INDEX_INTO_EVALUATED_QUERY,
     RANDOM_ORDERING,
+    FETCHED_ROWS_TRUTHINESS,
     LAZY_LOAD_PER_ITEM,
     DEFERRED_COLUMN_PER_ITEM,
+    WHOLE_ROWS_FOR_ONE_COLUMN,
 )

@@ -145,4 +145,151 @@ class Comment(db.Model):
 """,
 )
 
-RULES = (FOREIGN_KEY_WITHOUT_INDEX, FOREIGN_KEY_WITHOUT_INDEX_ON_UNTYPED_MODEL)
+NON_UNIQUE_LOOKUP = Rule(
+    code="ORM303",
+    name="non-unique-lookup",
+    problem="non_unique_lookup",
+    category=Category.SCHEMA,
+    severity=Severity.MEDIUM,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="`get(email=...)` / `.one()` expects one row by columns no unique constraint covers.",
+    message="{lookup} expects one row, but no unique constraint covers {columns}; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Reports lookups that return exactly one object, made only of equality conditions on "
+            "columns of one model, when no unique constraint covers those columns: Django `get()`, "
+            "`get_or_create()`, `update_or_create()` (the `defaults` aside, `filter()` keywords "
+            "before them counted); SQLAlchemy, SQLModel and Flask-SQLAlchemy `.one()`, "
+            "`.one_or_none()`, `.scalar_one()`, `.scalar_one_or_none()` on `select(Model)` or "
+            "`query(Model)` filtered by `Model.col == value` or `filter_by(col=value)`. A column set "
+            "is covered by the primary key (`pk`, `id` in Django), `unique=True`, a one-to-one field, "
+            "or a `unique_together`, `UniqueConstraint`, `PrimaryKeyConstraint` or unique `Index` whose "
+            "columns are all among the lookup's. The model is read from the project's own source; "
+            "when it is not found, has a base class declared outside the project, or declares a "
+            "constraint the reader cannot follow (a computed `__table_args__`, an expression "
+            "constraint, an `Annotated` column alias), the rule stays silent. Test modules, joins, "
+            "lookups through relations (`user__email=`), `Q` objects and custom manager methods are "
+            "not reported; neither is a lookup inside `try` that handles `MultipleObjectsReturned` or "
+            "`MultipleResultsFound`."
+        ),
+        why_bad=(
+            "Nothing stops two rows from having the same value, so the lookup works until the day "
+            "they do: then `get()` raises `MultipleObjectsReturned`, `one()` raises "
+            "`MultipleResultsFound`, and `get_or_create()` run by two requests at once creates the "
+            "duplicate itself (it is only race-safe on a unique column). The error shows up in "
+            "production, on data no test had, and it is often a login or a checkout that breaks."
+        ),
+        fix_steps=(
+            "When the column must be unique: add `unique=True` to it, or a `UniqueConstraint` "
+            "(`Meta.constraints` in Django, `__table_args__` in SQLAlchemy) over the columns the lookup uses.",
+            "Write the migration in two steps on a live table: find and merge the existing duplicates "
+            "(`values(col).annotate(n=Count('id')).filter(n__gt=1)` / `GROUP BY col HAVING count(*) > 1`), "
+            "then add the constraint (on PostgreSQL, build a unique index `CONCURRENTLY` first and "
+            "attach the constraint to it).",
+            "When duplicates are legitimate: use `filter(...).first()` / `.first()` with an explicit "
+            "`order_by`, and decide what happens when there is more than one.",
+        ),
+        how_to_test=(
+            "Add a test that inserts two rows with the same value and asserts the second insert "
+            "raises `IntegrityError`; the lookup can then never see two rows."
+        ),
+        references=(
+            "https://docs.djangoproject.com/en/stable/ref/models/querysets/#get-or-create",
+            "https://docs.djangoproject.com/en/stable/ref/models/constraints/#uniqueconstraint",
+            "https://docs.sqlalchemy.org/en/20/core/connections.html#sqlalchemy.engine.Result.one",
+        ),
+    ),
+    bad_example="""\
+from django.db import models
+
+
+class Customer(models.Model):
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+
+
+def customer_for(email):
+    return Customer.objects.get(email=email)
+""",
+    good_example="""\
+from django.db import models
+
+
+class Customer(models.Model):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200)
+
+
+def customer_for(email):
+    return Customer.objects.get(email=email)
+""",
+)
+
+MONEY_IN_FLOAT_COLUMN = Rule(
+    code="ORM304",
+    name="money-in-float-column",
+    problem="float_money",
+    category=Category.SCHEMA,
+    severity=Severity.MEDIUM,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="A price, amount or balance stored in a binary floating-point column.",
+    message="{column} stores money in a binary float; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Reports model columns of a floating-point type whose name (or Django verbose name) says "
+            "money: Django `FloatField`, SQLAlchemy `Float`/`REAL`/`DOUBLE` in `Column`/`mapped_column` "
+            "(also `db.Float`), `Mapped[float]` without an explicit type, and SQLModel fields annotated "
+            "`float`. Money words are price, cost, fee, salary, tax, balance, revenue, payment, "
+            "refund, wage, budget and the like; amount, total, subtotal and discount count only on "
+            "a model whose name is about money (an order, invoice, payment, transaction, cart ...). "
+            "Rates, ratios, percentages, counts, durations, weights and scores are not money."
+        ),
+        why_bad=(
+            "A binary float cannot hold most decimal fractions: 0.1 + 0.2 is 0.30000000000000004. "
+            "Sums of prices drift by cents, totals stop matching invoices, equality tests on amounts "
+            "fail, and rounding differs between the database and Python. Accounting code needs exact "
+            "decimal arithmetic."
+        ),
+        fix_steps=(
+            "Django: `models.DecimalField(max_digits=12, decimal_places=2)`; SQLAlchemy: "
+            "`Numeric(12, 2)` with `Mapped[Decimal]`; SQLModel: `Decimal` with "
+            "`Field(max_digits=12, decimal_places=2)`. Or store integer cents (`BigIntegerField`).",
+            "Migrate with an explicit cast (`ALTER COLUMN ... TYPE numeric(12, 2) USING round(col::numeric, 2)`) "
+            "and check the rounded values against the old ones first.",
+            "Use `decimal.Decimal` in the code that reads and computes with the column.",
+        ),
+        how_to_test=(
+            "Save 0.1 and 0.2, read back their sum from the database (`Sum()` / `func.sum`) and assert "
+            'it equals `Decimal("0.30")`.'
+        ),
+        references=(
+            "https://docs.djangoproject.com/en/stable/ref/models/fields/#decimalfield",
+            "https://docs.sqlalchemy.org/en/20/core/type_basics.html#sqlalchemy.types.Numeric",
+        ),
+    ),
+    bad_example="""\
+from django.db import models
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=200)
+    price = models.FloatField()
+""",
+    good_example="""\
+from django.db import models
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+""",
+)
+
+RULES = (
+    FOREIGN_KEY_WITHOUT_INDEX,
+    FOREIGN_KEY_WITHOUT_INDEX_ON_UNTYPED_MODEL,
+    NON_UNIQUE_LOOKUP,
+    MONEY_IN_FLOAT_COLUMN,
+)

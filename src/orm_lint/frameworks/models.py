@@ -12,3 +12,7 @@ DJANGO_META_INDEXES = frozenset({"Index", "UniqueConstraint"})
 
 LAZY_STRATEGIES = frozenset({"select", "True"})
 RAISING_STRATEGIES = frozenset({"raise", "raise_on_sql"})
+# Base classes that come from the frameworks themselves: they add no column and no constraint.
+MODEL_ROOT_BASES = frozenset(
+    {"Model", "Base", "DeclarativeBase", "DeclarativeBaseNoMeta", "SQLModel", "MappedAsDataclass", "AsyncAttrs"}
+)

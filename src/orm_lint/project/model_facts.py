@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..frameworks import models
+from . import columns
 
 _DJANGO_RELATION_FIELDS = models.DJANGO_FOREIGN_KEYS | {models.DJANGO_MANY_TO_MANY}
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "hybrid_property"})
@@ -45,6 +46,10 @@ class ModelFacts:
     # method or property name -> the attributes of `self` it reads (`def label(self): return self.author.name`)
     method_reads: dict[str, list[str]] = field(default_factory=dict)
     properties: list[str] = field(default_factory=list)  # which of those are read as attributes
+    columns: list[str] = field(default_factory=list)  # attributes declared as columns (Django fields, FKs included)
+    unique_sets: list[list[str]] = field(default_factory=list)  # column sets a constraint keeps unique
+    uncertain_columns: list[str] = field(default_factory=list)  # may be unique in a way the reader cannot see
+    unreadable_uniques: bool = False  # a computed `__table_args__`/`Meta.constraints`: uniqueness unknown
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,6 +66,10 @@ class ModelFacts:
             abstract=bool(data["abstract"]),
             method_reads={k: list(v) for k, v in data["method_reads"].items()},
             properties=list(data["properties"]),
+            columns=list(data["columns"]),
+            unique_sets=[list(names) for names in data["unique_sets"]],
+            uncertain_columns=list(data["uncertain_columns"]),
+            unreadable_uniques=bool(data["unreadable_uniques"]),
         )
 
 
@@ -111,6 +120,7 @@ def may_declare_models(data: bytes) -> bool:
 def module_facts(tree: ast.Module) -> ModuleFacts:
     """The models a module declares, with their relations."""
     facts = ModuleFacts()
+    unique_indexes = columns.module_unique_indexes(tree)
     for node in _classes(tree.body):
         if _is_manager_or_queryset(node):
             facts.queryset_methods.update(_queryset_methods(node))
@@ -121,6 +131,8 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
         model = _model(node, facts)
         if model is not None:
             facts.models.append(model)
+    for model in facts.models:
+        model.unique_sets.extend(unique_indexes.get(model.name, []))
     return facts
 
 
@@ -227,6 +239,9 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
         return None
     framework = "django" if django_style and not sqlalchemy_style else "sqlalchemy" if sqlalchemy_style else ""
     model = ModelFacts(cls.name, framework, bases, abstract=_abstract(cls))
+    model.columns, model.unique_sets, model.uncertain_columns, model.unreadable_uniques = columns.read_columns(
+        cls, bases
+    )
     for stmt in cls.body:
         target, annotation, value = _assignment(stmt)
         if target is None:

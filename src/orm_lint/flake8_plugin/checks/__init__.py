@@ -1,3 +1,15 @@
 """The syntax-level checks, one module per topic; importing them registers them."""
 
-from . import evaluation, filters, loops, migrations, raw_sql, relations, schema, serializers, unbounded  # noqa: F401
+from . import (  # noqa: F401
+    evaluation,
+    fetching,
+    filters,
+    integrity,
+    loops,
+    migrations,
+    raw_sql,
+    relations,
+    schema,
+    serializers,
+    unbounded,
+)

@@ -37,7 +37,7 @@ def _lazy_django_queryset(expr: ast.expr, scope: Scope) -> QueryShape | None:
     return shape
 
 
-def _only_counted_or_tested(name: str, scope: Scope) -> bool:
+def only_counted_or_tested(name: str, scope: Scope) -> bool:
     """The queryset's rows are never used: it is only measured, tested or refined."""
     parents: dict[int, ast.AST] = {}
     for node in ast.walk(scope.node):
@@ -70,7 +70,7 @@ def len_of_queryset(index: ModuleIndex) -> Iterator[Report]:
                 continue
             arg = call.args[0]
             if _lazy_django_queryset(arg, scope) is not None:
-                if isinstance(arg, ast.Name) and not _only_counted_or_tested(arg.id, scope):
+                if isinstance(arg, ast.Name) and not only_counted_or_tested(arg.id, scope):
                     continue
                 name = arg.id if isinstance(arg, ast.Name) else short_call(arg)
                 yield Report(LEN_OF_QUERYSET, call, {"name": name, "fix": f"use {name}.count()"})
@@ -89,26 +89,30 @@ def _inline_sqlalchemy_all(expr: ast.expr, scope: Scope) -> bool:
     return shape is not None and shape.framework == "sqlalchemy" and not shape.is_bounded
 
 
+def tested_for_truth(scope: Scope) -> list[ast.expr]:
+    """Each expression the scope tests for truth (`if x`, `not x`, `a and x`, `bool(x)`), once."""
+    tested: list[ast.expr] = []
+    for test in scope.truth_tests:
+        tested.extend(test.values if isinstance(test, ast.BoolOp) else [test])
+    tested.extend(
+        site.node.args[0]
+        for site in scope.calls
+        if isinstance(site.node.func, ast.Name) and site.node.func.id == "bool" and len(site.node.args) == 1
+    )
+    unique = {id(expr): expr for expr in tested}
+    return list(unique.values())
+
+
 @check(QUERYSET_TRUTHINESS, runs_on_tests=False)
 def queryset_truthiness(index: ModuleIndex) -> Iterator[Report]:
     """queryset-truthiness: `if qs:` where `qs.exists()` was meant."""
     for scope in index.scopes:
-        tested: list[ast.expr] = []
-        for test in scope.truth_tests:
-            tested.extend(test.values if isinstance(test, ast.BoolOp) else [test])
-        tested.extend(
-            site.node.args[0]
-            for site in scope.calls
-            if isinstance(site.node.func, ast.Name) and site.node.func.id == "bool" and len(site.node.args) == 1
-        )
-        seen: set[int] = set()
-        for expr in tested:
-            if id(expr) in seen or not isinstance(expr, (ast.Name, ast.Call)):
+        for expr in tested_for_truth(scope):
+            if not isinstance(expr, (ast.Name, ast.Call)):
                 continue
-            seen.add(id(expr))
             if _lazy_django_queryset(expr, scope) is None:
                 continue
-            if isinstance(expr, ast.Name) and not _only_counted_or_tested(expr.id, scope):
+            if isinstance(expr, ast.Name) and not only_counted_or_tested(expr.id, scope):
                 continue
             name = expr.id if isinstance(expr, ast.Name) else short_call(expr)
             yield Report(QUERYSET_TRUTHINESS, expr, {"name": name})
