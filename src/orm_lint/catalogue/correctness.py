@@ -286,10 +286,12 @@ UNFILTERED_DELETE_OR_UPDATE = Rule(
             "SQLAlchemy `session.query(Model).delete()`/`.update(...)`, Flask-SQLAlchemy "
             "`Model.query.delete()`, and `session.execute(delete(Model))` / "
             "`session.execute(update(Model).values(...))` (also through a local variable) without "
-            "`where()`/`filter()`/`filter_by()`. Migrations and test modules are not checked, nor is "
-            "a function whose name states the whole-table intent (`clear_cache`, `reset_counters`, "
-            "`purge_all`, `truncate_log`, `wipe`, `flush`, `delete_all_...`), nor a query through a "
-            "custom manager method or a related manager (those are filtered)."
+            "`where()`/`filter()`/`filter_by()`. Migrations, test modules and management commands are "
+            "not checked, nor is a function or module whose name states the whole-table intent "
+            "(`clear_cache`, `reset_counters`, `purge_all`, `rebuild_ranking`, `delete_all_...`), a "
+            "function that writes the same model again (a rebuild: delete all, then create; a reset: "
+            "all off, then one on), a query through a custom manager method or a related manager "
+            "(those are filtered), or a `delete()` called with arguments (the project's own method)."
         ),
         why_bad=(
             "Bulk writes skip `save()`, signals and per-object permission checks, and no transaction "

@@ -662,7 +662,8 @@ WHOLE_ROWS_FOR_ONE_COLUMN = Rule(
             "queryset, `session.scalars(select(Model))`, `Model.query`) whose result and conditions read "
             "only one or two columns of each item (`u.id`, `(u.id, u.email)`) of a model with at least "
             "four more columns than that. The columns must be "
-            "declared columns of the model in the project index: a property, a method or a relation "
+            "declared columns of the model in the project index: a property, a method, a relation or a "
+            "column whose value is used further (`i.image.url`, which `values_list()` would not give) "
             "keeps it silent, and so does a query that already uses `only()`, `values()`, "
             "`load_only()` or selects columns."
         ),

@@ -183,6 +183,8 @@ def _attributes_read(variable: str, parts: list[ast.AST]) -> dict[str, None] | N
             grand = parents.get(id(parent))
             if isinstance(grand, ast.Call) and grand.func is parent:
                 return None  # a method of the item: it may read any column
+            if isinstance(grand, (ast.Attribute, ast.Subscript)) and grand.value is parent:
+                return None  # `i.image.url`: the field's Python object, which values_list() would not give
             attributes[parent.attr] = None
     return attributes
 

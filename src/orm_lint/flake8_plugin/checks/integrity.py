@@ -338,7 +338,7 @@ _WHOLE_TABLE_WORDS = frozenset(
     {
         "clear", "reset", "purge", "truncate", "wipe", "flush", "empty", "drop", "clean", "cleanup", "teardown",
         "rebuild", "recreate", "refresh", "reload", "seed", "populate", "init", "initialize", "setup", "sync",
-        "import", "load", "all", "demo", "fixture", "fixtures", "fake", "sample", "bootstrap", "destroy",
+        "import", "load", "all", "demo", "fixture", "fixtures", "fake", "sample", "bootstrap", "destroy", "build",
     }
 )  # fmt: skip
 _DJANGO_UNFILTERED_STEPS = frozenset(
@@ -346,15 +346,17 @@ _DJANGO_UNFILTERED_STEPS = frozenset(
 )
 _STATEMENT_UNFILTERED_STEPS = frozenset({"values", "returning", "execution_options", "ordered_values"})
 _WRITE_VERBS = {"delete": "deletes", "update": "updates"}
+_REWRITES = frozenset({"create", "bulk_create", "update", "get_or_create", "update_or_create", "save"})
+_COMMANDS = "/management/commands/"
 _RUNNERS = frozenset({"execute", "exec"})
 
 
 @check(UNFILTERED_DELETE_OR_UPDATE, runs_on_tests=False)
 def unfiltered_delete_or_update(index: ModuleIndex) -> Iterator[Report]:
     """unfiltered-delete-or-update: `Model.objects.all().delete()`, `session.execute(update(M))` without where."""
-    file_words = set(_words(index.filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")))
-    if file_words & _WHOLE_TABLE_WORDS:
-        return
+    path = index.filename.replace("\\", "/")
+    if set(_words(path.rsplit("/", 1)[-1].removesuffix(".py"))) & _WHOLE_TABLE_WORDS or _COMMANDS in f"/{path}":
+        return  # a module named for the intent, or a management command an operator runs on purpose
     for scope in index.scopes:
         if _names_whole_table_intent(scope):
             continue
@@ -364,7 +366,7 @@ def unfiltered_delete_or_update(index: ModuleIndex) -> Iterator[Report]:
             if name not in _WRITE_VERBS:
                 continue
             model = _unfiltered_orm_write(call, scope) or _unfiltered_statement(call, scope, index)
-            if model is None:
+            if model is None or _writes_again(scope, call, model):
                 continue
             fix = (
                 "filter it to the rows meant, or name the function after the whole-table intent "
@@ -376,6 +378,21 @@ def unfiltered_delete_or_update(index: ModuleIndex) -> Iterator[Report]:
                 call,
                 {"expr": expr, "verb": _WRITE_VERBS[str(name)], "model": model, "fix": fix},
             )
+
+
+def _writes_again(scope: Scope, write: ast.Call, model: str) -> bool:
+    """The function writes the model's rows again: a rebuild (delete all, create) or a reset (all off, one on)."""
+    for site in scope.calls:
+        call = site.node
+        if call is write:
+            continue
+        if isinstance(call.func, ast.Name) and call.func.id == model:
+            return True  # `Ranking(...)` built for a bulk_create
+        if call_name(call) in _REWRITES:
+            shape = describe_query(call, scope)
+            if shape is not None and shape.entity == model:
+                return True
+    return False
 
 
 def _names_whole_table_intent(scope: Scope) -> bool:
@@ -401,11 +418,9 @@ def _unfiltered_orm_write(call: ast.Call, scope: Scope) -> str | None:
     if shape.framework == "django":
         if not set(before) <= _DJANGO_UNFILTERED_STEPS or (call_name(call) == "delete" and "all" not in before):
             return None  # a manager has no delete(): a custom one
-        if call_name(call) == "delete" and call.args:
-            return None
-        return shape.entity
-    if set(before) <= {"execution_options"}:
-        return shape.entity
+        return shape.entity if not call.args else None  # positional arguments: a method of the project's own
+    if set(before) <= {"execution_options"} and len(call.args) <= (1 if call_name(call) == "update" else 0):
+        return shape.entity  # Query.delete(synchronize_session=...), Query.update(values)
     return None
 
 
