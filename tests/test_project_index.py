@@ -310,6 +310,7 @@ def test_custom_querysets_generic_keys_and_contrib_models(tmp_path: Path) -> Non
 
 DRF_MODELS = """\
 from django.db import models
+from sortedm2m.fields import SortedManyToManyField
 
 
 class Group(models.Model):
@@ -320,6 +321,7 @@ class Repository(models.Model):
     name = models.CharField(max_length=50)
     repository_group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="repositories")
     owner = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    reviewers = SortedManyToManyField(Group, related_name="+")  # a third-party many-to-many
 """
 DRF_SERIALIZERS = """\
 from rest_framework import serializers
@@ -336,6 +338,7 @@ class GroupSerializer(serializers.ModelSerializer):
 class RepositorySerializer(serializers.ModelSerializer):
     repository_group = GroupSerializer()
     owner_name = serializers.SerializerMethodField()
+    reviewers = GroupSerializer(many=True)
 
     class Meta:
         model = Repository
@@ -347,20 +350,21 @@ class RepositorySerializer(serializers.ModelSerializer):
 DRF_VIEWS = """\
 from rest_framework import generics, viewsets
 
+from registry import serializers
 from registry.models import Repository
 from registry.serializers import RepositorySerializer
 
 
 class RepositoryViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Repository.objects.filter(name__startswith="a")  # error: ORM102
-    serializer_class = RepositorySerializer
+    serializer_class = serializers.RepositorySerializer
 
 
 class LoadedRepositoryList(generics.ListAPIView):
     serializer_class = RepositorySerializer
 
     def get_queryset(self):
-        return Repository.objects.select_related("repository_group", "owner")
+        return Repository.objects.select_related("repository_group", "owner").prefetch_related("reviewers")
 
 
 class RepositoryDetail(generics.RetrieveAPIView):
@@ -380,9 +384,10 @@ def test_a_list_views_serializer_reads_relations_its_queryset_does_not_load(tmp_
     found = flake8(root, "registry/views.py", tmp_path / "cache")
     assert found == [
         (
-            8,
-            "ORM102 RepositorySerializer reading .owner, .repository_group loads a related object once per item of "
-            'Repository.objects.filter(...); add select_related("owner", "repository_group") to the view\'s queryset',
+            9,
+            "ORM102 RepositorySerializer reading .owner, .repository_group, .reviewers loads a related object once "
+            'per item of Repository.objects.filter(...); add select_related("owner", "repository_group") and '
+            'prefetch_related("reviewers") to the view\'s queryset',
         )
     ]
 

@@ -16,3 +16,15 @@ RAISING_STRATEGIES = frozenset({"raise", "raise_on_sql"})
 MODEL_ROOT_BASES = frozenset(
     {"Model", "Base", "DeclarativeBase", "DeclarativeBaseNoMeta", "SQLModel", "MappedAsDataclass", "AsyncAttrs"}
 )
+
+
+def django_relation_field(name: str) -> str | None:
+    """The Django relation a field class declares, counting third-party subclasses by their names:
+    `TreeForeignKey` and `ParentalKey` are foreign keys, `SortedManyToManyField` a many-to-many."""
+    if name.endswith("ManyToManyField"):
+        return DJANGO_MANY_TO_MANY
+    if name.endswith("OneToOneField"):
+        return "OneToOneField"
+    if (name.endswith("ForeignKey") and name != "GenericForeignKey") or name == "ParentalKey":
+        return "ForeignKey"
+    return None

@@ -16,7 +16,6 @@ from typing import Any
 from ..frameworks import models
 from . import columns
 
-_DJANGO_RELATION_FIELDS = models.DJANGO_FOREIGN_KEYS | {models.DJANGO_MANY_TO_MANY}
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "hybrid_property"})
 _COLLECTION_ANNOTATIONS = frozenset({"list", "List", "set", "Set", "Sequence", "WriteOnlyMapped", "DynamicMapped"})
 _OPTIONAL_WRAPPERS = frozenset({"Optional", "Mapped"})
@@ -253,9 +252,10 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
             continue
         if isinstance(value, ast.Call):
             called = _called(value)
-            if called in _DJANGO_RELATION_FIELDS:
+            kind = models.django_relation_field(called)
+            if kind is not None:
                 model.framework = model.framework or "django"
-                _django_relation(cls.name, target, value, called, model, facts)
+                _django_relation(cls.name, target, value, kind, model, facts)
                 continue
             if called == "GenericForeignKey":
                 model.framework = model.framework or "django"

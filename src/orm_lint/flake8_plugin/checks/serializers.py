@@ -36,7 +36,8 @@ def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
         attributes = _class_attributes(cls)
         serializer = attributes.get("serializer_class")
         queryset = attributes.get("queryset") or _returned_queryset(cls)
-        if not isinstance(serializer, ast.Name) or queryset is None:
+        name = serializer.id if isinstance(serializer, ast.Name) else getattr(serializer, "attr", None)
+        if name is None or queryset is None:  # `serializers.PathwaySerializer` names it too
             continue
         if local is None:  # this module's serializers as the editor has them, before the saved index
             local = {
@@ -44,9 +45,9 @@ def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
                 for c in index.classes
                 if any(name.endswith("Serializer") for name in _base_names(c))
             }
-        reads = local.get(serializer.id, project.serializers.get(serializer.id))
+        reads = local.get(name, project.serializers.get(name))
         if reads:
-            yield from _unloaded_reads(queryset, serializer.id, reads, index.module, project)
+            yield from _unloaded_reads(queryset, name, reads, index.module, project)
 
 
 def _unloaded_reads(
