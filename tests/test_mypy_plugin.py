@@ -52,14 +52,28 @@ def write(folder: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
+def every_bad_example(folder: Path, choice: str) -> list[str]:
+    """Each mypy rule's bad example in a file of its own, checked with `choice` (a select/ignore line)."""
+    write(folder, {f"bad_{r.code}.py": r.bad_example for r in MYPY_RULES})
+    settings = "".join(f"{r.example_settings}\n" for r in MYPY_RULES if r.example_settings)
+    (folder / "pyproject.toml").write_text(f"[tool.orm-lint]\n{settings}{choice}\n", encoding="utf-8")
+    found = mypy(folder, *(f"bad_{r.code}.py" for r in MYPY_RULES))
+    return sorted(f"{line.split('.py:')[0]} {line.rsplit('[', 1)[1]}" for line in found)
+
+
 @pytest.mark.parametrize("rule", MYPY_RULES, ids=lambda r: r.code)
-def test_catalogue_examples_through_mypy(rule, tmp_path: Path) -> None:
-    write(tmp_path, {"bad.py": rule.bad_example, "good.py": rule.good_example})
-    if rule.example_settings:
-        (tmp_path / "pyproject.toml").write_text(f"[tool.orm-lint]\n{rule.example_settings}\n")
-    bad = mypy(tmp_path, "bad.py")
-    assert [line.rsplit("[", 1)[1] for line in bad] == [f"orm-{rule.name}]"], bad
+def test_catalogue_examples_through_mypy_and_selecting_only_that_rule(rule, tmp_path: Path) -> None:
+    """The bad example reports its rule, the good one nothing; `select` of one rule keeps only that one."""
+    assert every_bad_example(tmp_path, f'select = ["{rule.code}"]') == [f"bad_{rule.code} orm-{rule.name}]"]
+    write(tmp_path, {"good.py": rule.good_example})
     assert mypy(tmp_path, "good.py") == []
+
+
+@pytest.mark.parametrize("rule", MYPY_RULES, ids=lambda r: r.code)
+def test_ignoring_one_rule_leaves_the_others_on(rule, tmp_path: Path) -> None:
+    """One gate per rule: ignoring one (ORM110, say) must not switch off another (ORM510, ORM111)."""
+    expected = sorted(f"bad_{r.code} orm-{r.name}]" for r in MYPY_RULES if r is not rule)
+    assert every_bad_example(tmp_path, f'ignore = ["{rule.code}"]') == expected
 
 
 DJANGO_PROJECT = {

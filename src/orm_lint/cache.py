@@ -97,17 +97,22 @@ def results_key(settings: Settings, working_folder: str, projects: Sequence[str]
         "python": sys.version,
         "working_folder": working_folder,
         "projects": list(projects),
-        "settings": {
-            field.name: _canonical(getattr(settings, field.name))
-            for field in dataclasses.fields(settings)
-            if field.name not in _NOT_IN_KEY
-        },
+        "settings": settings_document(settings),
     }
     if settings.user_rules:  # the project's own rules are matched by ast-grep: its version counts too
         from .versions import installed_version
 
         document["ast_grep"] = installed_version("ast-grep-py")
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def settings_document(settings: Settings) -> dict[str, Any]:
+    """Every setting that can change a finding, as plain JSON data: the results cache and mypy's key on it."""
+    return {
+        field.name: _canonical(getattr(settings, field.name))
+        for field in dataclasses.fields(settings)
+        if field.name not in _NOT_IN_KEY
+    }
 
 
 def _canonical(value: Any) -> Any:

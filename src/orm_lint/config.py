@@ -32,6 +32,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 # Set by `orm-lint check` for the mypy it runs: where the project's settings are searched from.
 SETTINGS_FOLDER_VARIABLE = "ORM_LINT_SETTINGS_FOLDER"
+# Set by `orm-lint check` for the mypy it runs: the modules it left out because they cannot be parsed.
+LEFT_OUT_VARIABLE = "ORM_LINT_LEFT_OUT"
 # Which migrations the migration rules review (see migration_scope.py).
 MIGRATIONS_NEW = "new"
 MIGRATIONS_ALL = "all"
@@ -288,7 +290,7 @@ KEYS: tuple[Key, ...] = (
         "Where `orm-lint check`, `report` and `baseline` keep each file's syntax-engine findings between runs, "
         "relative to the configuration file's folder. Entries are keyed on the file's content, orm-lint's own "
         "code and the settings, so a stale result is never used; delete the folder any time. `--no-cache` "
-        "skips it for one run. mypy keeps its own cache.",
+        "skips it for one run. The mypy run of `orm-lint check` keeps its cache in `mypy/` inside it.",
         '".cache/orm-lint"',
     ),
     Key(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import SETTINGS_FOLDER_VARIABLE
+from .config import LEFT_OUT_VARIABLE, SETTINGS_FOLDER_VARIABLE
 from .engines import FileProblem, display_path
 from .frameworks import fullnames
 from .report.findings import Finding
@@ -262,7 +262,12 @@ def _run_once(request: MypyRequest, skipped: dict[str, str], cache: Path) -> sub
         ]
         if request.shadow is not None:
             command += ["--shadow-file", *map(str, request.shadow)]
-        env = {**os.environ, "MYPY_FORCE_COLOR": "0", SETTINGS_FOLDER_VARIABLE: str(Path.cwd())}
+        env = {
+            **os.environ,
+            "MYPY_FORCE_COLOR": "0",
+            SETTINGS_FOLDER_VARIABLE: str(Path.cwd()),
+            LEFT_OUT_VARIABLE: ",".join(skipped),
+        }
         try:
             proc = subprocess.run(
                 [*command, "--", *files], capture_output=True, text=True, timeout=_TIMEOUT_SECONDS, env=env

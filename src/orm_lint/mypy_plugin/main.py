@@ -28,9 +28,12 @@ from mypy.plugin import (
 from mypy.types import Type
 
 from .. import __version__
-from ..catalogue.performance import LAZY_LOAD_PER_ITEM
+from ..cache import settings_document
+from ..catalogue import Rule
+from ..catalogue.correctness import LAZY_LOAD_THAT_RAISES
+from ..catalogue.performance import DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_PER_ITEM
 from ..catalogue.schema import FOREIGN_KEY_WITHOUT_INDEX
-from ..config import SETTINGS_FOLDER_VARIABLE, ConfigError, Settings, load_settings, rule_enabled
+from ..config import LEFT_OUT_VARIABLE, SETTINGS_FOLDER_VARIABLE, ConfigError, Settings, load_settings, rule_enabled
 from ..fingerprint import source_fingerprint
 from ..frameworks import fullnames
 from . import reporting, tenant
@@ -42,10 +45,42 @@ from .model_facts import collect_facts, framework_of, store_facts
 from .untyped_items import UNTYPED_SOURCES, sweep_untyped_items
 
 _MAP_CACHE_SIZE = 512
+# What each hook reports: it does its work only while one of its rules is on. The gate of each
+# rule is `reporting.report`, so one rule's setting never switches another.
+LAZY_LOAD_RULES: tuple[Rule, ...] = (LAZY_LOAD_PER_ITEM, DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_THAT_RAISES)
+UNTYPED_ITEM_RULES: tuple[Rule, ...] = (LAZY_LOAD_PER_ITEM,)
+MODEL_CLASS_RULES: tuple[Rule, ...] = (FOREIGN_KEY_WITHOUT_INDEX,)
+TENANT_RULES: tuple[Rule, ...] = (tenant.QUERY_WITHOUT_TENANT_FILTER,)
 
 
 # An edited checkout must not reuse stale mypy caches.
 SOURCE_FINGERPRINT = source_fingerprint()
+
+
+def blinding_settings(options: Options) -> str:
+    """What in mypy's settings keeps the type-aware rules from seeing code, and the fix; "" when nothing does."""
+    reasons = []
+    if not options.check_untyped_defs:
+        reasons.append(
+            "check_untyped_defs is off, so mypy skips unannotated functions (most views): set check_untyped_defs = True"
+        )
+    if options.follow_imports in ("skip", "error"):
+        reasons.append(f"follow_imports = {options.follow_imports} hides imported models: set follow_imports = normal")
+    ours = set(os.environ.get(LEFT_OUT_VARIABLE, "").split(","))  # modules `orm-lint check` cannot parse
+    hidden = [
+        pattern
+        for pattern, values in options.per_module_options.items()
+        if pattern not in ours and (values.get("follow_imports") in ("skip", "error") or values.get("ignore_errors"))
+    ]
+    if hidden:
+        reasons.append(
+            f"follow_imports = skip or ignore_errors for {', '.join(sorted(hidden)[:5])}: the rules see no models and "
+            "report nothing there"
+        )
+    plugins = {p.split(":")[0].strip() for p in options.plugins}
+    if fullnames.DJANGO_STUBS_PLUGIN not in plugins and Path("manage.py").is_file():
+        reasons.append(f"a Django project without django-stubs: add {fullnames.DJANGO_STUBS_PLUGIN} to `plugins`")
+    return "; ".join(reasons)
 
 
 def _flatten(plugin: Any) -> list[Plugin]:
@@ -65,6 +100,9 @@ class OrmLintPlugin(Plugin):
         self._failed_files: set[str] = set()
         self._swept: set[int] = set()  # ids of FunctionMaps (kept alive by self._maps)
         self._warn_about_order(options)
+        blinded = blinding_settings(options)
+        if blinded:
+            sys.stderr.write(f"orm-lint: note: mypy's settings hide code from orm-lint's type-aware rules: {blinded}\n")
         self.settings = self._load_settings(options)
         reporting.use_settings(self.settings)
 
@@ -86,20 +124,20 @@ class OrmLintPlugin(Plugin):
         return settings
 
     # -- configuration -------------------------------------------------------------------
+    def _any_on(self, rules: tuple[Rule, ...]) -> bool:
+        return any(rule_enabled(rule.code, self.settings) for rule in rules)
+
     @cached_property
     def _lazy_loads_enabled(self) -> bool:
-        return rule_enabled(LAZY_LOAD_PER_ITEM.code, self.settings)
+        return self._any_on(LAZY_LOAD_RULES)
+
+    @cached_property
+    def _untyped_items_enabled(self) -> bool:
+        return self._any_on(UNTYPED_ITEM_RULES)
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
-        settings = self.settings
-        return {
-            "orm_lint": __version__,
-            "source": SOURCE_FINGERPRINT,
-            "select": list(settings.select),
-            "ignore": list(settings.ignore),
-            "tenant_column": getattr(settings, "tenant_column", None),
-            "per_path_ignores": [[glob, list(codes)] for glob, codes in settings.per_path_ignores],
-        }
+        """Every setting: a change to any of them must not reuse findings from mypy's cache."""
+        return {"orm_lint": __version__, "source": SOURCE_FINGERPRINT, "settings": settings_document(self.settings)}
 
     @staticmethod
     def _warn_about_order(options: Options) -> None:
@@ -182,7 +220,7 @@ class OrmLintPlugin(Plugin):
                 facts = collect_facts(ctx.cls, framework, getattr(module, "defs", None))
                 store_facts(ctx.cls.info, facts)
                 # InnoDB (MySQL) indexes every foreign key itself.
-                if rule_enabled(FOREIGN_KEY_WITHOUT_INDEX.code, self.settings) and self.settings.backend != "mysql":
+                if self._any_on(MODEL_CLASS_RULES) and self.settings.backend != "mysql":
                     report_unindexed_foreign_keys(ctx, facts)
         except Exception as error:
             self._internal_error(ctx.api, ctx.cls, error)
@@ -203,7 +241,7 @@ class OrmLintPlugin(Plugin):
     @cached_property
     def _tenant_column(self) -> str | None:
         column = getattr(self.settings, "tenant_column", None)
-        return column if column and rule_enabled(tenant.QUERY_WITHOUT_TENANT_FILTER.code, self.settings) else None
+        return column if column and self._any_on(TENANT_RULES) else None
 
     def _on_query_root(self, method: str, fullname: str, ctx: Any) -> Type:
         hook = self._next_hook(ctx.api, method, fullname)
@@ -227,7 +265,7 @@ class OrmLintPlugin(Plugin):
         """Check the loops of the current function over items typed `Any`, once per function."""
         try:
             function = self._function_map(api)
-            if function is not None and id(function) not in self._swept and self._lazy_loads_enabled:
+            if function is not None and id(function) not in self._swept and self._untyped_items_enabled:
                 self._swept.add(id(function))
                 sweep_untyped_items(api, function)
         except Exception as error:

@@ -5,8 +5,9 @@ watchers and rejects an alternative that produced an error. An orm-lint finding 
 fact about the code, not a type error, so it must not take part: it is reported with
 the speculative watchers set aside. Loop-iteration watchers stay: they only collect.
 
-`per-path-ignores` of the project's settings is applied here, by the path of the file
-being analysed, so every rule of the plugin honours it.
+Each rule's gate is here too: `select`/`ignore` decide per rule, by the error code the
+finding carries, and `per-path-ignores` by the path of the file being analysed, so every
+rule of the plugin honours them and no rule is switched by another's setting.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from mypy.errorcodes import ErrorCode
 from mypy.errors import IterationErrorWatcher
 from mypy.nodes import Context
 
-from ..config import Settings, ignored_in_file
+from ..config import Settings, ignored_in_file, rule_enabled
 from .errorcodes import RULE_CODE_BY_ERROR_CODE
 
 _settings = Settings()
+_enabled: dict[str, bool] = {}  # mypy error code -> the rule is on
 
 
 def use_settings(settings: Settings) -> None:
     """The settings the plugin loaded (one plugin per mypy process)."""
-    global _settings
+    global _settings, _enabled
     _settings = settings
+    _enabled = {error: rule_enabled(rule, settings) for error, rule in RULE_CODE_BY_ERROR_CODE.items()}
 
 
 def _current_path(api: Any) -> str | None:
@@ -42,7 +45,7 @@ def ignored_here(api: Any, code: ErrorCode) -> bool:
 
 
 def report(api: Any, message: str, context: Context, code: ErrorCode) -> None:
-    if ignored_here(api, code):
+    if not _enabled.get(code.code, True) or ignored_here(api, code):
         return
     errors = getattr(getattr(api, "msg", None), "errors", None)
     watchers = getattr(errors, "_watchers", None)
