@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .catalogue import RULES, Category, Rule
+from .catalogue import RULES, Category, Engine, Rule
 from .config_docs import configuration_page
 
 _HEADER = "<!-- Generated from the rule catalogue by `orm-lint docs`; edit src/orm_lint/catalogue instead. -->\n"
@@ -52,11 +52,22 @@ def rule_page(rule: Rule) -> str:
 {docs.how_to_test}
 
 ## Silencing it
-On one line: `# noqa: {rule.code}`. For a whole project: `ignore = ["{rule.code}"]` in `[tool.orm-lint]`, or `extend-ignore = {rule.code}` for flake8.
+{_silencing(rule)}
 
 ## References
 {references}
 """
+
+
+def _silencing(rule: Rule) -> str:
+    """How to silence the rule where its engine reports it."""
+    project = f'For a whole project: `ignore = ["{rule.code}"]` in `[tool.orm-lint]`'
+    if rule.engine is Engine.MYPY:
+        return (
+            f"On one line: `# noqa: {rule.code}` in `orm-lint check`, `# type: ignore[orm-{rule.name}]` under plain "
+            f"mypy. {project}, or `disable_error_code = orm-{rule.name}` for mypy."
+        )
+    return f"On one line: `# noqa: {rule.code}`. {project}, or `extend-ignore = {rule.code}` for flake8."
 
 
 def rules_index() -> str:
