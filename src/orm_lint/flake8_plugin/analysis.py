@@ -47,7 +47,7 @@ def _built_in_reports(tree: ast.Module, filename: str, settings: Settings, every
     if not index.is_database_code:
         return []
     if not index.is_migration:  # migrations are read with their own history, not the models of today
-        index.project = index_for(filename, settings.cache_dir)
+        index.project = index_for(filename, settings.cache_dir).seen_from(filename, index.imports)
     reports: list[Report] = []
     is_test = is_test_module(filename)
     for registered in CHECKS:

@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,11 +46,40 @@ class ProjectIndex:
     ambiguous_methods: set[str] = field(default_factory=set)
     serializers: dict[str, frozenset[str]] = field(default_factory=dict)  # serializer -> attributes it reads
     digest: str = ""  # changes whenever any model fact does: part of every cached result's key
+    # every model of each name: two apps may both declare an `Image`
+    candidates: dict[str, list[ModelFacts]] = field(default_factory=dict)
+    # the module the index is seen from (`seen_from`): its imports and its place decide between candidates
+    near: str = ""
+    imports: dict[str, str] = field(default_factory=dict)
+
+    def seen_from(self, filename: str, imports: dict[str, str]) -> ProjectIndex:
+        """The index as one module sees it: an ambiguous name resolves through that module's imports."""
+        return replace(self, near=module_name(self.root, filename), imports=imports)
 
     def model(self, name: str | None) -> ModelFacts | None:
-        if not name or name in self.ambiguous:
+        if not name:
             return None
-        return self.models.get(name)
+        if name not in self.ambiguous:
+            return self.models.get(name)
+        imported = self.imports.get(name, "")
+        if imported:
+            found = self.resolve(name, _absolute(imported, self.near).rsplit(".", 1)[0], exact=True)
+            if found is not None:
+                return found
+        return self.resolve(name, self.near)
+
+    def resolve(self, name: str, near: str, exact: bool = False) -> ModelFacts | None:
+        """The model of that name declared in `near` (exact) or nearest to it; None when two are as near."""
+        found = self.candidates.get(name, [])
+        if len(found) <= 1:
+            return found[0] if found else None
+        wanted = near.split(".")
+        if exact:
+            inside = [m for m in found if _contains(m.module.split("."), wanted)]
+            return inside[0] if len(inside) == 1 else None
+        scores = [_shared_prefix(m.module.split("."), wanted) for m in found]
+        best = max(scores)
+        return found[scores.index(best)] if best > 0 and scores.count(best) == 1 else None
 
     def relation(self, model: str | None, attribute: str) -> Relation | None:
         facts = self.model(model)
@@ -58,6 +87,39 @@ class ProjectIndex:
 
 
 EMPTY = ProjectIndex(root="")
+
+
+def module_name(root: str, filename: str) -> str:
+    """`shop.models` for `<root>/shop/models.py`, `shop` for `<root>/shop/__init__.py`."""
+    relative = os.path.relpath(os.path.abspath(filename), root) if root else filename
+    parts = [p for p in Path(relative).with_suffix("").parts if p not in {".", ".."}]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _absolute(imported: str, near: str) -> str:
+    """`shop.models.Image` for `.models.Image` imported in `shop.views`."""
+    level = len(imported) - len(imported.lstrip("."))
+    if not level:
+        return imported
+    package = near.split(".")[:-level] if near else []
+    return ".".join([*package, imported.lstrip(".")])
+
+
+def _contains(segments: list[str], run: list[str]) -> bool:
+    """`run` appears in `segments` as a contiguous sequence (a `src.` prefix or a package's submodule aside)."""
+    size = len(run)
+    return any(segments[i : i + size] == run for i in range(len(segments) - size + 1))
+
+
+def _shared_prefix(a: list[str], b: list[str]) -> int:
+    count = 0
+    for left, right in zip(a, b):
+        if left != right:
+            break
+        count += 1
+    return count
 
 
 def project_root(path: str | Path) -> Path:
@@ -111,7 +173,10 @@ def index_for_root(root: str, cache_root: str | None) -> ProjectIndex:
         changed = True
     if cache_file is not None and changed:
         _write_cache(cache_file, entries)
-    return _merge(root, [ModuleFacts.from_json(entry[4]) for entry in entries.values() if entry[4]])
+    return _merge(
+        root,
+        [(module_name(root, name), ModuleFacts.from_json(entry[4])) for name, entry in entries.items() if entry[4]],
+    )
 
 
 def _facts_json(data: bytes) -> dict[str, Any] | None:
@@ -176,8 +241,9 @@ def _write_cache(cache_file: Path, entries: dict[str, list[Any]]) -> None:
         pass  # an index that cannot be cached is built again next time
 
 
-def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
+def _merge(root: str, named: list[tuple[str, ModuleFacts]]) -> ProjectIndex:
     index = ProjectIndex(root=root)
+    modules = [module for _, module in named]
     methods: dict[str, list[str]] = {}
     for module in modules:
         for name, loaded in module.queryset_methods.items():
@@ -193,54 +259,57 @@ def _merge(root: str, modules: list[ModuleFacts]) -> ProjectIndex:
                 clashing.add(name)
             serializers[name] = reads
     index.serializers = {k: frozenset(v) for k, v in serializers.items() if k not in clashing}
-    for module in modules:
+    for module_path, module in named:
         for model in module.models:
-            known = index.models.get(model.name)
-            if known is not None and known.as_json() != model.as_json():
-                index.ambiguous.add(model.name)
-            index.models[model.name] = model
+            model.module = module_path
+            index.candidates.setdefault(model.name, []).append(model)
     _inherit(index)
-    if any(model.framework == "django" for model in index.models.values()):
+    if any(m.framework == "django" for found in index.candidates.values() for m in found):
         for name, relations in django.CONTRIB_RELATIONS.items():
-            if name not in index.models:  # the project's own User replaces contrib's
-                contrib = ModelFacts(name, "django", [])
+            if name not in index.candidates:  # the project's own User replaces contrib's
+                contrib = ModelFacts(name, "django", [], module="django.contrib")
                 contrib.relations = {a: Relation(target, many) for a, (target, many) in relations.items()}
-                index.models[name] = contrib
-    for module in modules:
+                index.candidates[name] = [contrib]
+    for module_path, module in named:
         for owner, attribute, relation in module.added_relations:
-            model = index.models.get(owner)
-            declaring = index.models.get(relation.target or "")
-            if model is None and declaring is not None and declaring.framework == "sqlalchemy":  # only a `backref=`
-                model = index.models[owner] = ModelFacts(owner, declaring.framework, [])
+            model = index.resolve(owner, module_path)
+            declaring = index.resolve(relation.target or "", module_path)
+            if model is None and owner not in index.candidates and declaring is not None:
+                if declaring.framework == "sqlalchemy":  # a model known only from a `backref=`
+                    model = ModelFacts(owner, declaring.framework, [], module=module_path)
+                    index.candidates[owner] = [model]
             if model is not None and attribute not in model.relations:
                 model.relations[attribute] = relation
-    for name, model in list(index.models.items()):
-        if not model.framework:
-            del index.models[name]  # a plain class that no model base reaches
+    for name in list(index.candidates):
+        found = [m for m in index.candidates[name] if m.framework]  # not plain classes no model base reaches
+        if not found:
+            del index.candidates[name]
+            continue
+        index.candidates[name] = found
+        index.models[name] = found[0]
+        if len(found) > 1:
+            index.ambiguous.add(name)
+    facts = [m.as_json() for name in sorted(index.candidates) for m in index.candidates[name]]
     index.digest = hashlib.sha256(
-        json.dumps([m.as_json() for m in index.models.values()], sort_keys=True).encode()
+        json.dumps(facts, sort_keys=True).encode()
         + json.dumps({k: sorted(v) for k, v in index.queryset_methods.items()}, sort_keys=True).encode()
         + json.dumps({k: sorted(v) for k, v in index.serializers.items()}, sort_keys=True).encode()
-        + json.dumps(sorted(index.ambiguous)).encode()
     ).hexdigest()[:16]
     return index
 
 
 def _inherit(index: ProjectIndex) -> None:
     """Relations and the framework of base classes (abstract models, mixins), nearest base first."""
-    resolved: set[str] = set()
+    resolved: set[int] = set()
 
-    def resolve(name: str, seen: frozenset[str]) -> None:
-        model = index.models.get(name)
-        if model is None or name in resolved or name in seen:
+    def resolve(model: ModelFacts, seen: frozenset[int]) -> None:
+        if id(model) in resolved or id(model) in seen:
             return
         for base in model.bases:
-            if base == name:
+            parent = index.resolve(base, model.module)
+            if parent is None or parent is model:
                 continue
-            resolve(base, seen | {name})
-            parent = index.models.get(base)
-            if parent is None:
-                continue
+            resolve(parent, seen | {id(model)})
             model.framework = model.framework or parent.framework
             for attribute, relation in parent.relations.items():
                 model.relations.setdefault(attribute, relation)
@@ -251,7 +320,8 @@ def _inherit(index: ProjectIndex) -> None:
                     model.method_reads[method] = reads
                     if method in parent.properties:
                         model.properties.append(method)
-        resolved.add(name)
+        resolved.add(id(model))
 
-    for name in list(index.models):
-        resolve(name, frozenset())
+    for found in list(index.candidates.values()):
+        for model in found:
+            resolve(model, frozenset())

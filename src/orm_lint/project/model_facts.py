@@ -45,6 +45,7 @@ class ModelFacts:
     # method or property name -> the attributes of `self` it reads (`def label(self): return self.author.name`)
     method_reads: dict[str, list[str]] = field(default_factory=dict)
     properties: list[str] = field(default_factory=list)  # which of those are read as attributes
+    module: str = ""  # the dotted module that declares it (set when the index is merged)
     columns: list[str] = field(default_factory=list)  # attributes declared as columns (Django fields, FKs included)
     unique_sets: list[list[str]] = field(default_factory=list)  # column sets a constraint keeps unique
     uncertain_columns: list[str] = field(default_factory=list)  # may be unique in a way the reader cannot see
@@ -65,6 +66,7 @@ class ModelFacts:
             abstract=bool(data["abstract"]),
             method_reads={k: list(v) for k, v in data["method_reads"].items()},
             properties=list(data["properties"]),
+            module=str(data.get("module", "")),
             columns=list(data["columns"]),
             unique_sets=[list(names) for names in data["unique_sets"]],
             uncertain_columns=list(data["uncertain_columns"]),

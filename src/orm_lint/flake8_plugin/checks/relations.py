@@ -367,18 +367,20 @@ def _indexed_findings(
             continue
         chosen = _read_relation(model.relations, model.relation_properties, name)
         if chosen is None:
-            through = _member_findings(access, parents, variable, iterable, items, model)
+            through = _member_findings(access, parents, variable, iterable, items, model, reported)
             if through is not None:
                 reported.add(name)
                 yield through
             continue
         relation_name, relation = chosen
-        if relation_name in items.loaded or name in items.loaded or relation.lazy not in PER_ITEM_STRATEGIES:
+        if relation_name in reported or relation_name in items.loaded or name in items.loaded:
+            continue  # one finding per relation and loop: the first place that loads it
+        if relation.lazy not in PER_ITEM_STRATEGIES:
             continue
         parent = parents.get(id(access))
         if _only_counts_or_filters(access, parent, parents, items.framework, relation):
             continue
-        reported.add(name)
+        reported |= {name, relation_name}
         path = [relation_name]
         if items.framework == "django" and not relation.many:
             path += _known_chain(access, parents, relation, project)
@@ -400,6 +402,7 @@ def _member_findings(
     iterable: ast.expr,
     items: Items,
     model: ModelFacts,
+    reported: set[str],
 ) -> Report | None:
     """`item.label()` or `item.display_name` whose body reads relations of `self` the items were loaded without."""
     name = access.attr
@@ -412,10 +415,12 @@ def _member_findings(
         for attribute in model.method_reads.get(name, [])
         if attribute in model.relations
         and attribute not in items.loaded
+        and attribute not in reported
         and model.relations[attribute].lazy in PER_ITEM_STRATEGIES
     ]
     if not unloaded:
         return None
+    reported.update(attribute for attribute, _ in unloaded)
     shown = f"{variable}.{name}{'()' if is_call else ''}"
     return Report(
         RELATION_LOADED_PER_ITEM,
