@@ -80,7 +80,8 @@ RELATION_LOADED_PER_ITEM = Rule(
     frameworks=ALL_FRAMEWORKS,
     engine=Engine.FLAKE8,
     summary="A loop over a query follows a relation the query did not eager-load (N+1).",
-    message="{access} loads a related object once per item of {iterable}; {fix}",
+    message="{access} loads a related object once per item of {iterable}{scale}; {fix}",
+    message_defaults={"scale": ""},
     docs=Docs(
         what_it_does=(
             "Looks at loops and comprehensions over a query built in the same function (also "

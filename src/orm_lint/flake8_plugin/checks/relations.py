@@ -253,7 +253,8 @@ def _declared_lazy(call: ast.Call) -> str:
     return "select"
 
 
-@check(RELATION_LOADED_PER_ITEM)
+# Tests build and read a few rows on purpose; no user waits on an N+1 there.
+@check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
 def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
     """relation-loaded-per-item: a loop over a local query follows an unloaded relation."""
     declared: set[tuple[str, str]] | None = None
@@ -384,15 +385,22 @@ def _indexed_findings(
         path = [relation_name]
         if items.framework == "django" and not relation.many:
             path += _known_chain(access, parents, relation, project)
+        # SQLAlchemy serves a many-to-one target already in the session from its identity map.
+        many_to_one = items.framework == "sqlalchemy" and not relation.many
         yield Report(
             RELATION_LOADED_PER_ITEM,
             access,
             {
                 "access": ".".join([variable, name, *path[1:]]),
                 "iterable": short_call(iterable),
+                "scale": _IDENTITY_MAP if many_to_one else "",
                 "fix": _indexed_fix(items, path, relation),
             },
+            lowered_by=1 if many_to_one else 0,
         )
+
+
+_IDENTITY_MAP = " whose target is not in the session yet (repeated targets come from the identity map)"
 
 
 def _member_findings(
@@ -414,6 +422,7 @@ def _member_findings(
         (attribute, model.relations[attribute])
         for attribute in model.method_reads.get(name, [])
         if attribute in model.relations
+        and not model.relations[attribute].many  # a collection read in a method is often a new query: ORM101's
         and attribute not in items.loaded
         and attribute not in reported
         and model.relations[attribute].lazy in PER_ITEM_STRATEGIES

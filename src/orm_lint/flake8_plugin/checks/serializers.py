@@ -25,7 +25,7 @@ _LIST_VIEW_MARKERS = ("List", "ViewSet")
 _PER_ITEM = frozenset({"select", "True", "unknown"})
 
 
-@check(RELATION_LOADED_PER_ITEM)
+@check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
 def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
     """relation-loaded-per-item: a list view's serializer reads relations its queryset does not load."""
     project = index.project
