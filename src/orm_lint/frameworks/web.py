@@ -96,3 +96,8 @@ INJECTED_ANNOTATIONS = frozenset(
         "SQLAlchemy",
     }
 )
+
+# What a submitted form, formset or serializer holds: items the client sent, however the object was built.
+SUBMITTED_DATA_ATTRIBUTES = frozenset(
+    {"cleaned_data", "validated_data", "initial_data", "deleted_objects", "new_objects", "changed_objects", "forms"}
+)

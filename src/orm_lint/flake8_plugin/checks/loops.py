@@ -7,7 +7,7 @@ import enum
 from collections.abc import Iterator
 
 from ...catalogue.performance import QUERY_IN_LOOP
-from ...frameworks import django, sqlalchemy
+from ...frameworks import django, sqlalchemy, web
 from ..provenance import from_request
 from ..queries import (
     QueryShape,
@@ -291,7 +291,24 @@ def _frame_scale(frame: LoopFrame, scope: Scope | None, index: ModuleIndex | Non
         return LoopScale.FIXED
     if frame.iter is not None and scope is not None and index is not None and from_request(frame.iter, index, scope):
         return LoopScale.PAYLOAD
+    if frame.iter is not None and _submitted_items(frame.iter):
+        return LoopScale.PAYLOAD
     return LoopScale.DATA
+
+
+def _submitted_items(iterable: ast.expr) -> bool:
+    """A form's or serializer's submitted items (`formset.deleted_objects`, `form.cleaned_data["tags"]`), or the
+    pieces of one text (`line["rounds"].split(";")`): as many as someone typed or uploaded, not a table's rows."""
+    if isinstance(iterable, ast.Call) and call_name(iterable) in {"split", "splitlines", "rsplit"}:
+        return True
+    node = iterable
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        if isinstance(node, ast.Attribute) and node.attr in web.SUBMITTED_DATA_ATTRIBUTES:
+            return True
+        if isinstance(node, ast.Call) and _commit_false(node):
+            return True  # `formset.save(commit=False)`: the objects the client submitted
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
 
 
 # Test modules create and read rows one by one on purpose (fixtures, assertions); no user waits on them.
