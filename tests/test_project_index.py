@@ -6,6 +6,7 @@ Each test is a small project on disk checked by real flake8 on the one file with
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -399,3 +400,57 @@ def test_models_are_read_never_imported(tmp_path: Path) -> None:
     root = write_project(tmp_path / "project", {**PROJECTS["django"], "shelf/models.py": models})
     assert flake8(root, "shelf/views.py", tmp_path / "cache")
     assert not marker.exists()
+
+
+LOOKUP_MODELS = """\
+from django.db import models
+
+
+class Sport(models.Model):
+    label = models.CharField(max_length=50)
+
+
+class Workout(models.Model):
+    sport = models.ForeignKey(Sport, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Member(models.Model):
+    name = models.CharField(max_length=50)
+    joined_on = models.DateField()
+"""
+LOOKUP_VIEWS = """\
+from django.http import JsonResponse
+
+from gym.models import Member, Sport, Workout
+
+
+def sports(request):
+    return JsonResponse({"sports": [s.label for s in Sport.objects.all()]})
+
+
+def workouts(request):
+    return JsonResponse({"workouts": [w.pk for w in Workout.objects.all()]})
+
+
+def members(request):
+    return JsonResponse({"members": [m.name for m in Member.objects.all()]})
+"""
+
+
+def test_an_unbounded_read_of_a_lookup_table_is_low(tmp_path: Path) -> None:
+    """A table with no foreign key and no column saying when a row came stays small: low, and the message says why."""
+    files = {"gym/__init__.py": "", "gym/models.py": LOOKUP_MODELS, "gym/views.py": LOOKUP_VIEWS}
+    root = write_project(tmp_path / "project", files)
+    proc = subprocess.run(
+        [sys.executable, "-m", "orm_lint", "check", "--no-mypy", "--format", "json", "gym/views.py"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        timeout=300,
+    )
+    findings = json.loads(proc.stdout)["findings"]
+    severities = {f["line"]: f["severity"] for f in findings if f["code"] == "ORM103"}
+    assert severities == {7: "low", 11: "medium", 15: "medium"}
+    assert "like a lookup table" in next(f["message"] for f in findings if f["line"] == 7)
