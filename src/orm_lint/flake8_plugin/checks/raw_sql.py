@@ -167,10 +167,11 @@ def built_from_outside(expr: ast.expr, ctx: _Context, depth: int = 0) -> tuple[s
                 return "an f-string", part.value
         return None
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and _stringy(expr.left, ctx, depth):
+        numeric = _numeric_items(expr)
         right = expr.right
         items = right.elts if isinstance(right, ast.Tuple) else right.values if isinstance(right, ast.Dict) else [right]
-        for item in items:
-            if not trusted(item, ctx, depth + 1):
+        for position, item in enumerate(items):
+            if position not in numeric and not trusted(item, ctx, depth + 1):
                 return "% formatting", item
         return built_from_outside(expr.left, ctx, depth + 1)
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
@@ -203,6 +204,44 @@ def built_from_outside(expr: ast.expr, ctx: _Context, depth: int = 0) -> tuple[s
     if isinstance(expr, ast.IfExp):
         return built_from_outside(expr.body, ctx, depth + 1) or built_from_outside(expr.orelse, ctx, depth + 1)
     return None
+
+
+_CONVERSION = re.compile(r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<type>[a-zA-Z%])")
+
+
+_BEFORE_IDENTIFIER = re.compile(r"\b(from|into|update|join|table|schema|exists)\s+$", re.IGNORECASE)
+
+
+def _in_identifier_place(sql: ast.expr, value: ast.expr) -> bool:
+    """`f"DELETE FROM {prefix}accounts"`: the value is glued to a name, or follows FROM/INTO/UPDATE/JOIN/TABLE."""
+    if not isinstance(sql, ast.JoinedStr):
+        return False
+    parts = sql.values
+    for i, part in enumerate(parts):
+        if isinstance(part, ast.FormattedValue) and part.value is value:
+            before = parts[i - 1] if i else None
+            after = parts[i + 1] if i + 1 < len(parts) else None
+            glued = (
+                isinstance(after, ast.Constant)
+                and str(after.value)[:1].isalnum()
+                or (isinstance(after, ast.Constant) and str(after.value)[:1] == "_")
+            )
+            follows = isinstance(before, ast.Constant) and _BEFORE_IDENTIFIER.search(str(before.value)) is not None
+            return bool(glued or follows)
+    return False
+
+
+def _numeric_items(expr: ast.BinOp) -> set[int]:
+    """Positions of the `%` operands a numeric conversion (`%d`, `%i`, `%f` ...) formats: a number cannot carry SQL."""
+    left = expr.left
+    if not (isinstance(left, ast.Constant) and isinstance(left.value, str)):
+        return set()
+    conversions = [m for m in _CONVERSION.finditer(left.value) if m["type"] != "%"]
+    right = expr.right
+    if isinstance(right, ast.Dict):
+        numeric_keys = {m["key"] for m in conversions if m["type"] in "diouxXeEfFgG"}
+        return {i for i, key in enumerate(right.keys) if isinstance(key, ast.Constant) and key.value in numeric_keys}
+    return {i for i, m in enumerate(conversions) if m["type"] in "diouxXeEfFgG"}
 
 
 def _joined_from_outside(items: ast.expr, ctx: _Context, depth: int) -> tuple[str, ast.expr] | None:
@@ -251,6 +290,8 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
     """True when the value cannot carry text from outside the program."""
     if depth > _MAX_DEPTH:
         return False
+    if isinstance(expr, ast.Name) and expr.id in _validated_names(ctx):
+        return True  # checked against a whitelist or a validator first, whatever its origin
     if from_request(expr, ctx.index, ctx.scope):
         return False
     if ctx.request_only:
@@ -267,6 +308,7 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
         return (
             bool(CONSTANT_NAME.match(expr.attr))
             or _enum_member(parts)
+            or _module_level(parts[0], ctx)
             or parts[0] in _CONFIG_ROOTS
             or any(part in _TRUSTED_ATTRIBUTES for part in parts)
             or bool(_SQL_HOLDER.search(expr.attr.lower()))
@@ -288,6 +330,54 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
     if isinstance(expr, ast.IfExp):
         return trusted(expr.body, ctx, depth + 1) and trusted(expr.orelse, ctx, depth + 1)
     return False
+
+
+def _module_level(name: str, ctx: _Context) -> bool:
+    """`db.timestamp_now`, `schema.TABLE`: an attribute of a module, or of an object the module itself binds."""
+    scope: Scope | None = ctx.scope
+    while scope is not None and scope is not ctx.index.module:
+        if name in scope.params or name in scope.assignments or name in scope.loop_bindings:
+            return False
+        scope = scope.parent
+    return name in ctx.index.imports or name in ctx.index.module.assignments
+
+
+# Checks that let only known-safe text through: `_valid_sql_name(f)`, `is_safe_identifier(col)`.
+_VALIDATOR = re.compile(r"valid|safe|allowed|whitelist|sanitiz|isidentifier|is_identifier", re.IGNORECASE)
+
+
+def _validated_names(ctx: _Context) -> set[str]:
+    """Names an `if` of this function checks with a validator or against a constant collection (`if f not in
+    SORTABLE`), and the collections whose every item a loop checks that way (`for f in group_by: if not valid(f)`)."""
+    memo = ctx.index.memo.setdefault("validated_names", {})
+    key = id(ctx.scope)
+    if key in memo:  # type: ignore[operator]
+        return memo[key]  # type: ignore[index, no-any-return]
+    names: set[str] = set()
+    for node in ast.walk(ctx.scope.node) if ctx.scope.is_function else ():
+        if not isinstance(node, (ast.If, ast.Assert)):
+            continue
+        for test in ast.walk(node.test):
+            if isinstance(test, ast.Call) and _VALIDATOR.search(call_name(test) or ""):
+                names |= {a.id for a in test.args if isinstance(a, ast.Name)}
+            elif isinstance(test, ast.Compare) and isinstance(test.ops[0], (ast.In, ast.NotIn)):
+                if _constant_collection(test.comparators[0], ctx) and isinstance(test.left, ast.Name):
+                    names.add(test.left.id)
+    for name in list(names):
+        for frame in ctx.scope.loop_bindings.get(name, []):
+            if isinstance(frame.iter, ast.Name):
+                names.add(frame.iter.id)
+    memo[key] = names  # type: ignore[index]
+    return names
+
+
+def _constant_collection(expr: ast.expr, ctx: _Context) -> bool:
+    """`SORTABLE`, `Book.ORDERINGS`, `("asc", "desc")`: a collection the program writes itself."""
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return all(isinstance(e, ast.Constant) for e in expr.elts)
+    if isinstance(expr, ast.Name):
+        return bool(CONSTANT_NAME.match(expr.id)) or ctx.index.module_constant(expr.id)
+    return isinstance(expr, ast.Attribute) and bool(CONSTANT_NAME.match(expr.attr))
 
 
 def _enum_member(parts: list[str]) -> bool:
@@ -371,6 +461,10 @@ def sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
                 if built is None and not _is_ddl(argument, ctx):
                     built = built_from_outside(argument, ctx)
                     found_origin = origin(built[1], index, scope) if built is not None else Origin.PROGRAM
+                if built is not None and found_origin is Origin.STORED and index.is_migration:
+                    built = None  # a migration reformatting its own rows: the deployer's data, not an attacker's
+                if built is not None and found_origin is Origin.CONFIGURED and _in_identifier_place(argument, built[1]):
+                    built = None  # a configured table prefix or schema: an identifier, which no driver can bind
                 if built is not None:
                     how, value = built
                     yield Report(
