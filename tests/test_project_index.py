@@ -393,6 +393,41 @@ def test_a_list_views_serializer_reads_relations_its_queryset_does_not_load(tmp_
     ]
 
 
+FEED = """\
+from django.contrib.syndication.views import Feed
+
+from shelf.models import Book
+
+
+class LatestBooks(Feed):
+    title = "New books"
+
+    def items(self):
+        return Book.objects.order_by("-id")[:50]  # error: ORM102
+
+    def item_title(self, item):
+        return item.title
+
+    def item_author_name(self, item):
+        return item.author.name
+
+
+class LatestLoadedBooks(Feed):
+    def items(self):
+        return Book.objects.select_related("author").order_by("-id")[:50]
+
+    def item_author_name(self, item):
+        return item.author.name
+"""
+
+
+def test_a_feeds_item_hooks_read_relations_its_items_do_not_load(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "project", {**PROJECTS["django"], "shelf/feeds.py": FEED})
+    found = flake8(root, "shelf/feeds.py", tmp_path / "cache")
+    assert [line for line, _ in found] == marked(FEED)
+    assert 'LatestBooks.item_* reading .author' in found[0][1] and 'select_related("author")' in found[0][1]
+
+
 def test_models_are_read_never_imported(tmp_path: Path) -> None:
     """A model module that writes a file when imported stays unrun."""
     marker = tmp_path / "imported"

@@ -448,7 +448,7 @@ def _method_reads(function: ast.FunctionDef | ast.AsyncFunctionDef, model: Model
         return
     reads = {
         node.attr
-        for node in _always_run(function.body)
+        for node in always_run(function.body)
         if isinstance(node, ast.Attribute)
         and isinstance(node.ctx, ast.Load)
         and isinstance(node.value, ast.Name)
@@ -464,13 +464,13 @@ _BRANCHES = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.D
 _COMPOUND = (ast.If, ast.Try, ast.For, ast.AsyncFor, ast.While, ast.Match, ast.FunctionDef, ast.ClassDef)
 
 
-def _always_run(body: list[ast.stmt]) -> list[ast.AST]:
+def always_run(body: list[ast.stmt]) -> list[ast.AST]:
     """The nodes a function runs on every call: up to its first branch, loop or `return`, not inside
     `x if c else y`, `a or b` or a comprehension (`if not full: return` makes what follows optional)."""
     nodes: list[ast.AST] = []
     for statement in body:
         if isinstance(statement, (ast.With, ast.AsyncWith)):
-            nodes.extend(_always_run(statement.body))
+            nodes.extend(always_run(statement.body))
             continue
         if isinstance(statement, _COMPOUND):
             break

@@ -1,9 +1,10 @@
-"""relation-loaded-per-item through Django REST framework: a list view's serializer reads a relation of
-every object of the view's queryset, which does not load it.
+"""relation-loaded-per-item through per-object hooks a framework runs over a query: a Django REST framework
+list view's serializer, a Django syndication feed's `item_*` methods.
 
 The view says which queryset it lists (`queryset = ...` or `get_queryset()`) and which serializer renders
 each object (`serializer_class`); the project index says what that serializer reads on each object
 (nested serializers, `source="author.name"`, `get_<field>(self, obj)`) and which of those are relations.
+A feed lists what `items()` returns and calls each `item_<field>(self, item)` on every item.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
 from ...project import ProjectIndex, Relation
-from ...project.model_facts import serializer_reads
+from ...project.model_facts import always_run, serializer_reads
 from ..queries import describe_query
 from ..registry import Report, check
 from ..render import short_call
@@ -47,11 +48,36 @@ def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
             }
         reads = local.get(name, project.serializers.get(name))
         if reads:
-            yield from _unloaded_reads(queryset, name, reads, index.module, project)
+            yield from _unloaded_reads(queryset, f"{name} reading", reads, index.module, project, "the view's queryset")
+
+
+@check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
+def relation_loaded_per_feed_item(index: ModuleIndex) -> Iterator[Report]:
+    """relation-loaded-per-item: a Django feed's `item_*` hooks read relations its `items()` query does not load."""
+    for cls in index.classes:
+        if "Feed" not in _base_names(cls):
+            continue
+        items = index.module.functions.get((cls.name, "items"))
+        if items is None or len(items.returns) != 1 or items.returns[0].value is None:
+            continue
+        reads: set[str] = set()
+        for stmt in cls.body:
+            if isinstance(stmt, ast.FunctionDef) and stmt.name.startswith("item_") and len(stmt.args.args) >= 2:
+                item = stmt.args.args[1].arg
+                reads |= {
+                    node.attr
+                    for node in always_run(stmt.body)
+                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == item
+                }
+        if reads:
+            query = items.returns[0].value
+            yield from _unloaded_reads(
+                query, f"{cls.name}.item_* reading", frozenset(reads), items, index.project, "the query items() returns"
+            )
 
 
 def _unloaded_reads(
-    queryset: ast.expr, serializer: str, reads: frozenset[str], scope: Scope, project: ProjectIndex
+    queryset: ast.expr, reader: str, reads: frozenset[str], scope: Scope, project: ProjectIndex, where: str
 ) -> Iterator[Report]:
     shape = describe_query(queryset, scope)
     model = project.model(shape.entity if shape is not None else None)
@@ -81,9 +107,9 @@ def _unloaded_reads(
         RELATION_LOADED_PER_ITEM,
         queryset,
         {
-            "access": f"{serializer} reading {', '.join('.' + a for a in read)}",
+            "access": f"{reader} {', '.join('.' + a for a in read)}",
             "iterable": short_call(queryset),
-            "fix": f"add {calls} to the view's queryset",
+            "fix": f"add {calls} to {where}",
         },
     )
 
