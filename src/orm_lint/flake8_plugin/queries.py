@@ -223,6 +223,8 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
     """The QueryShape of an expression, or None when it is not recognisably a query."""
     if depth > _MAX_DEPTH:
         return None
+    if isinstance(expr, ast.Await):  # `(await session.exec(stmt)).all()`: the async session's result
+        return describe_query(expr.value, scope, depth + 1)
     if (
         isinstance(expr, ast.Call)
         and isinstance(expr.func, ast.Name)
@@ -238,13 +240,18 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
             return None
         return replace(left, loaded=left.loaded & right.loaded, loads_everything=False)
     root, steps = unchain(expr)
+    if isinstance(root, ast.Await) and steps:  # `(await session.execute(stmt)).scalars().all()`
+        inner = describe_query(root.value, scope, depth + 1)
+        return inner.extended(steps) if inner is not None else None
     # `models.Book.objects`: the model is the last capitalised step before the manager.
     while steps and steps[0].call is None and looks_like_model(_attribute(root, steps[0].name)) and len(steps) > 1:
         root, steps = _attribute(root, steps[0].name), steps[1:]
 
-    # Django: Model.objects...
+    # Django: Model.objects..., and `cls.objects...` in a model's classmethod
     if steps and steps[0].call is None and steps[0].name in django.MANAGER_ATTRIBUTES:
         model = looks_like_model(root)
+        if model is None and isinstance(root, ast.Name) and root.id == "cls" and scope is not None:
+            model = scope.owner_class.name if scope.owner_class is not None else None
         if model:
             return _shape("django", model, steps[1:])
     # Flask-SQLAlchemy legacy: Model.query...
