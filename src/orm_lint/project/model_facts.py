@@ -137,9 +137,23 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
     return facts
 
 
+# Serializer fields that read only the related key (DRF's pk-only optimisation) or nothing of the object.
+_KEY_ONLY_FIELDS = frozenset(
+    {
+        "PrimaryKeyRelatedField",
+        "HyperlinkedRelatedField",
+        "HyperlinkedIdentityField",
+        "SerializerMethodField",
+        "HiddenField",
+    }
+)
+
+
 def serializer_reads(cls: ast.ClassDef) -> list[str]:
-    """Attributes a serializer reads on each object: nested serializers, `source="author.name"`, and what
-    `get_<field>(self, obj)` and `to_representation(self, instance)` read on their object."""
+    """Attributes a serializer reads on each object: its declared fields (`source="author.name"` or the field's
+    own name: a nested serializer, a `SlugRelatedField`, a `CharField` named after a relation), and what
+    `get_<field>(self, obj)` and `to_representation(self, instance)` read on their object, not the fields
+    that read only the related key."""
     reads: set[str] = set()
     for stmt in cls.body:
         target, _, value = _assignment(stmt)
@@ -147,7 +161,7 @@ def serializer_reads(cls: ast.ClassDef) -> list[str]:
             source = _text(_keyword(value, "source"))
             if source and source != "*":
                 reads.add(source.split(".")[0])
-            elif _called(value).endswith("Serializer"):
+            elif _called(value) not in _KEY_ONLY_FIELDS and not target.startswith("_"):
                 reads.add(target)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
             stmt.name.startswith("get_") or stmt.name == "to_representation"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
 from ...project import ProjectIndex, Relation
 from ...project.model_facts import always_run, serializer_reads
-from ..queries import describe_query
+from ..queries import call_name, describe_query
 from ..registry import Report, check
 from ..render import short_call
 from ..scope import ModuleIndex, Scope
@@ -40,15 +40,31 @@ def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
         name = serializer.id if isinstance(serializer, ast.Name) else getattr(serializer, "attr", None)
         if name is None or queryset is None:  # `serializers.PathwaySerializer` names it too
             continue
-        if local is None:  # this module's serializers as the editor has them, before the saved index
-            local = {
-                c.name: frozenset(serializer_reads(c))
-                for c in index.classes
-                if any(name.endswith("Serializer") for name in _base_names(c))
-            }
+        if local is None:
+            local = _local_serializers(index)
         reads = local.get(name, project.serializers.get(name))
         if reads:
             yield from _unloaded_reads(queryset, f"{name} reading", reads, index.module, project, "the view's queryset")
+
+
+@check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
+def relation_loaded_per_item_serialized_here(index: ModuleIndex) -> Iterator[Report]:
+    """relation-loaded-per-item: `ProgramSerializer(programs, many=True)` over a query that does not load what
+    the serializer reads on each object."""
+    local = _local_serializers(index)
+    for scope in index.scopes:
+        for site in scope.calls:
+            call = site.node
+            name = call_name(call) or ""
+            if not name.endswith("Serializer") or not call.args:
+                continue
+            if not any(
+                k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords
+            ):
+                continue
+            reads = local.get(name, index.project.serializers.get(name))
+            if reads:
+                yield from _unloaded_reads(call.args[0], f"{name} reading", reads, scope, index.project, "the query")
 
 
 @check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
@@ -112,6 +128,15 @@ def _unloaded_reads(
             "fix": f"add {calls} to {where}",
         },
     )
+
+
+def _local_serializers(index: ModuleIndex) -> dict[str, frozenset[str]]:
+    """This module's serializers as the editor has them, before the saved index sees the file."""
+    return {
+        c.name: frozenset(serializer_reads(c))
+        for c in index.classes
+        if any(name.endswith("Serializer") for name in _base_names(c))
+    }
 
 
 def _quoted(name: str) -> str:
