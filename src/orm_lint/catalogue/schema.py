@@ -11,16 +11,18 @@ FOREIGN_KEY_WITHOUT_INDEX = Rule(
     category=Category.SCHEMA,
     severity=Severity.MEDIUM,
     frameworks=ALL_FRAMEWORKS,
-    engine=Engine.MYPY,
+    engine=Engine.FLAKE8,
     summary="A foreign-key column that no index leads: joins and lookups by it scan the table.",
     message="{column} is a foreign key without an index; {fix}",
     docs=Docs(
         what_it_does=(
-            "Reports foreign-key columns no index starts with: `mapped_column(ForeignKey(...))`, "
-            "`Column(..., ForeignKey(...))`, `db.Column(db.ForeignKey(...))`, SQLModel "
-            "`Field(foreign_key=...)` on `table=True` models (and the mixins they inherit), and "
-            "Django `ForeignKey(..., db_index=False)`. A column is covered by `index=True`, "
-            "`unique=True`, a primary key (also a composite one), or by being the first column "
+            "Reports foreign-key columns no index starts with, reading the model declarations (the "
+            "syntax engine, so it needs no mypy; one finding per column, where it is declared): "
+            "`mapped_column(ForeignKey(...))`, `Column(..., ForeignKey(...))` on typed models, SQLModel "
+            "`Field(foreign_key=...)` on `table=True` models and the bases they inherit, and "
+            "Django `ForeignKey(..., db_index=False)` (ORM302 covers `db.Model` and "
+            "`declarative_base()` models). A column is covered by `index=True`, "
+            "`unique=True`, a primary key (the first column of a composite one), or by being the first column "
             "of an `Index`/`UniqueConstraint`/`PrimaryKeyConstraint` in `__table_args__` or of "
             "Django `Meta.indexes`/`constraints`/`unique_together`. Django indexes every "
             "`ForeignKey` unless `db_index=False`; PostgreSQL and SQLite do not index foreign keys "

@@ -32,13 +32,11 @@ from ..cache import settings_document
 from ..catalogue import Rule
 from ..catalogue.correctness import LAZY_LOAD_THAT_RAISES
 from ..catalogue.performance import DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_PER_ITEM
-from ..catalogue.schema import FOREIGN_KEY_WITHOUT_INDEX
 from ..config import LEFT_OUT_VARIABLE, SETTINGS_FOLDER_VARIABLE, ConfigError, Settings, load_settings, rule_enabled
 from ..fingerprint import source_fingerprint
 from ..frameworks import fullnames
 from . import reporting, tenant
 from .errorcodes import INTERNAL
-from .foreign_keys import report_unindexed_foreign_keys
 from .function_map import FunctionMap, map_function
 from .lazy_loads import check_lazy_load
 from .model_facts import collect_facts, framework_of, store_facts
@@ -49,7 +47,6 @@ _MAP_CACHE_SIZE = 512
 # rule is `reporting.report`, so one rule's setting never switches another.
 LAZY_LOAD_RULES: tuple[Rule, ...] = (LAZY_LOAD_PER_ITEM, DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_THAT_RAISES)
 UNTYPED_ITEM_RULES: tuple[Rule, ...] = (LAZY_LOAD_PER_ITEM,)
-MODEL_CLASS_RULES: tuple[Rule, ...] = (FOREIGN_KEY_WITHOUT_INDEX,)
 TENANT_RULES: tuple[Rule, ...] = (tenant.QUERY_WITHOUT_TENANT_FILTER,)
 
 
@@ -216,12 +213,8 @@ class OrmLintPlugin(Plugin):
         try:
             framework = framework_of(ctx.cls.info)
             if framework is not None:
-                module = getattr(ctx.api, "cur_mod_node", None)
-                facts = collect_facts(ctx.cls, framework, getattr(module, "defs", None))
-                store_facts(ctx.cls.info, facts)
-                # InnoDB (MySQL) indexes every foreign key itself.
-                if self._any_on(MODEL_CLASS_RULES) and self.settings.backend != "mysql":
-                    report_unindexed_foreign_keys(ctx, facts)
+                facts = collect_facts(ctx.cls, framework)
+                store_facts(ctx.cls.info, facts)  # foreign keys without an index are the syntax engine's (ORM301)
         except Exception as error:
             self._internal_error(ctx.api, ctx.cls, error)
         hook = self._next_hook(ctx.api, "get_base_class_hook", fullname)

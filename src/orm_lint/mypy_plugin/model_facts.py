@@ -15,12 +15,10 @@ from mypy.nodes import (
     Decorator,
     DictExpr,
     Expression,
-    ListExpr,
     MemberExpr,
     NameExpr,
     ReturnStmt,
     StrExpr,
-    TupleExpr,
     TypeInfo,
 )
 
@@ -74,31 +72,24 @@ def framework_of(info: TypeInfo) -> str | None:
     return None
 
 
-def collect_facts(defn: ClassDef, framework: str, module_defs: list[Any] | None = None) -> Facts:
-    """Relations, columns and index leaders declared in the class body."""
+def collect_facts(defn: ClassDef, framework: str) -> Facts:
+    """Relations and columns declared in the class body."""
     facts: Facts = {
         "framework": framework,
         "table": _is_table(defn, framework),
         "relations": {},
         "columns": {},
-        "index_leaders": [],
     }
     for stmt in defn.defs.body:
         if isinstance(stmt, AssignmentStmt) and len(stmt.lvalues) == 1 and isinstance(stmt.lvalues[0], NameExpr):
             name = stmt.lvalues[0].name
-            if name == "__table_args__":
-                facts["index_leaders"].extend(_table_arg_leaders(stmt.rvalue))
-            elif isinstance(stmt.rvalue, CallExpr):
+            if isinstance(stmt.rvalue, CallExpr):
                 _declaration(name, stmt, stmt.rvalue, framework, facts)
         elif isinstance(stmt, Decorator) and stmt.func.body.body:
             # @declared_attr def author_id(cls): return mapped_column(ForeignKey(...))
             last = stmt.func.body.body[-1]
             if isinstance(last, ReturnStmt) and isinstance(last.expr, CallExpr):
                 _declaration(stmt.func.name, stmt, last.expr, framework, facts)  # type: ignore[arg-type]
-        elif isinstance(stmt, ClassDef) and stmt.name == "Meta" and framework == "django":
-            facts["index_leaders"].extend(_django_meta_leaders(stmt))
-    if module_defs and framework != "django":
-        facts["index_leaders"].extend(module_index_leaders(module_defs, defn.name))
     return facts
 
 
@@ -167,88 +158,6 @@ def _column(name: str, call: CallExpr, stmt: Any) -> dict[str, Any]:
         "primary": primary,
         **_position(stmt),
     }
-
-
-def _column_reference(expr: Expression) -> str | None:
-    if isinstance(expr, StrExpr):
-        return expr.value
-    if isinstance(expr, (NameExpr, MemberExpr)):
-        return expr.name
-    return None
-
-
-def _table_arg_leaders(value: Expression) -> list[str]:
-    items = value.items if isinstance(value, (TupleExpr, ListExpr)) else [value]
-    leaders = []
-    for item in items:
-        if not isinstance(item, CallExpr) or callee_name(item) not in models.TABLE_INDEXES:
-            continue
-        positional = [a for a, n in zip(item.args, item.arg_names) if n is None]
-        if callee_name(item) == "Index":
-            positional = positional[1:]  # Index("ix_name", column, ...)
-        if positional:
-            leader = _column_reference(positional[0])
-            if leader:
-                leaders.append(leader)
-    return leaders
-
-
-def _field_names(expr: Expression | None) -> list[str]:
-    if isinstance(expr, (ListExpr, TupleExpr)):
-        return [e.value.lstrip("-") for e in expr.items if isinstance(e, StrExpr)]
-    return []
-
-
-def _expression_fields(index: CallExpr) -> list[str]:
-    """`models.Index("owner", "-created")` / `Index(F("owner"))`: positional expressions."""
-    names = []
-    for arg, arg_name in zip(index.args, index.arg_names):
-        if arg_name is not None:
-            continue
-        if isinstance(arg, StrExpr):
-            names.append(arg.value.lstrip("-"))
-        elif isinstance(arg, CallExpr) and callee_name(arg) == "F" and arg.args and isinstance(arg.args[0], StrExpr):
-            names.append(arg.args[0].value)
-        else:
-            break
-    return names
-
-
-def module_index_leaders(module_defs: list[Any], class_name: str) -> list[str]:
-    """`Index("ix", Order.customer_id)` written at module level, after the class."""
-    leaders = []
-    for stmt in module_defs:
-        value = getattr(stmt, "rvalue", None) or getattr(stmt, "expr", None)
-        if not isinstance(value, CallExpr) or callee_name(value) not in models.TABLE_INDEXES:
-            continue
-        positional = [a for a, n in zip(value.args, value.arg_names) if n is None][1:]
-        first = positional[0] if positional else None
-        if isinstance(first, MemberExpr):
-            owner = first.expr
-            while isinstance(owner, MemberExpr) and owner.name in {"c", "__table__"}:
-                owner = owner.expr
-            if isinstance(owner, NameExpr) and owner.name == class_name:
-                leaders.append(first.name)
-    return leaders
-
-
-def _django_meta_leaders(meta: ClassDef) -> list[str]:
-    leaders = []
-    for stmt in meta.defs.body:
-        if not (isinstance(stmt, AssignmentStmt) and isinstance(stmt.lvalues[0], NameExpr)):
-            continue
-        name, value = stmt.lvalues[0].name, stmt.rvalue
-        if name in {"indexes", "constraints"} and isinstance(value, (ListExpr, TupleExpr)):
-            for item in value.items:
-                name = callee_name(item) if isinstance(item, CallExpr) else ""
-                if name.endswith("Index") or name in models.DJANGO_META_INDEXES:  # BTreeIndex, GinIndex...
-                    fields = _field_names(keyword(item, "fields")) or _expression_fields(item)  # type: ignore[arg-type]
-                    leaders.extend(fields[:1])
-        elif name in {"unique_together", "index_together"} and isinstance(value, (ListExpr, TupleExpr)):
-            groups = value.items if value.items and isinstance(value.items[0], (ListExpr, TupleExpr)) else [value]
-            for group in groups:
-                leaders.extend(_field_names(group)[:1])
-    return leaders
 
 
 def store_facts(info: TypeInfo, facts: Facts) -> None:

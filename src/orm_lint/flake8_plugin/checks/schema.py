@@ -146,13 +146,28 @@ def _table_foreign_keys(cls: ast.ClassDef, module_calls: list[ast.expr]) -> Iter
         elif isinstance(value, ast.Call) and call_name(value) == "Field":
             if any(k.arg == "foreign_key" for k in value.keywords):
                 columns.append((target.id, value, _SQLMODEL_FIX))
+    primary = [name for name, call, _ in columns if _is_true(call, "primary_key")]
     for name, call, fix in columns:
-        if any(_is_true(call, k) for k in ("index", "unique", "primary_key")):
+        if any(_is_true(call, k) for k in ("index", "unique")):
             continue
+        if _is_true(call, "primary_key"):
+            if name == primary[0]:
+                continue  # the primary key's index starts with it
+            fix = f"add index=True: the composite primary key's index starts with {primary[0]}, not {name}"
         db_name = _reference(call.args[0]) if call.args and isinstance(call.args[0], ast.Constant) else None
         if name in leaders or (db_name and db_name in leaders):
             continue
         yield name, call, fix
+
+
+def _is_sqlmodel_table(cls: ast.ClassDef) -> bool:
+    return any(k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in cls.keywords)
+
+
+def _is_sqlmodel_class(cls: ast.ClassDef) -> bool:
+    """Fields declared SQLModel's way: a table only with `table=True`, or as a table's base."""
+    values = [getattr(stmt, "value", None) for stmt in cls.body]
+    return any(isinstance(value, ast.Call) and call_name(value) == "Field" for value in values)
 
 
 def _is_django_model(cls: ast.ClassDef) -> bool:
@@ -171,9 +186,12 @@ def foreign_key_without_index(index: ModuleIndex) -> Iterator[Report]:
         return  # InnoDB indexes every foreign key itself
     bases = _untyped_bases(index)
     module_calls = [c for c in (getattr(stmt, "value", None) for stmt in index.tree.body) if c is not None]
+    table_bases = {getattr(b, "id", None) for c in index.classes if _is_sqlmodel_table(c) for b in c.bases}
     for cls in index.classes:
         if _is_django_model(cls):
             found, rule = _django_foreign_keys(cls), FOREIGN_KEY_WITHOUT_INDEX
+        elif _is_sqlmodel_class(cls) and not _is_sqlmodel_table(cls) and cls.name not in table_bases:
+            continue  # a SQLModel schema no table inherits: it declares no column of any table
         else:
             untyped = _is_untyped_model(cls, bases)
             found = _table_foreign_keys(cls, module_calls)
