@@ -22,10 +22,14 @@ def _reviewed(code: str) -> str:
 
 _NOT_REPORTED = (
     " Never reported: the same operation in Alembic's `downgrade()`, on a table created earlier in "
-    "the same migration (`CreateModel`, `op.create_table`), in "
+    "the same migration (`CreateModel`, `op.create_table`, also when the table's name is computed, "
+    'as `f"{prefix}session"`, from names bound once), in '
     "`SeparateDatabaseAndState(state_operations=...)`, in a squashed migration (one with "
     "`replaces = [...]`: Django runs it only on a database that has none of the replaced "
-    "migrations, i.e. a new, empty one), or on a proxy or `managed = False` model (known from "
+    "migrations, i.e. a new, empty one), in one of an app's initial migrations (`initial = True` "
+    "after only initial migrations of its app: makemigrations splits the first migration when "
+    "models refer to each other, and `0002` adds foreign keys to the tables `0001` just created, "
+    "all empty), or on a proxy or `managed = False` model (known from "
     "the `CreateModel` options in the app's earlier migrations), for which Django runs no SQL."
 )
 _OTHER_DIALECT = (
@@ -243,8 +247,10 @@ COLUMN_OR_TABLE_RENAMED = Rule(
             "change nothing in the database and are not reported: orm-lint reads the app's earlier "
             "migration files to know. `AlterModelTable(table=None)` on a model with a `db_table` "
             "renames the table back to its default name, and says so. An Alembic rename of a column "
-            "added earlier in the same `upgrade()` is not reported (no deployed code knew that name; "
-            "dropping the column it replaces is ORM402). Operations inside "
+            "added earlier in the same `upgrade()`, and a Django `RenameField` or `AlterField` of a field "
+            "an `AddField` added earlier in the same migration (`AddField(new_x)`, copy, "
+            "`RemoveField(x)`, `RenameField(new_x, x)`), are not reported (no deployed code knew that "
+            "name; dropping the column it replaces is ORM402). Operations inside "
             "`SeparateDatabaseAndState` are not reported. A rename in a django-safemigrate "
             "`Safe.after_deploy()` migration is reported: the new code, already live, uses the new "
             "name until it runs." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM403")
@@ -783,7 +789,9 @@ ROW_BY_ROW_DATA_MIGRATION = Rule(
             "In the functions a Django migration passes to `RunPython` (forwards), reports "
             "`.save()`, `.delete()`, `.create()`, `.get_or_create()`, `.update_or_create()` and "
             "`QuerySet.update()` called inside a loop or comprehension; in an Alembic `upgrade()`, "
-            "reports `execute()` on `op` or a connection inside a loop. Loops over a literal list or "
+            "reports `execute()` on `op` or a connection inside a loop, unless the statement only reads "
+            "(SQL text that is a `SELECT`, through `text(...)` and `.bindparams()`, or a `select()` "
+            "construct: a lookup per row is a query, not a write). Loops over a literal list or "
             "an `UPPER_CASE` constant (seeding a handful of fixed rows) and batch loops "
             "(`for start in range(0, n, 1000)`, or a body that also writes with `bulk_*`/`executemany`) "
             "are not reported, nor are reverse functions and `downgrade()`. (The general query-in-loop rules do not run on migrations; this is "

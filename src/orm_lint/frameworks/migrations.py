@@ -17,6 +17,10 @@ MIGRATIONS_FOLDER = "migrations"
 # A squashed migration lists the migrations it replaces; Django runs it only on a database
 # that has none of them applied, i.e. a fresh one.
 REPLACES_ATTRIBUTE = "replaces"
+# `initial = True`: one of the app's first migrations (makemigrations splits them when models of
+# two apps refer to each other, e.g. 0002 adds the foreign keys to tables 0001 created). They run
+# when the app is installed, on its brand-new, empty tables.
+INITIAL_ATTRIBUTE = "initial"
 # Deploy-stage markers: django-safemigrate (`safe = Safe.after_deploy()`; `Safe.always()`
 # means safe before and after the code is deployed) and django-syzygy
 # (`stage = Stage.POST_DEPLOY`). Such a migration runs once the new code is live.
@@ -196,6 +200,9 @@ INSTANCE_ROW_METHODS = frozenset({"save", "delete"})
 
 # SQL that changes rows, by its first keyword; with the target table's position after it.
 DATA_CHANGE_KEYWORDS = frozenset({"UPDATE", "DELETE", "INSERT"})
+# SQL that only reads, by its first keyword (a `WITH` query reads unless it holds a data change).
+READ_KEYWORDS = frozenset({"SELECT", "SHOW", "EXPLAIN"})
+WITH_KEYWORD = "WITH"
 # Operations that issue no DDL on an existing table (the others, in a migration with a
 # data change, share its transaction).
 OPERATIONS_WITHOUT_DDL = frozenset({CREATE_MODEL, ALTER_MODEL_OPTIONS, RUN_PYTHON, RUN_SQL})
@@ -224,6 +231,10 @@ BULK_INSERT = "bulk_insert"
 # `with op.get_context().autocommit_block():` runs its statements outside the migration's transaction.
 AUTOCOMMIT_BLOCK = "autocommit_block"
 TEXT_CONSTRUCT = "text"  # sa.text("...")
+# Methods of a `text()` construct that return the same statement with more attached.
+STATEMENT_METHODS = frozenset({"bindparams", "columns", "execution_options"})
+# SQLAlchemy constructs that build a read: `sa.select(...)`, `table.select()`.
+SELECT_CONSTRUCT = "select"
 
 # Where the table name sits: (positional index, keyword) on `op`; a batch operation has no
 # table argument (it comes from `batch_alter_table`), so its positions shift by one.

@@ -3,8 +3,9 @@
 A module is read once into a list of operations (`read_migration`); each check walks that
 list. Never reported: operations on a table created earlier in the same migration, in
 `state_operations`, or in `downgrade()`; the schema rules (ORM401-ORM406) are also silent in
-a squashed migration (`replaces = [...]`: it only runs on a fresh database) and on a model
-without a table of its own (proxy or `managed=False`). Django operations are compared with the
+a squashed migration (`replaces = [...]`: it only runs on a fresh database), in one of an app's
+initial migrations (`initial = True`: its tables are brand new) and on a model without a table
+of its own (proxy or `managed=False`). Django operations are compared with the
 model state rebuilt from the app's earlier migration files, so that only changes the database
 sees are reported; when that state is unknown, the checks that need it stay silent.
 """
@@ -134,8 +135,9 @@ class Operation:
     previous: _ModelState | None = None  # Django: the model before this operation, when known
     table_text: str = "?"  # the table for messages: its name, or the expression that gives it
     other_dialect: bool = False  # Alembic: inside an `if` branch that runs only on MySQL/SQLite/...
-    column_added_here: bool = False  # Alembic: alter_column of a column added earlier in upgrade()
+    column_added_here: bool = False  # an alter or rename of a column added earlier in this migration
     autocommit: bool = False  # Alembic: inside `op.get_context().autocommit_block()`, outside the transaction
+    constants: dict[str, str] = field(default_factory=dict)  # the module's string constants, for messages
 
     def argument(self, parameter: str) -> ast.expr | None:
         """A Django operation's argument by parameter name, positional or keyword."""
@@ -160,6 +162,7 @@ class MigrationFile:
     upgrade: ast.FunctionDef | None = None
     downgrade: ast.FunctionDef | None = None
     squashed: bool = False  # Django `replaces = [...]`: runs only on a fresh database
+    initial: bool = False  # Django `initial = True`: one of the app's first migrations, on its new tables
     after_deploy: bool = False  # django-safemigrate/syzygy: runs once the new code is deployed
     app_label: str = ""
     imports: dict[str, str] = field(default_factory=dict)
@@ -167,7 +170,7 @@ class MigrationFile:
 
     def schema_operations(self) -> Iterator[Operation]:
         """The operations the schema rules (ORM401-ORM406) look at."""
-        if self.squashed:
+        if self.squashed or self.initial:
             return
         for op in self.operations:
             if not op.created_here and not op.without_table:
@@ -233,7 +236,8 @@ def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
         elif op.name == fw.DELETE_MODEL:
             target = f"the table of model {op.table}"
         elif op.framework == ALEMBIC and op.name == fw.DROP_COLUMN:
-            target = f"column {op.table_text}.{_text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.DROP_COLUMN]))}"
+            column = _text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.DROP_COLUMN]), op.constants)
+            target = f"column {op.table_text}.{column}"
         elif op.framework == ALEMBIC and op.name == fw.DROP_TABLE:
             target = f"table {op.table_text}"
         if target is not None:
@@ -344,13 +348,14 @@ def row_by_row_data_migration(index: ModuleIndex) -> Iterator[Report]:
         return
     functions = migration.forward_functions if migration.framework == DJANGO else [migration.upgrade]
     wanted = {id(f) for f in functions if f is not None}
+    blocks: dict[int, _Blocks] = {}
     for scope in index.scopes:
         if id(scope.node) not in wanted:
             continue
         for site in scope.calls:
             if site.frame is None or site.leaves_loop or not _per_row(site.frame, index):
                 continue
-            method = _row_write(site.node, migration.framework, scope)
+            method = _row_write(site.node, migration.framework, scope, blocks)
             if method is not None:
                 yield Report(
                     ROW_BY_ROW_DATA_MIGRATION, site.node, {"call": short_call(site.node), "fix": _ROW_FIX[method]}
@@ -470,8 +475,15 @@ def _read_django(index: ModuleIndex, node: ast.ClassDef) -> MigrationFile:
     created: set[str] = set()
     listed = _elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE), names)
     _collect_django(listed, names, created, False, operations)
+    constants = _module_strings(index, None)
+    for op in operations:
+        op.constants = constants
     migration = MigrationFile(DJANGO, operations, imports=index.imports)
     migration.squashed = bool(_elements(_class_attribute(node, fw.REPLACES_ATTRIBUTE), names))
+    migration.initial = _is_true(_class_attribute(node, fw.INITIAL_ATTRIBUTE)) and all(
+        _is_initial(file)
+        for file in _own_dependencies(Path(index.filename), _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names)
+    )
     migration.after_deploy = _runs_after_deploy(node)
     migration.atomic = not _is_false(_class_attribute(node, fw.ATOMIC_ATTRIBUTE))
     migration.app_label = _app_label(Path(index.filename))
@@ -480,9 +492,37 @@ def _read_django(index: ModuleIndex, node: ast.ClassDef) -> MigrationFile:
         code = op.argument("code") if op.name == fw.RUN_PYTHON else None
         if isinstance(code, ast.Name) and code.id in functions:
             migration.forward_functions.append(functions[code.id])
+    _mark_added_columns(operations)
     if not migration.squashed and any(op.table and not op.created_here for op in operations):
         _attach_history(index, node, names, operations)
     return migration
+
+
+def _is_initial(path: Path) -> bool:
+    """Django's test (MigrationExecutor.detect_soft_applied): `initial = True`, or no dependency in its own app."""
+    parsed = _parse_migration_file(path.resolve())
+    if parsed is None:
+        return False
+    _, dependencies, names, initial = parsed
+    return initial is True or (initial is None and not _own_dependencies(path, dependencies, names))
+
+
+def _mark_added_columns(operations: list[Operation]) -> None:
+    """AlterField and RenameField of a field an AddField added earlier in the migration (under any name).
+
+    No deployed code knows that column: `AddField(new_x)`, copy, `RemoveField(x)`, `RenameField(new_x, x)`
+    renames nothing the previous release uses.
+    """
+    added: set[tuple[str | None, str]] = set()
+    for op in operations:
+        if op.name == fw.ADD_FIELD:
+            added.add((op.table, _constant(op.argument("name")) or ""))
+        elif op.name == fw.ALTER_FIELD:
+            op.column_added_here = (op.table, _constant(op.argument("name")) or "") in added
+        elif op.name == fw.RENAME_FIELD:
+            op.column_added_here = (op.table, _constant(op.argument("old_name")) or "") in added
+            if op.column_added_here:
+                added.add((op.table, _constant(op.argument("new_name")) or ""))
 
 
 def _collect_django(
@@ -551,34 +591,82 @@ def _read_alembic(index: ModuleIndex) -> MigrationFile:
     batches = _batch_tables(upgrade, op_names)
     other_dialect = _other_dialect_calls(upgrade)
     autocommit = _autocommit_calls(upgrade)
+    local = next((scope for scope in index.scopes if scope.node is upgrade), None)
+    constants = _module_strings(index, local)
+    rebound = _rebound_names(local)
     calls = sorted((n for n in ast.walk(upgrade) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
     created: set[str] = set()
     added: set[tuple[str, str]] = set()
     for call in calls:
         receiver, name = _alembic_receiver(call), call_name(call) or ""
         if receiver in op_names:
-            op = Operation(ALEMBIC, name, call, None, False)
+            op = Operation(ALEMBIC, name, call, None, False, constants=constants)
             table = op.alembic_argument(*fw.TABLE_ARGUMENT[name]) if name in fw.TABLE_ARGUMENT else None
         elif id(call) in batches:
-            op = Operation(ALEMBIC, name, call, None, False, batch=True)
+            op = Operation(ALEMBIC, name, call, None, False, batch=True, constants=constants)
             table = batches[id(call)]
         else:
             continue
-        op.table = _constant(table)
-        op.table_text = _text(table)
+        op.table = _constant(table, constants)
+        op.table_text = _text(table, constants)
         op.other_dialect = id(call) in other_dialect
         op.autocommit = id(call) in autocommit
-        op.created_here = op.table is not None and op.table in created
-        if name == fw.CREATE_TABLE and op.table:
-            created.add(op.table)
-        column = _constant(_added_column(op)) if name == fw.ADD_COLUMN else None
+        key = _table_key(table, constants, rebound)
+        op.created_here = key is not None and key in created
+        if name == fw.CREATE_TABLE and key is not None:
+            created.add(key)
+        column = _constant(_added_column(op), constants) if name == fw.ADD_COLUMN else None
         if column is not None:
             added.add((op.table_text, column))
         if name == fw.ALTER_COLUMN:
-            old = _constant(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))
+            old = _constant(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]), constants)
             op.column_added_here = old is not None and (op.table_text, old) in added
         migration.operations.append(op)
     return migration
+
+
+def _module_strings(index: ModuleIndex, local: Scope | None) -> dict[str, str]:
+    """Module-level names bound once, to a string, and not shadowed in upgrade(): `TABLE = "book"`."""
+    found = {}
+    for name, values in index.module.assignments.items():
+        if len(values) != 1 or name in index.module.loop_bindings:
+            continue
+        if local is not None and (name in local.assignments or name in local.params or name in local.loop_bindings):
+            continue
+        value = _constant(values[0])
+        if value is not None:
+            found[name] = value
+    return found
+
+
+def _rebound_names(scope: Scope | None) -> set[str]:
+    """Names upgrade() binds more than once: an expression using them may name another table each time."""
+    if scope is None:
+        return set()
+    counts: dict[str, int] = {}
+    for name, values in scope.assignments.items():
+        counts[name] = counts.get(name, 0) + len(values)
+    for name, frames in scope.loop_bindings.items():
+        counts[name] = counts.get(name, 0) + len(frames)
+    for name, values in scope.contributions.items():
+        counts[name] = counts.get(name, 0) + len(values) + 1
+    return {name for name, count in counts.items() if count > 1}
+
+
+def _table_key(table: ast.expr | None, constants: dict[str, str], rebound: set[str]) -> str | None:
+    """What identifies a table across one upgrade(): its name, or the expression that computes it.
+
+    `f"{prefix}book"` names the same table each time while `prefix` is bound once and no call is involved.
+    """
+    if table is None:
+        return None
+    name = _constant(table, constants)
+    if name is not None:
+        return name
+    for node in ast.walk(table):
+        if isinstance(node, ast.Call) or (isinstance(node, ast.Name) and node.id in rebound):
+            return None
+    return ast.dump(table)
 
 
 def _batch_tables(upgrade: ast.FunctionDef, op_names: set[str]) -> dict[int, ast.expr | None]:
@@ -807,10 +895,12 @@ def _alembic_not_null_column(op: Operation) -> str | None:
         return None
     if any(isinstance(a, ast.Call) and call_name(a) in fw.GENERATED_COLUMN_CLASSES for a in column.args):
         return None
-    return f"{op.table_text}.{_text(_added_column(op))}"
+    return f"{op.table_text}.{_text(_added_column(op), op.constants)}"
 
 
 def _django_rename(op: Operation, app_label: str) -> str | None:
+    if op.column_added_here:
+        return None  # no deployed code knows the column this migration added
     if op.name == fw.RENAME_FIELD:
         old_name = _constant(op.argument("old_name"))
         previous = op.previous.fields.get(old_name or "") if op.previous else None
@@ -843,12 +933,12 @@ def _django_rename(op: Operation, app_label: str) -> str | None:
 
 def _alembic_rename(op: Operation) -> str | None:
     if op.name == fw.RENAME_TABLE:
-        return f"table {op.table_text} to {_text(op.alembic_argument(1, 'new_table_name'))}"
+        return f"table {op.table_text} to {_text(op.alembic_argument(1, 'new_table_name'), op.constants)}"
     if op.name == fw.ALTER_COLUMN and not op.column_added_here:
         new_name = _keyword(op.call, fw.NEW_COLUMN_NAME_KEYWORD)
         if new_name is not None:
-            column = _text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))
-            return f"column {op.table_text}.{column} to {_text(new_name)}"
+            column = _text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]), op.constants)
+            return f"column {op.table_text}.{column} to {_text(new_name, op.constants)}"
     return None
 
 
@@ -881,7 +971,7 @@ def _django_column_change(op: Operation, backend: str | None, checked: bool) -> 
 
 
 def _alembic_column_change(op: Operation, backend: str | None, checked: bool) -> tuple[str, str] | None:
-    column = f"column {op.table_text}.{_text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]))}"
+    column = f"column {op.table_text}.{_text(op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ALTER_COLUMN]), op.constants)}"
     new, old = _keyword(op.call, fw.TYPE_KEYWORD), _keyword(op.call, fw.EXISTING_TYPE_KEYWORD)
     type_change = new is not None and (old is None or ast.dump(old) != ast.dump(new))
     if (
@@ -911,11 +1001,11 @@ def _describe_change(column: str, old: str, new: str, type_change: bool, tighten
 def _django_index(op: Operation, imports: dict[str, str]) -> tuple[str, bool, str] | None:
     """(description, unique, fix or "") for an operation that builds an index without CONCURRENTLY."""
     if op.name == fw.ADD_INDEX:
-        return f"index {_keyword_text(op.argument('index'), 'name')}", False, ""
+        return f"index {_keyword_text(op.argument('index'), 'name', op.constants)}", False, ""
     if op.name == fw.ADD_CONSTRAINT:
         value = op.argument("constraint")
         if isinstance(value, ast.Call) and call_name(value) == fw.UNIQUE_CONSTRAINT:
-            return f"unique constraint {_keyword_text(value, 'name')}", True, ""
+            return f"unique constraint {_keyword_text(value, 'name', op.constants)}", True, ""
         return None
     if op.name == fw.ADD_FIELD:
         name = _constant(op.argument("name")) or ""
@@ -950,15 +1040,15 @@ def _django_index(op: Operation, imports: dict[str, str]) -> tuple[str, bool, st
 
 def _alembic_index(op: Operation) -> tuple[str, bool, str] | None:
     if op.name == fw.CREATE_INDEX and not _is_true(_keyword(op.call, fw.POSTGRESQL_CONCURRENTLY)):
-        return f"index {_name_text(op.alembic_argument(*fw.INDEX_NAME_ARGUMENT))}", False, ""
+        return f"index {_name_text(op.alembic_argument(*fw.INDEX_NAME_ARGUMENT), op.constants)}", False, ""
     if op.name == fw.CREATE_UNIQUE_CONSTRAINT:
-        return f"unique constraint {_name_text(op.alembic_argument(*fw.NAME_ARGUMENT))}", True, ""
+        return f"unique constraint {_name_text(op.alembic_argument(*fw.NAME_ARGUMENT), op.constants)}", True, ""
     if op.name == fw.ADD_COLUMN:
         # Alembic creates the indexes of Column(index=True / unique=True) after adding the column.
         column = op.alembic_argument(*fw.COLUMN_ARGUMENT[fw.ADD_COLUMN])
         if not isinstance(column, ast.Call) or call_name(column) != fw.COLUMN_CLASS:
             return None
-        name = _text(_added_column(op))
+        name = _text(_added_column(op), op.constants)
         if _is_true(_keyword(column, fw.UNIQUE_COLUMN_KEYWORD)):
             return f"a unique index for column {name}", True, _COLUMN_INDEX_FIX
         if _is_true(_keyword(column, fw.INDEX_KEYWORD)):
@@ -971,7 +1061,7 @@ def _django_constraint(op: Operation, imports: dict[str, str]) -> tuple[str, str
     if op.name == fw.ADD_CONSTRAINT:
         value = op.argument("constraint")
         if isinstance(value, ast.Call) and call_name(value) == fw.CHECK_CONSTRAINT:
-            return f"check constraint {_keyword_text(value, 'name')}", ""
+            return f"check constraint {_keyword_text(value, 'name', op.constants)}", ""
     elif op.name == fw.ADD_FIELD:
         # Django adds a ForeignKey's constraint inside ADD COLUMN; PostgreSQL skips checking it
         # when the new column has no default (every row is NULL), and checks every row otherwise.
@@ -990,7 +1080,7 @@ def _alembic_constraint(op: Operation) -> tuple[str, str] | None:
     if op.name in (fw.CREATE_FOREIGN_KEY, fw.CREATE_CHECK_CONSTRAINT):
         if not _is_true(_keyword(op.call, fw.POSTGRESQL_NOT_VALID)):
             kind = "foreign key" if op.name == fw.CREATE_FOREIGN_KEY else "check constraint"
-            return f"{kind} {_name_text(op.alembic_argument(*fw.NAME_ARGUMENT))}", ""
+            return f"{kind} {_name_text(op.alembic_argument(*fw.NAME_ARGUMENT), op.constants)}", ""
     elif op.name == fw.ADD_COLUMN:
         # Alembic adds the ForeignKey() of a new Column with a separate ADD CONSTRAINT, which
         # checks every row (unless inline_references=True puts it in ADD COLUMN of a column
@@ -1003,7 +1093,7 @@ def _alembic_constraint(op: Operation) -> tuple[str, str] | None:
         inline = _is_true(_keyword(op.call, fw.INLINE_REFERENCES_KEYWORD))
         if inline and _keyword(column, fw.SERVER_DEFAULT_KEYWORD) is None:
             return None
-        return f"the foreign key of column {_text(_added_column(op))}", _COLUMN_FK_FIX
+        return f"the foreign key of column {_text(_added_column(op), op.constants)}", _COLUMN_FK_FIX
     return None
 
 
@@ -1031,7 +1121,7 @@ def _does_nothing(body: list[ast.stmt]) -> bool:
     )
 
 
-def _row_write(call: ast.Call, framework: str, scope: Scope) -> str | None:
+def _row_write(call: ast.Call, framework: str, scope: Scope, blocks: dict[int, _Blocks]) -> str | None:
     """The write method when this call writes one row each time it runs."""
     func = call.func
     if not isinstance(func, ast.Attribute):
@@ -1045,7 +1135,13 @@ def _row_write(call: ast.Call, framework: str, scope: Scope) -> str | None:
             isinstance(v, ast.Call) and call_name(v) in (fw.GET_BIND, "connect")
             for v in scope.assignments.get(receiver, [])
         )
-        return method if receiver in fw.CONNECTION_NAMES or bound else None
+        if not (receiver in fw.CONNECTION_NAMES or bound):
+            return None
+        if id(scope.node) not in blocks:
+            blocks[id(scope.node)] = _Blocks(scope.node)
+        if call.args and _reads(call.args[0], scope, blocks[id(scope.node)]):
+            return None  # a read per row is a query, not a write (the query-in-loop rules leave migrations alone)
+        return method
     if method not in fw.ROW_WRITE_METHODS:
         return None
     if method in fw.INSTANCE_ROW_METHODS and not call.args and not call.keywords:
@@ -1057,6 +1153,98 @@ def _row_write(call: ast.Call, framework: str, scope: Scope) -> str | None:
     if any(s.name in managers or s.name.endswith(django.REVERSE_MANAGER_SUFFIX) for s in steps):
         return method
     return None
+
+
+# Methods that turn a statement into a write (`table.update()`, `insert(t).from_select(...)`).
+_WRITE_METHODS = frozenset({"update", "delete", "insert", "values", "from_select", "returning"})
+
+
+def _reads(statement: ast.expr | None, scope: Scope, blocks: _Blocks, depth: int = 0) -> bool:
+    """The statement only reads: SELECT text (`text(...)`, its `.bindparams()`), or a `select()` construct.
+
+    A name is followed to the one assignment that reaches it; when that is unclear, it is not a read.
+    """
+    if statement is None or depth > 8:
+        return False
+    if isinstance(statement, ast.Constant) and isinstance(statement.value, str):
+        return _is_read_sql(statement.value)
+    if isinstance(statement, ast.Name):
+        return _reads(blocks.reaching_value(statement, scope), scope, blocks, depth + 1)
+    if not isinstance(statement, ast.Call):
+        return False
+    name = call_name(statement)
+    if name == fw.SELECT_CONSTRUCT:
+        return True
+    if name == fw.TEXT_CONSTRUCT:
+        return bool(statement.args) and _reads(statement.args[0], scope, blocks, depth + 1)
+    if isinstance(statement.func, ast.Attribute) and name not in _WRITE_METHODS:
+        return _reads(statement.func.value, scope, blocks, depth + 1)  # select(...).where(...), stmt.bindparams(...)
+    return False
+
+
+_DATA_CHANGE_WORD = re.compile(rf"\b(?:{'|'.join(sorted(fw.DATA_CHANGE_KEYWORDS))})\b", re.IGNORECASE)
+
+
+def _is_read_sql(sql: str) -> bool:
+    """Every statement of the text is a SELECT (or SHOW, EXPLAIN, a WITH query without a data change)."""
+    statements = [s.replace("(", " ").split() for s in _SQL_COMMENT.sub(" ", sql).split(";")]
+    statements = [words for words in statements if words]
+    return bool(statements) and all(
+        words[0].upper() in fw.READ_KEYWORDS
+        or (words[0].upper() == fw.WITH_KEYWORD and not _DATA_CHANGE_WORD.search(" ".join(words)))
+        for words in statements
+    )
+
+
+class _Blocks:
+    """Where each statement of a function sits, to find the one assignment that reaches a name."""
+
+    def __init__(self, function: ast.AST) -> None:
+        # node -> (parent, the parent's statement list holding it (or None), its position there)
+        self.parent: dict[int, tuple[ast.AST, str | None, int]] = {}
+        for node in ast.walk(function):
+            for name, value in ast.iter_fields(node):
+                if isinstance(value, list):
+                    for position, child in enumerate(value):
+                        if isinstance(child, ast.AST):
+                            self.parent[id(child)] = (node, name, position)
+                elif isinstance(value, ast.AST):
+                    self.parent[id(value)] = (node, None, 0)
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        while id(node) in self.parent:
+            node = self.parent[id(node)][0]
+            yield node
+
+    def reaching_value(self, name: ast.Name, scope: Scope) -> ast.expr | None:
+        """The value of the last assignment before `name` when it runs on every path to it, else None."""
+        if name.id in scope.params or name.id in scope.loop_bindings:
+            return None
+        values = scope.assignments.get(name.id, [])
+        use = (name.lineno, name.col_offset)
+        earlier = [v for v in values if (v.end_lineno or 0, v.end_col_offset or 0) <= use]
+        if not earlier:
+            return None
+        value = max(earlier, key=lambda v: (v.lineno, v.col_offset))
+        statement = next((a for a in self.ancestors(value) if isinstance(a, ast.stmt)), None)
+        if statement is None or not self._dominates(statement, name):
+            return None
+        for loop in self.ancestors(name):
+            if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) and loop not in self.ancestors(statement):
+                if any(loop in self.ancestors(other) for other in values if other is not value):
+                    return None  # rebound later in a loop around the use: another value on the next pass
+        return value
+
+    def _dominates(self, statement: ast.stmt, use: ast.AST) -> bool:
+        """`statement` runs before `use` on every path: `use` sits in a later statement of the same block."""
+        parent, block, position = self.parent[id(statement)]
+        node = use
+        while id(node) in self.parent:
+            above, above_block, above_position = self.parent[id(node)]
+            if above is parent and above_block == block and block is not None:
+                return above_position > position
+            node = above
+        return False
 
 
 def _per_row(frame: LoopFrame | None, index: ModuleIndex) -> bool:
@@ -1153,7 +1341,7 @@ def _state_after(path: Path) -> _State | None:
             _STATES[current] = None
             pending.pop()
             continue
-        operations, dependencies, names = parsed
+        operations, dependencies, names, _ = parsed
         own = [d.resolve() for d in _own_dependencies(current, dependencies, names)]
         missing = [d for d in own if d not in _STATES]
         if missing and current not in visiting:
@@ -1172,7 +1360,8 @@ def _state_after(path: Path) -> _State | None:
 
 
 @lru_cache(maxsize=32)
-def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None, _Names] | None:
+def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None, _Names, bool | None] | None:
+    """The operations, dependencies, names and `initial` flag (None when not set) of a migration file."""
     try:
         tree = ast.parse(read_source(path.read_bytes()))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
@@ -1181,7 +1370,9 @@ def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None, 
         if isinstance(node, ast.ClassDef) and node.name == fw.MIGRATION_CLASS:
             names = _names(tree, node)
             operations = _elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE), names)
-            return operations, _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names
+            initial = _class_attribute(node, fw.INITIAL_ATTRIBUTE)
+            flag = initial.value if isinstance(initial, ast.Constant) and isinstance(initial.value, bool) else None
+            return operations, _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names, flag
     return None
 
 
@@ -1297,17 +1488,20 @@ def _elements(value: ast.expr | None, names: _Names | None = None, depth: int = 
     return []
 
 
-def _constant(value: ast.expr | None) -> str | None:
+def _constant(value: ast.expr | None, constants: dict[str, str] | None = None) -> str | None:
+    """A string literal, or a module-level string constant's value when `constants` are given."""
     if isinstance(value, ast.Constant) and isinstance(value.value, str):
         return value.value
+    if constants and isinstance(value, ast.Name):
+        return constants.get(value.id)
     return None
 
 
-def _text(value: ast.expr | None) -> str:
-    """A name for messages: the string, or the source of the expression that computes it."""
+def _text(value: ast.expr | None, constants: dict[str, str] | None = None) -> str:
+    """A name for messages: the string (a constant's value), or the source of the expression that computes it."""
     if value is None:
         return "?"
-    return _constant(value) or source(value)
+    return _constant(value, constants) or source(value)
 
 
 def _is_true(value: ast.expr | None) -> bool:
@@ -1318,19 +1512,19 @@ def _is_false(value: ast.expr | None) -> bool:
     return isinstance(value, ast.Constant) and value.value is False
 
 
-def _name_text(value: ast.expr | None) -> str:
-    """An index or constraint name: `"ix_a"` or `op.f("ix_a")`."""
+def _name_text(value: ast.expr | None, constants: dict[str, str] | None = None) -> str:
+    """An index or constraint name: `"ix_a"`, `op.f("ix_a")` or a module constant's value."""
     if isinstance(value, ast.Call) and value.args:
         value = value.args[0]
     if value is None or (isinstance(value, ast.Constant) and value.value is None):
         return "(unnamed)"
-    return _constant(value) or source(value)
+    return _text(value, constants)
 
 
-def _keyword_text(value: ast.expr | None, keyword: str) -> str:
+def _keyword_text(value: ast.expr | None, keyword: str, constants: dict[str, str] | None = None) -> str:
     if not isinstance(value, ast.Call):
         return "(unnamed)"
-    return _name_text(_keyword(value, keyword))
+    return _name_text(_keyword(value, keyword), constants)
 
 
 # -- Django fields -----------------------------------------------------------------------
