@@ -214,8 +214,9 @@ def test_diagnostics_from_flake8_and_mypy_reach_the_editor(server) -> None:
 
     n_plus_one = found["flake8", "ORM102"]
     assert n_plus_one["message"] == (
-        "ORM102 order.customer loads a related object once per item of session.scalars(...); "
-        "add .options(joinedload(Order.customer)) to the query"
+        "ORM102 order.customer loads a related object once per item of session.scalars(...) whose target is not "
+        "in the session yet (repeated targets come from the identity map); add .options(joinedload(Order.customer)) "
+        "to the query"
     )
     # flake8 reports a start only; pylsp extends the range to the end of the line.
     start = LINES[N_PLUS_ONE_LINE].index("order.customer")
