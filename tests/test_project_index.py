@@ -60,6 +60,14 @@ def through_members():
     return [(b.byline, b.label()) for b in Book.objects.all()]  # error: ORM102
 
 
+def _editor_line(book):
+    return f"{book.title}: {book.editor.name}"
+
+
+def through_a_helper():
+    return [_editor_line(b) for b in Book.objects.filter(title__gt="M")]  # error: ORM102
+
+
 def loaded():
     books = Book.objects.select_related("author", "editor")
     return [(b.author, b.credited) for b in books] + [b.title for b in Book.objects.all()]

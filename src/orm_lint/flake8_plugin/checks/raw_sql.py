@@ -21,7 +21,7 @@ from ...frameworks import django
 from ..queries import call_name, dotted_name, unchain
 from ..registry import Report, check
 from ..render import source
-from ..provenance import STRING_METHODS, Origin, from_request, is_validated_scalar, origin
+from ..provenance import CONFIGURATION_ROOTS, STRING_METHODS, Origin, from_request, is_validated_scalar, origin
 from ..scope import CONSTANT_NAME, ModuleIndex, Scope
 
 _EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql"})
@@ -333,7 +333,10 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
 
 
 def _module_level(name: str, ctx: _Context) -> bool:
-    """`db.timestamp_now`, `schema.TABLE`: an attribute of a module, or of an object the module itself binds."""
+    """`db.timestamp_now`, `schema.TABLE`: an attribute of a module, or of an object the module itself binds;
+    not the environment or the process (`os.environ`, `sys.argv`): those hold what the deployment or a user set."""
+    if name in CONFIGURATION_ROOTS or name == "sys":
+        return False
     scope: Scope | None = ctx.scope
     while scope is not None and scope is not ctx.index.module:
         if name in scope.params or name in scope.assignments or name in scope.loop_bindings:

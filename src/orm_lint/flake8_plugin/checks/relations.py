@@ -16,6 +16,7 @@ from ...catalogue.performance import RELATION_LOADED_PER_ITEM
 
 from ...frameworks import django, models
 from ...project import ModelFacts, ProjectIndex, Relation
+from ...project.model_facts import always_run
 from ..queries import QueryShape, call_name, describe_query
 from ..items import PER_ITEM_STRATEGIES, Items, indexed_loop_items, loop_item
 from ..registry import Report, check
@@ -263,6 +264,7 @@ def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
             if declared is None:
                 declared = lazy_relationships(index)
             yield from _loop_findings(loop, scope, declared, index.project)
+            yield from _helper_findings(loop, scope, index)
 
 
 def _loop_findings(
@@ -440,6 +442,71 @@ def _member_findings(
             "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
         },
     )
+
+
+def _helper_findings(loop: LoopFrame, scope: Scope, index: ModuleIndex) -> Iterator[Report]:
+    """`label(book)` per item, where `label` (a function of this module or a method of the caller's class)
+    reads `book.author` on every call: the N+1 happens in the helper; the finding is at the call."""
+    indexed = indexed_loop_items(loop, scope, index.project)
+    if indexed is None:
+        return
+    variable, iterable, items = indexed
+    model = index.project.model(items.model)
+    if model is None:
+        return
+    reported: set[str] = set()
+    for root in loop.body:
+        for call in (n for n in ast.walk(root) if isinstance(n, ast.Call)):
+            helper = _called_helper(call, scope, index)
+            if helper is None:
+                continue
+            parameters = [a.arg for a in helper.node.args.args]  # type: ignore[attr-defined]
+            if parameters[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute):
+                parameters = parameters[1:]
+            for position, argument in enumerate(call.args[: len(parameters)]):
+                if not (isinstance(argument, ast.Name) and argument.id == variable):
+                    continue
+                parameter = parameters[position]
+                read = sorted(
+                    {
+                        node.attr
+                        for node in always_run(helper.node.body)  # type: ignore[attr-defined]
+                        if isinstance(node, ast.Attribute)
+                        and isinstance(node.value, ast.Name)
+                        and node.value.id == parameter
+                    }
+                )
+                unloaded = [
+                    (a, model.relations[a])
+                    for a in read
+                    if a in model.relations
+                    and a not in items.loaded
+                    and a not in reported
+                    and model.relations[a].lazy in PER_ITEM_STRATEGIES
+                ]
+                if not unloaded:
+                    continue
+                reported.update(a for a, _ in unloaded)
+                reads = ", ".join(f"{parameter}.{a}" for a, _ in unloaded)
+                yield Report(
+                    RELATION_LOADED_PER_ITEM,
+                    call,
+                    {
+                        "access": f"{short_call(call)}, which reads {reads},",
+                        "iterable": short_call(iterable),
+                        "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
+                    },
+                )
+
+
+def _called_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> Scope | None:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return index.module.functions.get(("", func.id))
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+        if caller.owner_class is not None:
+            return index.module.functions.get((caller.owner_class.name, func.attr))
+    return None
 
 
 def _assigned_in_loop(loop: LoopFrame, variable: str) -> dict[str, int]:
