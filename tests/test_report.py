@@ -223,3 +223,58 @@ def test_report_errors_exit_2(tmp_path: Path, write_module) -> None:
     assert proc.returncode == 2 and "orm-lint: error:" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_orm_lint("report", "missing", "--no-mypy", cwd=tmp_path)
     assert proc.returncode == 2 and "no such file or folder" in proc.stderr
+
+
+PAGED_VIEW_WITH_N_PLUS_ONE = """\
+from django.http import JsonResponse
+
+from library.models import Book
+
+
+def book_list(request):
+    books = Book.objects.order_by("title")[:20]
+    return JsonResponse({"books": [b.author.name for b in books]})
+"""
+
+
+def test_report_files_are_readable_by_the_team(tmp_path: Path, write_module) -> None:
+    write_module(N_PLUS_ONE, "app/services.py")
+    _report("app", "--no-mypy", "--output", "out", cwd=tmp_path)
+    written = _written(tmp_path / "out")
+    assert len(written) == 2
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o644, "mode 0644 under the usual umask 022"
+
+
+def test_an_empty_folder_gets_no_score(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    _report("empty", "--no-mypy", "--output", "out", cwd=tmp_path)
+    text = (tmp_path / "out" / f"database-review-{_today()}.md").read_text(encoding="utf-8")
+    assert "/ 100" not in text and "No score: nothing was analysed." in text
+    assert "Nothing to review" in text and "Great work" not in text
+
+
+def test_an_endpoint_with_a_finding_is_not_a_good_pattern(tmp_path: Path, write_module) -> None:
+    write_module(PAGED_VIEW_WITH_N_PLUS_ONE, "library/views.py")
+    write_module(
+        "from django.db import models\n\n\nclass Author(models.Model):\n    name = models.TextField()\n\n\n"
+        "class Book(models.Model):\n    title = models.TextField()\n"
+        "    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n",
+        "library/models.py",
+    )
+    _report("library", "--no-mypy", "--output", "out", cwd=tmp_path)
+    out = tmp_path / "out"
+    text = (out / f"database-review-{_today()}.md").read_text(encoding="utf-8")
+    assert "ORM102" in text
+    assert "| Paginated or limited endpoints | 0 |" in text
+    [page] = (out / f"database-review-{_today()}").glob("finding-*.md")
+    page_text = page.read_text(encoding="utf-8")
+    assert "Thank you" not in page_text and "Nice work" not in page_text, "no pleasantries on every page"
+    assert "the cost grows with the data" in page_text
+
+
+def test_a_correctness_finding_is_not_about_growing_data(tmp_path: Path) -> None:
+    _report(".", "--output", str(tmp_path), "--no-mypy", cwd=EXAMPLES)
+    [page] = (tmp_path / f"database-review-{_today()}").glob("finding-*-identity-test-in-filter-*.md")
+    text = page.read_text(encoding="utf-8")
+    assert "grows" not in text and "the code gives a wrong result or raises" in text

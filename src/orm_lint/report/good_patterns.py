@@ -18,7 +18,7 @@ from ..engines import display_path, load_source
 from ..flake8_plugin.checks.unbounded import unbounded_all_in_endpoint
 from ..flake8_plugin.endpoints import endpoint_name
 from ..flake8_plugin.queries import call_name, describe_query, unchain
-from ..flake8_plugin.scope import CONSTANT_NAME, ModuleIndex, Scope, build_index
+from ..flake8_plugin.scope import CONSTANT_NAME, LoopFrame, ModuleIndex, Scope, build_index
 from ..frameworks import django, sqlalchemy
 from ..notebooks import NotebookError
 
@@ -65,6 +65,11 @@ class GoodPattern:
     path: str
     line: int
     cell: int | None = None
+    end_line: int = 0  # the last line of the code it stands for (a loop, an endpoint): a finding there spoils it
+
+    def holds(self, path: str, cell: int | None, line: int) -> bool:
+        """Whether the place `path`, `cell`, `line` lies in the code this pattern stands for."""
+        return path == self.path and cell == self.cell and self.line <= line <= max(self.line, self.end_line)
 
     @property
     def location(self) -> str:
@@ -87,26 +92,32 @@ def find_good_patterns(files: Sequence[Path], settings: Settings = Settings()) -
             continue
         if not index.is_database_code or index.is_migration:
             continue
-        for kind, node in _patterns(index):
+        for kind, node, last in _patterns(index):
             line = getattr(node, "lineno", 1)
             if notebook is not None:
-                cell, within = notebook.origin(line)
-                found.append(GoodPattern(kind, shown, within, cell))
+                (cell, within), (_, end) = notebook.origin(line), notebook.origin(last)
+                found.append(GoodPattern(kind, shown, within, cell, end))
             else:
-                found.append(GoodPattern(kind, shown, line))
+                found.append(GoodPattern(kind, shown, line, end_line=last))
     return sorted(set(found))
 
 
-def _patterns(index: ModuleIndex) -> Iterator[tuple[str, ast.AST]]:
+def _last_line(*nodes: ast.AST) -> int:
+    return max(getattr(n, "end_lineno", None) or getattr(n, "lineno", 0) for n in nodes)
+
+
+def _patterns(index: ModuleIndex) -> Iterator[tuple[str, ast.AST, int]]:
+    """(kind, the node it is reported at, the last line of the code it stands for)."""
     for scope in index.scopes:
-        yield from (("eager_loaded_loop", node) for node in eager_loaded_loops(scope))
-        yield from (("parameterized_sql", node) for node in parameterized_sql(scope, index))
-    yield from (("indexed_foreign_key", node) for node in indexed_foreign_keys(index))
-    yield from (("bounded_endpoint", node) for node in bounded_endpoints(index))
+        for loop, iterable in eager_loaded_loops(scope):
+            yield "eager_loaded_loop", iterable, _last_line(iterable, *loop.body)
+        yield from (("parameterized_sql", node, _last_line(node)) for node in parameterized_sql(scope, index))
+    yield from (("indexed_foreign_key", node, _last_line(node)) for node in indexed_foreign_keys(index))
+    yield from (("bounded_endpoint", node, _last_line(node)) for node in bounded_endpoints(index))
 
 
-def eager_loaded_loops(scope: Scope) -> Iterator[ast.expr]:
-    """Loops over a query built with select_related / prefetch_related / options(...)."""
+def eager_loaded_loops(scope: Scope) -> Iterator[tuple[LoopFrame, ast.expr]]:
+    """Loops over a query built with select_related / prefetch_related / options(...), with their iterable."""
     for loop in scope.loops:
         iterable = loop.iter
         if iterable is None:
@@ -117,7 +128,7 @@ def eager_loaded_loops(scope: Scope) -> Iterator[ast.expr]:
         if shape is None or shape.entity is None or not shape.has_step(EAGER_STEPS):
             continue
         if shape.loaded or shape.loads_everything:
-            yield iterable
+            yield loop, iterable
 
 
 def _constant_sql(expr: ast.expr, scope: Scope, index: ModuleIndex) -> bool:

@@ -41,9 +41,17 @@ CATEGORY_TITLES = {
 SCORE_WEIGHTS = {Severity.CRITICAL: 15, Severity.HIGH: 6, Severity.MEDIUM: 3, Severity.LOW: 1}
 PRIORITY_ADVICE = {
     Severity.CRITICAL: "fix before the next release",
-    Severity.HIGH: "fix soon: these get slower or riskier as the data grows",
+    Severity.HIGH: "fix soon",
     Severity.MEDIUM: "plan these into the next iterations",
     Severity.LOW: "tidy up when you are in the code anyway",
+}
+# What is at stake, by category: a correctness finding does not get slower, it is wrong.
+CATEGORY_STAKES = {
+    Category.SECURITY: "the database runs what the input says",
+    Category.PERFORMANCE: "the cost grows with the data",
+    Category.SCHEMA: "the cost or the risk grows with the table",
+    Category.MIGRATIONS: "the deploy can lock or break the table",
+    Category.CORRECTNESS: "the code gives a wrong result or raises",
 }
 # Problems whose fix is proven by counting statements (2 rows vs 10 rows).
 STATEMENT_COUNT_PROBLEMS = frozenset({"n_plus_one", "query_in_loop"})
@@ -121,6 +129,10 @@ class Review:
     def __post_init__(self) -> None:
         severities = list(Severity)
         self.ordered = sorted(self.findings, key=lambda f: (severities.index(f.severity), f.sort_key))
+        # A loop or an endpoint with a finding in it is not a habit to praise.
+        self.good_patterns = [
+            p for p in self.good_patterns if not any(p.holds(f.path, f.cell, f.line) for f in self.findings)
+        ]
 
 
 # -- markdown helpers --------------------------------------------------------------------
@@ -258,13 +270,14 @@ def finding_page(number: int, finding: Finding, summary_name: str) -> str:
         "",
         f"[Back to the review summary](../{summary_name})",
         "",
-        f"Thank you for taking a look at this one. {rule.summary}",
+        rule.summary,
         "",
         "| | |",
         "|---|---|",
         f"| location | {place} (column {finding.column}) |",
         f"| rule | {rule.code} `{rule.name}` |",
-        f"| priority | {severity.priority} ({severity.value}): {PRIORITY_ADVICE[severity]} |",
+        f"| priority | {severity.priority} ({severity.value}): {PRIORITY_ADVICE[severity]}; "
+        f"{CATEGORY_STAKES[rule.category]} |",
         f"| category | {CATEGORY_TITLES[rule.category]} |",
         f"| found by | {_engine_label(finding)} |",
         "",
@@ -307,7 +320,7 @@ def finding_page(number: int, finding: Finding, summary_name: str) -> str:
         *(f"- <{reference}>" for reference in rule.docs.references),
         f"- `orm-lint explain {rule.code}` prints the rule's full page.",
         "",
-        f"When the code is right as it is, `# noqa: {rule.code}` on the line keeps it quiet. Nice work getting through it!",
+        f"When the code is right as it is, `# noqa: {rule.code}` on the line keeps it quiet.",
         "",
     ]
     return "\n".join(lines)
@@ -382,6 +395,8 @@ def _pattern_lines(review: Review) -> list[str]:
 
 def _action_lines(review: Review, links: dict[int, str]) -> list[str]:
     lines = ["## Action items", ""]
+    if not review.files:
+        return [*lines, "Nothing to review: no Python files or notebooks were found under the given paths."]
     if not review.ordered:
         return [*lines, "Nothing to do: orm-lint found no database problems in the reviewed code. Great work!"]
     number = 0
@@ -424,10 +439,22 @@ def _checklist_lines(review: Review) -> list[str]:
     return lines
 
 
-def summary_page(review: Review, links: dict[int, str]) -> str:
-    counts = Counter(f.severity for f in review.ordered)
+def _score_lines(review: Review) -> list[str]:
+    lines = ["## Score", ""]
+    if not review.files:  # 100 / 100 would praise code nobody read
+        return [*lines, "No score: nothing was analysed."]
     value, formula = score(review.ordered)
     weights = ", ".join(f"{SCORE_WEIGHTS[s]} per {s.priority}" for s in Severity)
+    return [
+        *lines,
+        f"**{value} / 100**",
+        "",
+        f"Formula: `{formula}`. Each finding takes points from 100 ({weights}); the score stops at 0.",
+    ]
+
+
+def summary_page(review: Review, links: dict[int, str]) -> str:
+    counts = Counter(f.severity for f in review.ordered)
     lines = [
         f"# Database review, {review.day.isoformat()}",
         "",
@@ -445,11 +472,7 @@ def summary_page(review: Review, links: dict[int, str]) -> str:
         "",
         *_category_lines(review.ordered),
         "",
-        "## Score",
-        "",
-        f"**{value} / 100**",
-        "",
-        f"Formula: `{formula}`. Each finding takes points from 100 ({weights}); the score stops at 0.",
+        *_score_lines(review),
         "",
         *_pattern_lines(review),
         "",

@@ -20,6 +20,7 @@ REPORT_PREFIX = "database-review-"
 FINDING_FILE = re.compile(r"^finding-\d{3,}-[a-z0-9-]*\.md$")
 _MAX_SLUG = 60
 _MAX_NUMBER = 999
+_SHARED_MODE = 0o666  # what `open()` asks for; the umask takes away the rest (normally 0644)
 
 
 class WriteError(Exception):
@@ -53,11 +54,19 @@ def atomic_write(target: Path, content: str, root: Path) -> Path:
             stream.write(content)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, _SHARED_MODE & ~_umask())  # mkstemp makes it 0600; a report is for the team
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @dataclass(frozen=True)
