@@ -196,8 +196,19 @@ def _facts_json(data: bytes) -> dict[str, Any] | None:
     return facts.as_json() if useful else None
 
 
+# Roots whose Python files a run has already listed (`orm-lint check ROOT`): no second walk.
+_LISTED: dict[str, list[str]] = {}
+
+
+def share_file_list(root: str, files: list[str]) -> None:
+    """Hand the index the files `orm-lint check` found under the project's root itself."""
+    _LISTED[os.path.abspath(root)] = [os.path.abspath(f) for f in files if f.endswith(".py")]
+
+
 def _python_files(root: str) -> list[str]:
     """The project's Python files, found as `orm-lint check` finds them (ignore files, environments, FIFOs)."""
+    if root in _LISTED:
+        return [f for f in _LISTED[root] if not any(_left_out(Path(p)) for p in Path(f).relative_to(root).parents)]
     found: list[str] = []
     for path in walk(Path(root), (".py",), _left_out):
         found.append(str(path))
