@@ -179,6 +179,19 @@ def test_damaged_entries_are_analysed_again(tmp_path: Path) -> None:
     assert check(tmp_path, ".")[0] == cold
 
 
+def test_rows_without_details_or_with_foreign_ones_are_analysed_again(tmp_path: Path) -> None:
+    """A finding row of format 1 (no details), or with details no finding has, is rejected, never half read."""
+    project(tmp_path, {"a.py": QUERY_IN_LOOP, "b.py": RANDOM_ORDER})
+    cold, _ = check(tmp_path, ".")
+    assert [f["framework"] for f in cold["findings"] if f["path"] == "a.py"] == ["django"]  # type: ignore[index]
+    [manifest] = manifests(tmp_path)
+    document = json.loads(manifest.read_text())
+    document["files"]["a.py"][4] = [row[:9] for row in document["files"]["a.py"][4]]
+    document["files"]["b.py"][4] = [[*row[:9], {"colour": "red"}] for row in document["files"]["b.py"][4]]
+    manifest.write_text(json.dumps(document))
+    assert check(tmp_path, ".")[0] == cold
+
+
 def test_concurrent_runs_share_one_cache_safely(tmp_path: Path) -> None:
     project(tmp_path, {f"m{n:02}.py": QUERY_IN_LOOP if n % 2 else RANDOM_ORDER for n in range(50)})
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}

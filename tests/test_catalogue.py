@@ -51,25 +51,35 @@ def test_rules_are_found_by_code_or_name() -> None:
 
 
 def _lint_examples(tmp_path: Path, which: str) -> dict[str, list[dict[str, object]]]:
-    """Write every rule's example into its own folder and run flake8 once over all of them."""
+    """Write every example pair's bad or good side into its own folder (`ORM101-2`: the rule's second pair)
+    and run flake8 once over all of them."""
+    folders = []
     for rule in FLAKE8_RULES:
-        path = tmp_path / rule.code / rule.example_filename
-        path.parent.mkdir(parents=True)
-        path.write_text(getattr(rule, which), encoding="utf-8")
-    by_rule: dict[str, list[dict[str, object]]] = {r.code: [] for r in FLAKE8_RULES}
+        for number, example in enumerate(rule.examples, 1):
+            folders.append(f"{rule.code}-{number}")
+            path = tmp_path / folders[-1] / rule.example_filename
+            path.parent.mkdir(parents=True)
+            path.write_text(getattr(example, which), encoding="utf-8")
+    by_folder: dict[str, list[dict[str, object]]] = {folder: [] for folder in folders}
     for finding in run_flake8(".", cwd=tmp_path):
-        by_rule[Path(str(finding["path"]).removeprefix("./")).parts[0]].append(finding)
-    return by_rule
+        by_folder[Path(str(finding["path"]).removeprefix("./")).parts[0]].append(finding)
+    return by_folder
 
 
 def test_bad_examples_produce_exactly_their_finding(tmp_path: Path) -> None:
-    for code, findings in _lint_examples(tmp_path, "bad_example").items():
-        assert [f["code"] for f in findings] == [code], f"{code}'s bad example"
+    for folder, findings in _lint_examples(tmp_path, "bad").items():
+        assert [f["code"] for f in findings] == [folder.split("-")[0]], f"{folder}'s bad example"
 
 
 def test_good_examples_produce_nothing(tmp_path: Path) -> None:
-    for code, findings in _lint_examples(tmp_path, "good_example").items():
-        assert findings == [], f"{code}'s good example"
+    for folder, findings in _lint_examples(tmp_path, "good").items():
+        assert findings == [], f"{folder}'s good example"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_every_message_ends_with_its_fix(rule) -> None:
+    """The report reads the fix from the template's last clause, filled with the finding's values."""
+    assert rule.fix_template and "; " not in rule.fix_template
 
 
 def test_generated_docs_are_up_to_date() -> None:

@@ -278,3 +278,59 @@ def test_a_correctness_finding_is_not_about_growing_data(tmp_path: Path) -> None
     [page] = (tmp_path / f"database-review-{_today()}").glob("finding-*-identity-test-in-filter-*.md")
     text = page.read_text(encoding="utf-8")
     assert "grows" not in text and "the code gives a wrong result or raises" in text
+
+
+PER_ITEM_WRITES = """\
+from library.models import Author, Book
+
+
+def reprice(isbns, rate):
+    for book in Book.objects.filter(isbn__in=isbns):
+        book.price = book.price * rate
+        book.save()
+
+
+def book_counts():
+    return {author.name: author.books.count() for author in Author.objects.all()}
+"""
+
+
+def _pages(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in folder.glob("database-review-*/finding-*.md")}
+
+
+def _code_blocks(page: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page, re.S)
+
+
+def test_every_page_shows_code_in_its_own_framework(tmp_path: Path) -> None:
+    """The examples' pages: each python block of a Django finding is Django code, of a SQLAlchemy one SQLAlchemy."""
+    _report(".", "--output", str(tmp_path), "--no-mypy", cwd=EXAMPLES)
+    findings = check_json(".", cwd=EXAMPLES)["findings"]
+    frameworks = {f["path"].split("/")[0]: f["framework"] for f in findings}  # type: ignore[index]
+    assert frameworks == {"bookshop": "django", "orders_api": "sqlalchemy"}
+    for name, page in _pages(tmp_path).items():
+        blocks = _code_blocks(page)
+        assert blocks, name
+        for block in blocks:
+            uses_sqlalchemy = "sqlalchemy" in block or "session" in block
+            uses_django = "objects" in block or "django" in block or "connection.cursor" in block
+            if name.endswith("-api.md"):
+                assert uses_sqlalchemy and not uses_django, (name, block)
+            else:
+                assert uses_django and not uses_sqlalchemy, (name, block)
+
+
+def test_a_django_project_gets_django_examples_for_each_call(tmp_path: Path, write_module) -> None:
+    write_module(PER_ITEM_WRITES, "library/services.py")
+    out = tmp_path / "out"
+    _report("library", "--no-mypy", "--output", str(out), cwd=tmp_path)
+    pages = _pages(out)
+    assert len(pages) == 2, list(pages)
+    save = next(p for p in pages.values() if "book.save()" in p.split("## The current code")[0])
+    count = next(p for p in pages.values() if "author.books.count()" in p.split("## The current code")[0])
+    assert 'Book.objects.bulk_update(books, ["price"])' in save and "in_bulk(isbns" not in save
+    assert 'annotate(n=Count("books"))' in count and "in_bulk(isbns" not in count
+    for page in pages.values():
+        assert "event.listen(" not in page and "from sqlalchemy" not in page, "no SQLAlchemy code in Django"
+        assert "RepriceCountTests" in page or "BookCountsCountTests" in page

@@ -130,3 +130,22 @@ def test_flake8_formatter_plugins() -> None:
     assert lines[0].startswith(
         "::error file=bookshop/services.py,line=12,col=38,title=ORM102 relation-loaded-per-item::"
     )
+
+
+def test_findings_carry_their_structure_in_json_and_sarif() -> None:
+    """What the engine knew travels as data: the framework, the enclosing function, the model, the fix."""
+    examples = ROOT / "examples"
+    findings = check_json(".", cwd=examples)["findings"]
+    by_place = {(f["path"], f["line"]): f for f in findings}  # type: ignore[index]
+    n_plus_one = by_place[("bookshop/services.py", 12)]
+    assert n_plus_one["framework"] == "django" and n_plus_one["function"] == "export_catalogue"
+    assert n_plus_one["fix"] == 'add select_related("author") to the query'
+    assert n_plus_one["message"].endswith(n_plus_one["fix"]), "the fix is rendered into the message once"
+    commit = by_place[("orders_api/api.py", 22)]
+    assert commit["framework"] == "sqlalchemy" and commit["operation"] == "commit"
+    assert commit["function"] == "import_customers"
+    sarif = _sarif(".", "--no-mypy", cwd=examples)
+    results = sarif["runs"][0]["results"]  # type: ignore[index]
+    [result] = [r for r in results if r["locations"][0]["physicalLocation"]["region"]["startLine"] == 12]
+    assert result["properties"]["framework"] == "django" and result["properties"]["function"] == "export_catalogue"
+    assert result["properties"]["fix"] == n_plus_one["fix"]

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from . import __version__
-from .engines import source_lines
-from .report.findings import Finding
+from .sources import source_lines
+from .findings import Finding
 
 BASELINE_VERSION = 1
 DEFAULT_BASELINE = "orm-lint-baseline.json"

@@ -40,9 +40,9 @@ from .catalogue import RULES_BY_CODE
 from .config import Settings
 from .fingerprint import source_fingerprint
 from .project import index_for
-from .report.findings import FileProblem, Finding
+from .findings import DETAILS, FileProblem, Finding
 
-FORMAT = 1
+FORMAT = 2  # 2: each finding row ends with its details (framework, function, fix, ...)
 # An mtime this close to the moment of reading is not trusted next time (coarse clocks, network drives).
 _RACY_NS = 2_000_000_000
 _KEPT_MANIFESTS = 4  # per working folder: a few settings or orm-lint versions side by side
@@ -206,7 +206,7 @@ class ResultCache:
             if result.stamp is None:
                 continue
             findings = [
-                [f.path, f.line, f.column, f.end_line, f.end_column, f.code, f.message, f.cell, f.lowered_by]
+                [f.path, f.line, f.column, f.end_line, f.end_column, f.code, f.message, f.cell, f.lowered_by, f.details]
                 for f in result.findings
             ]
             problems = [[p.path, p.message] for p in result.problems]
@@ -258,7 +258,7 @@ class ResultCache:
 
 
 def _finding(row: list[Any]) -> Finding:
-    path, line, column, end_line, end_column, code, message, cell, lowered_by = row
+    path, line, column, end_line, end_column, code, message, cell, lowered_by, details = row
     numbers = (line, column, end_line, end_column)
     if not (
         isinstance(path, str)
@@ -267,9 +267,11 @@ def _finding(row: list[Any]) -> Finding:
         and (cell is None or type(cell) is int)
         and code in RULES_BY_CODE
         and type(lowered_by) is int
+        and isinstance(details, dict)
+        and all(name in DETAILS and isinstance(value, str) for name, value in details.items())
     ):
         raise ValueError(f"damaged cache entry: {row!r}")
-    return Finding(path, line, column, end_line, end_column, code, message, "flake8", cell, lowered_by)
+    return Finding(path, line, column, end_line, end_column, code, message, "flake8", cell, lowered_by, **details)
 
 
 def _problem(row: list[Any]) -> FileProblem:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .notebooks import NOTEBOOK_SUFFIX, NotebookError, notebook_source
-from .report.findings import Finding
+from .findings import Finding
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}

@@ -21,8 +21,9 @@ from .cache import FileResult, ResultCache, content_digest, read_stamped
 from .config import Settings, ignored_in_file, path_matches, rule_enabled
 from .files import decode, text_lines, walk
 from .flake8_plugin.analysis import analyze
-from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource, notebook_source
-from .report.findings import FileProblem, Finding
+from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource
+from .findings import FileProblem, Finding
+from .sources import display_path, load_source
 
 SOURCE_SUFFIXES = (".py", ".pyw", NOTEBOOK_SUFFIX)
 # flake8's own syntax: `# noqa` silences every code, `# noqa: ORM101,ORM2` the listed ones.
@@ -55,19 +56,6 @@ def _excluded(path: Path, patterns: Sequence[str]) -> bool:
     return bool(patterns) and path_matches(path.as_posix().removeprefix("./"), patterns)
 
 
-def display_path(path: Path) -> str:
-    """Relative to the working folder, `/`-separated, as the JSON contract wants."""
-    relative = os.path.relpath(os.path.abspath(path), os.getcwd())
-    if relative.startswith(".."):
-        return path.as_posix()
-    return Path(relative).as_posix()
-
-
-def read_source(path: Path, data: bytes | None = None) -> str:
-    """The text flake8 reads from the file (`data`: its bytes, if read already)."""
-    return decode(path.read_bytes() if data is None else data)[0]
-
-
 def suppressed_by_noqa(finding: Finding, lines: list[str]) -> bool:
     """A `# noqa` on the finding's first or last line names its code, or no code."""
     for number in {finding.line, finding.end_line}:
@@ -80,25 +68,6 @@ def suppressed_by_noqa(finding: Finding, lines: list[str]) -> bool:
                 if any(finding.code.startswith(c.upper()) for c in re.split(r"[,\s]+", codes) if c):
                     return True
     return False
-
-
-def load_source(path: Path, data: bytes | None = None) -> tuple[str, NotebookSource | None]:
-    """The Python text of a file; for a notebook, its code cells joined and their line map."""
-    if path.suffix.lower() == NOTEBOOK_SUFFIX:
-        notebook = notebook_source((path.read_bytes() if data is None else data).decode("utf-8-sig"))
-        return notebook.text, notebook
-    return read_source(path, data), None
-
-
-def source_lines(path: str, cell: int | None = None) -> list[str]:
-    """The lines a finding's `line` counts in: the file's, or one notebook cell's; [] if unreadable."""
-    try:
-        text, notebook = load_source(Path(path))
-    except (OSError, SyntaxError, UnicodeDecodeError, LookupError, NotebookError):
-        return []
-    if notebook is not None:
-        return notebook.cells.get(cell or 0, [])
-    return text_lines(text)
 
 
 def _place(notebook: NotebookSource | None, line: int) -> str:
@@ -175,6 +144,12 @@ def check_file(
             message=report.rule.format_message(**report.values),
             engine="flake8",
             lowered_by=report.lowered_by,
+            framework=report.framework,
+            function=report.function,
+            model=report.model,
+            attribute=report.attribute,
+            operation=report.operation,
+            fix=report.fix,
         )
         if not suppressed_by_noqa(finding, lines):
             findings.append(_located(finding, notebook))
@@ -283,5 +258,14 @@ def selected(
 
 def merge_engines(syntax: list[Finding], typed: list[Finding]) -> list[Finding]:
     """Both engines' findings, one per place and problem: the type-aware one wins."""
+    places = {(f.path, f.line, f.rule.problem): f for f in syntax}
+    # mypy's findings come as text: the syntax finding at the same place says where it is (framework, function).
+    typed = [_placed_like(f, places.get((f.path, f.line, f.rule.problem))) for f in typed]
     taken = {(f.path, f.line, f.rule.problem) for f in typed}
     return [*typed, *(f for f in syntax if (f.path, f.line, f.rule.problem) not in taken)]
+
+
+def _placed_like(finding: Finding, place: Finding | None) -> Finding:
+    if place is None:
+        return finding
+    return replace(finding, framework=finding.framework or place.framework, function=finding.function or place.function)

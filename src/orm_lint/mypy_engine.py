@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .config import LEFT_OUT_VARIABLE, SETTINGS_FOLDER_VARIABLE
-from .engines import FileProblem, display_path
+from .sources import display_path
 from .frameworks import fullnames
-from .report.findings import Finding
+from .findings import FileProblem, Finding
 
 if sys.version_info >= (3, 11):
     import tomllib

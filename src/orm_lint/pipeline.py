@@ -18,24 +18,15 @@ from .cache import ResultCache
 from .catalogue import RULES, Engine
 from .config import KEYS_BY_NAME, Settings, load_settings
 from .diff import ChangedLines, changed_lines
-from .engines import (
-    FileProblem,
-    check_file,
-    discover,
-    display_path,
-    merge_engines,
-    run_syntax_engine,
-    selected,
-    source_lines,
-    suppressed_by_noqa,
-)
+from .engines import check_file, discover, merge_engines, run_syntax_engine, selected, suppressed_by_noqa
 from .migration_scope import not_reviewed, reviewed_code
 from .mypy_engine import MypyRequest, mypy_available, run_mypy
 from .notebooks import NOTEBOOK_SUFFIX
 from .progress import Progress
 from .project import NO_CACHE_VARIABLE, project_root
 from .project.index import share_file_list
-from .report.findings import Finding
+from .sources import display_path, source_lines
+from .findings import FileProblem, Finding
 
 # mypy error code (`orm-lazy-load-per-item`) -> catalogue code, without importing mypy here.
 RULE_CODE_BY_MYPY_CODE = {f"orm-{r.name}": r.code for r in RULES if r.engine is Engine.MYPY}

@@ -94,6 +94,20 @@ class Docs:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Example:
+    """A bad and a good version of the same code in one framework; the report shows the one that fits a finding."""
+
+    framework: Framework
+    bad: str
+    good: str
+    operation: str = ""  # the per-item call it shows (`save`, `count`), for findings about that call; "" for any
+
+
+# Modules whose import makes an example SQLAlchemy code; the others use Django's `Model.objects`.
+_SQLALCHEMY_IMPORT = re.compile(r"^(?:from|import) (?:sqlalchemy|sqlmodel|flask_sqlalchemy|alembic)\b", re.MULTILINE)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     """One rule, declared once; engines, docs, `orm-lint rules` and the report read it."""
 
@@ -114,6 +128,19 @@ class Rule:
     # `[tool.orm-lint]` lines an opt-in rule needs for its examples (and users) to see it.
     example_settings: str = ""
     message_defaults: dict[str, str] = field(default_factory=dict)
+    # Pairs for the other framework, or for one per-item call (`save` -> `bulk_update`), beside the main pair.
+    more_examples: tuple[Example, ...] = ()
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        """Every example pair, the main one (`bad_example`/`good_example`) first."""
+        sqlalchemy = _SQLALCHEMY_IMPORT.search(self.bad_example + self.good_example)
+        main = Example(
+            framework=Framework.SQLALCHEMY if sqlalchemy else Framework.DJANGO,
+            bad=self.bad_example,
+            good=self.good_example,
+        )
+        return (main, *self.more_examples)
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -122,3 +149,15 @@ class Rule:
     def format_message(self, **values: object) -> str:
         """The finding text without the code: the template filled at one place."""
         return self.message.format(**{**self.message_defaults, **values})
+
+    @property
+    def fix_template(self) -> str | None:
+        """The template's closing clause, the change to make (`add select_related({path}) ...`); every built-in
+        rule's message ends with one, after its last `; `."""
+        _, separator, clause = self.message.rpartition("; ")
+        return clause if separator else None
+
+    def format_fix(self, **values: object) -> str | None:
+        """The concrete fix at one place: the fix clause filled with the same values as the message."""
+        template = self.fix_template
+        return template.format(**{**self.message_defaults, **values}) if template else None

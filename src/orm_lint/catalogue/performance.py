@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import ALL_FRAMEWORKS, SQLALCHEMY_FAMILY, Category, Docs, Engine, Framework, Rule, Severity
+from .model import ALL_FRAMEWORKS, SQLALCHEMY_FAMILY, Category, Docs, Engine, Example, Framework, Rule, Severity
 
 QUERY_IN_LOOP = Rule(
     code="ORM101",
@@ -69,6 +69,76 @@ def prices(isbns):
     by_isbn = Book.objects.in_bulk(isbns, field_name="isbn")
     return [by_isbn[isbn].price for isbn in isbns if isbn in by_isbn]
 """,
+    more_examples=(
+        Example(
+            framework=Framework.DJANGO,
+            operation="save",
+            bad="""\
+from library.models import Book
+
+
+def reprice(isbns, rate):
+    for book in Book.objects.filter(isbn__in=isbns):
+        book.price = book.price * rate
+        book.save()
+""",
+            good="""\
+from library.models import Book
+
+
+def reprice(isbns, rate):
+    books = list(Book.objects.filter(isbn__in=isbns))
+    for book in books:
+        book.price = book.price * rate
+    Book.objects.bulk_update(books, ["price"])
+""",
+        ),
+        Example(
+            framework=Framework.DJANGO,
+            operation="count",
+            bad="""\
+from library.models import Author
+
+
+def book_counts():
+    return {author.name: author.books.count() for author in Author.objects.all()}
+""",
+            good="""\
+from django.db.models import Count
+
+from library.models import Author
+
+
+def book_counts():
+    return {author.name: author.n for author in Author.objects.annotate(n=Count("books"))}
+""",
+        ),
+        Example(
+            framework=Framework.SQLALCHEMY,
+            operation="commit",
+            bad="""\
+from sqlalchemy.orm import Session
+
+from shop.models import Customer
+
+
+def import_customers(session: Session, rows):
+    for row in rows:
+        session.add(Customer(email=row["email"]))
+        session.commit()
+""",
+            good="""\
+from sqlalchemy.orm import Session
+
+from shop.models import Customer
+
+
+def import_customers(session: Session, rows):
+    session.add_all(Customer(email=row["email"]) for row in rows)
+    session.commit()
+""",
+        ),
+    ),
 )
 
 RELATION_LOADED_PER_ITEM = Rule(
@@ -140,6 +210,64 @@ def catalogue():
     books = Book.objects.select_related("author").order_by("title")
     return [f"{b.title} by {b.author.name}" for b in books]
 """,
+    more_examples=(
+        Example(
+            framework=Framework.SQLALCHEMY,
+            bad="""\
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    comments: Mapped[list["Comment"]] = relationship(back_populates="post")
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    post: Mapped[Post] = relationship(back_populates="comments")
+
+
+def comment_counts(session: Session):
+    return {post.title: len(post.comments) for post in session.scalars(select(Post))}
+""",
+            good="""\
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    comments: Mapped[list["Comment"]] = relationship(back_populates="post")
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    post: Mapped[Post] = relationship(back_populates="comments")
+
+
+def comment_counts(session: Session):
+    posts = session.scalars(select(Post).options(selectinload(Post.comments)))
+    return {post.title: len(post.comments) for post in posts}
+""",
+        ),
+    ),
 )
 
 UNBOUNDED_ALL_IN_ENDPOINT = Rule(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import ALL_FRAMEWORKS, Category, Docs, Engine, Rule, Severity
+from .model import ALL_FRAMEWORKS, Category, Docs, Engine, Example, Framework, Rule, Severity
 
 SQL_BUILT_FROM_STRINGS = Rule(
     code="ORM201",
@@ -72,6 +72,29 @@ def titles_like(term):
         cursor.execute("SELECT title FROM library_book WHERE title LIKE %s", [f"%{term}%"])
         return cursor.fetchall()
 """,
+    more_examples=(
+        Example(
+            framework=Framework.SQLALCHEMY,
+            bad="""\
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def orders_with_status(session: Session, status):
+    sql = text("SELECT id FROM orders WHERE status = '{}'".format(status))
+    return session.execute(sql).all()
+""",
+            good="""\
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def orders_with_status(session: Session, status):
+    sql = text("SELECT id FROM orders WHERE status = :status")
+    return session.execute(sql, {"status": status}).all()
+""",
+        ),
+    ),
 )
 
 QUERY_WITHOUT_TENANT_FILTER = Rule(

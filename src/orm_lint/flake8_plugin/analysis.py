@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from ..config import Settings, ignored_in_file
 from . import checks  # noqa: F401  (registers the checks)
 from .registry import CHECKS, Report
+from ..frameworks.kinds import family, framework_of
 from ..paths import is_test_module
 from ..project import index_for
-from .scope import build_index
+from .scope import ModuleIndex, Scope, build_index
 from .user_rules import applicable_rules, user_rule_reports
 
 DEFAULT_SETTINGS = Settings()
@@ -29,7 +31,15 @@ def analyze(
     `assume_database_code` analyses a module that imports no ORM too (robustness tests run every check on
     any code that way); users' runs leave it off.
     """
-    reports = _built_in_reports(tree, filename, settings, assume_database_code)
+    index = build_index(
+        tree,
+        filename,
+        settings.endpoint_decorators,
+        settings.backend,
+        settings.pagination_helpers,
+        assume_database_code,
+    )
+    reports = _built_in_reports(index, filename, settings) if index.is_database_code else []
     own_rules = applicable_rules(filename, settings) if source is not None else []
     if own_rules:
         reports.extend(user_rule_reports(str(source), own_rules))
@@ -37,15 +47,63 @@ def analyze(
     if ignored:
         reports = [r for r in reports if not r.rule.code.startswith(ignored)]
     reports.sort(key=lambda r: (getattr(r.node, "lineno", 0), getattr(r.node, "col_offset", 0), r.rule.code))
-    return reports
+    return placed(reports, index) if reports else reports
 
 
-def _built_in_reports(tree: ast.Module, filename: str, settings: Settings, every_module: bool) -> list[Report]:
-    index = build_index(
-        tree, filename, settings.endpoint_decorators, settings.backend, settings.pagination_helpers, every_module
-    )
-    if not index.is_database_code:
-        return []
+def placed(reports: list[Report], index: ModuleIndex) -> list[Report]:
+    """The reports with what the engine knows of their place: the module's framework, the enclosing function."""
+    framework = module_framework(index)
+    functions = _functions(index)
+    done = []
+    for report in reports:
+        line = getattr(report.node, "lineno", 0)
+        inside = [(first, name) for first, last, name in functions if first <= line <= last]
+        done.append(
+            replace(
+                report,
+                framework=_framework(report.framework, framework),
+                function=report.function or (max(inside)[1] if inside else None),
+            )
+        )
+    return done
+
+
+def _framework(judged: str | None, module: str | None) -> str | None:
+    """The check's framework (the family it judged the code by), made specific by the module's imports."""
+    if judged is None or (module is not None and family(module) == family(judged)):
+        return module
+    return judged
+
+
+def module_framework(index: ModuleIndex) -> str | None:
+    """The framework the module's code is written for: from its imports, and the project models it imports."""
+    imported = set(index.imports.values())
+    for name in index.imports:
+        model = index.project.model(name)
+        if model is not None:
+            imported.add(model.framework)  # "django" or "sqlalchemy", named as their root modules
+    return framework_of(imported)
+
+
+def _functions(index: ModuleIndex) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of each function of the module."""
+    found = []
+    for scope in index.scopes:
+        if not scope.is_function:
+            continue
+        names = []
+        current: Scope | None = scope
+        while current is not None and current.is_function:
+            names.append(current.name)
+            if current.owner_class is not None:
+                names.append(current.owner_class.name)
+            current = current.parent
+        node: ast.FunctionDef = scope.node  # type: ignore[assignment]
+        found.append((node.lineno, node.end_lineno or node.lineno, ".".join(reversed(names))))
+    return found
+
+
+def _built_in_reports(index: ModuleIndex, filename: str, settings: Settings) -> list[Report]:
     if not index.is_migration:  # migrations are read with their own history, not the models of today
         index.project = index_for(filename, settings.cache_dir).seen_from(filename, index.imports)
     reports: list[Report] = []

@@ -12,8 +12,8 @@ from flake8.formatting.base import BaseFormatter
 from flake8.violation import Violation
 
 from ..baseline import fingerprints
-from ..engines import display_path
-from ..report.findings import Finding
+from ..sources import display_path
+from ..findings import Finding
 from ..report.sarif import github_annotation, render_sarif
 
 

@@ -20,10 +20,21 @@ class Report:
     end_node: ast.AST | None = None
     # Levels below the rule's severity, when the site shows less is at stake (a caller's value, a payload).
     lowered_by: int = 0
+    # What the check knows beyond the message; the engine fills the framework and function when it does not.
+    framework: str | None = None  # django, sqlalchemy, sqlmodel, flask-sqlalchemy or dbapi (frameworks.kinds)
+    function: str | None = None  # the enclosing function, qualified (`BookViewSet.list`)
+    model: str | None = None
+    attribute: str | None = None  # the relation or column involved
+    operation: str | None = None  # the ORM call at fault: `save`, `count`, `get`, `execute`, ...
 
     @property
     def message(self) -> str:
         return f"{self.rule.code} {self.rule.format_message(**self.values)}"
+
+    @property
+    def fix(self) -> str | None:
+        """The concrete change, as the message says it."""
+        return self.rule.format_fix(**self.values)
 
 
 CheckFunction = Callable[[ModuleIndex], Iterator[Report]]

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..catalogue import RULES_BY_CODE, Severity
-from .findings import Finding
+from ..findings import Finding
+from ..sources import source_lines
 
 JSON_VERSION = 1
 
@@ -39,8 +40,6 @@ def render_text(findings: Sequence[Finding], problems: Sequence[object], files: 
 
 
 def _source_excerpt(finding: Finding) -> list[str]:
-    from ..engines import source_lines  # the engines import this module's package
-
     lines = source_lines(finding.path, finding.cell)
     if not 0 < finding.line <= len(lines):
         return []

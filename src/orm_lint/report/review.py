@@ -9,24 +9,22 @@ comes from the catalogue, so the rules, their docs and the report never disagree
 
 from __future__ import annotations
 
-import ast
 import datetime
 import re
 import unicodedata
-import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
-from ..catalogue import Category, Engine, Rule, Severity
+from ..catalogue import Category, Engine, Example, Rule, Severity
 from ..diff import ChangedLines
-from ..engines import FileProblem, load_source, source_lines
+from ..findings import FileProblem, Finding
+from ..frameworks.kinds import DBAPI, DJANGO, SQLALCHEMY, family
+from ..sources import source_lines
 from ..migration_scope import not_reviewed_note
 from ..notebooks import NOTEBOOK_SUFFIX
-from .findings import Finding
 from .good_patterns import PATTERNS, GoodPattern
 from .writer import ReportPlace, WriteError, atomic_write, claim_report, finding_folder, slug
 
@@ -53,6 +51,7 @@ CATEGORY_STAKES = {
     Category.MIGRATIONS: "the deploy can lock or break the table",
     Category.CORRECTNESS: "the code gives a wrong result or raises",
 }
+FRAMEWORK_TITLES = {DJANGO: "Django", SQLALCHEMY: "SQLAlchemy"}
 # Problems whose fix is proven by counting statements (2 rows vs 10 rows).
 STATEMENT_COUNT_PROBLEMS = frozenset({"n_plus_one", "query_in_loop"})
 CONTEXT_LINES = 3
@@ -125,10 +124,12 @@ class Review:
     hidden_by_baseline: int = 0
     migrations_not_reviewed: int = 0
     ordered: list[Finding] = field(init=False)
+    frameworks: frozenset[str] = field(init=False)  # the ORM families the engines saw: `django`, `sqlalchemy`
 
     def __post_init__(self) -> None:
         severities = list(Severity)
         self.ordered = sorted(self.findings, key=lambda f: (severities.index(f.severity), f.sort_key))
+        self.frameworks = frozenset(family(f.framework) for f in self.findings) & {DJANGO, SQLALCHEMY}
         # A loop or an endpoint with a finding in it is not a habit to praise.
         self.good_patterns = [
             p for p in self.good_patterns if not any(p.holds(f.path, f.cell, f.line) for f in self.findings)
@@ -162,53 +163,7 @@ def score(findings: Sequence[Finding]) -> tuple[int, str]:
     return max(0, 100 - taken), f"max(0, 100 − {terms}) = {max(0, 100 - taken)}"
 
 
-# -- facts about the place of a finding ---------------------------------------------------
-@lru_cache(maxsize=256)
-def _module_facts(path: str) -> tuple[frozenset[str], tuple[tuple[int, int, int, str], ...]]:
-    """(frameworks the file imports, (cell, first line, last line, qualified name) of each function)."""
-    try:
-        text, notebook = load_source(Path(path))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except Exception:  # the finding page is still written, with less adapted advice
-        return frozenset(), ()
-    frameworks: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for module in modules:
-                root = module.split(".")[0]
-                if root in {"django", "rest_framework"}:
-                    frameworks.add("django")
-                elif root in {"sqlalchemy", "sqlmodel", "flask_sqlalchemy"}:
-                    frameworks.add("sqlalchemy")
-    functions: list[tuple[int, int, int, str]] = []
-    pending: list[tuple[ast.AST, str]] = [(tree, "")]
-    while pending:
-        node, prefix = pending.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{child.name}"
-                if not isinstance(child, ast.ClassDef):
-                    first, last = child.lineno, child.end_lineno or child.lineno
-                    cell = 0
-                    if notebook is not None:
-                        (cell, first), (_, last) = notebook.origin(first), notebook.origin(last)
-                    functions.append((cell, first, last, name))
-                pending.append((child, f"{name}."))
-            else:
-                pending.append((child, prefix))
-    return frozenset(frameworks), tuple(functions)
-
-
-def _enclosing_function(finding: Finding) -> str | None:
-    _, functions = _module_facts(finding.path)
-    cell = finding.cell or 0
-    inside = [(first, name) for c, first, last, name in functions if c == cell and first <= finding.line <= last]
-    return max(inside)[1] if inside else None
-
-
+# -- the place of a finding ------------------------------------------------------------
 def _current_code(finding: Finding) -> str | None:
     lines = source_lines(finding.path, finding.cell)
     if not lines or finding.line > len(lines):
@@ -223,12 +178,6 @@ def _current_code(finding: Finding) -> str | None:
     return "\n".join(shown)
 
 
-def _fix_here(finding: Finding) -> str | None:
-    """The finding's own advice: the part of its message after the last `; `, adapted to this place."""
-    _, separator, advice = finding.message.rpartition("; ")
-    return advice.strip() if separator and advice.strip() else None
-
-
 # -- pages ---------------------------------------------------------------------------------
 def _file_name(number: int, finding: Finding) -> str:
     stem = Path(finding.path).name.removesuffix(Path(finding.path).suffix)
@@ -239,19 +188,36 @@ def _engine_label(finding: Finding) -> str:
     return "mypy plugin (types)" if finding.engine == Engine.MYPY.value else "syntax checks (flake8 plugin)"
 
 
-def _test_section(finding: Finding, rule: Rule) -> list[str]:
+def _frameworks(finding: Finding, review_frameworks: frozenset[str]) -> list[str]:
+    """The framework families (`django`, `sqlalchemy`) to show this finding's examples and test in: its own, as
+    the engine decided it; for a finding without one (the mypy plugin's), those of the reviewed code."""
+    own = family(finding.framework)
+    if own in {DJANGO, SQLALCHEMY}:
+        return [own]
+    if own == DBAPI:  # a driver used directly: its statements are counted through the ORM the project uses
+        return sorted(review_frameworks)[:1]
+    return sorted(review_frameworks) or [DJANGO, SQLALCHEMY]
+
+
+def example_for(rule: Rule, framework: str, operation: str | None) -> Example | None:
+    """The rule's example pair in this framework family: the one about the finding's call if there is one."""
+    pairs = [e for e in rule.examples if family(e.framework.value.replace("_", "-")) == framework]
+    return next((e for e in pairs if operation and e.operation == operation), None) or next(
+        (e for e in pairs if not e.operation), None
+    )
+
+
+def _test_section(finding: Finding, rule: Rule, frameworks: list[str]) -> list[str]:
     parts = ["## How to test the fix", "", rule.docs.how_to_test]
     if rule.problem not in STATEMENT_COUNT_PROBLEMS:
         return parts
-    frameworks, _ = _module_facts(finding.path)
-    function = _enclosing_function(finding)
+    function = finding.function
     call = (
         f"{function.rsplit('.', 1)[-1]}(...)  # {function} in {finding.path}" if function else "...  # the code above"
     )
     test_class = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", function or "") if part)
-    chosen = [name for name in ("django", "sqlalchemy") if name in frameworks] or ["django", "sqlalchemy"]
-    for name in chosen:
-        if name == "django":
+    for name in frameworks:
+        if name == DJANGO:
             parts += ["", "A test for Django (`assertNumQueries`, or `django_assert_num_queries` in pytest-django):"]
             template = DJANGO_TEST.replace("{test_class}", f"{test_class or 'Statement'}CountTests")
         else:
@@ -261,8 +227,34 @@ def _test_section(finding: Finding, rule: Rule) -> list[str]:
     return parts
 
 
-def finding_page(number: int, finding: Finding, summary_name: str) -> str:
+def _change_section(finding: Finding, rule: Rule, frameworks: list[str], place: str) -> list[str]:
+    lines = ["## The recommended change", ""]
+    if finding.fix:
+        lines += [f"At {place}: **{plain(finding.fix)}**.", ""]
+    examples = [(name, example_for(rule, name, finding.operation)) for name in frameworks]
+    shown = [(name, example) for name, example in examples if example is not None]
+    if not shown:
+        wanted = " or ".join(FRAMEWORK_TITLES[name] for name in frameworks)
+        return [*lines, f"The catalogue has no {wanted} example of this rule; the steps below say what to change."]
+    for name, example in shown:
+        lines += [
+            f"The same change in a {FRAMEWORK_TITLES[name]} example. Before:",
+            "",
+            code_block(example.bad),
+            "",
+            "After:",
+            "",
+            code_block(example.good),
+            "",
+        ]
+    return lines[:-1]
+
+
+def finding_page(
+    number: int, finding: Finding, summary_name: str, review_frameworks: frozenset[str] = frozenset()
+) -> str:
     rule = finding.rule
+    frameworks = _frameworks(finding, review_frameworks)
     severity = finding.severity
     place = code_span(finding.location)
     lines = [
@@ -292,19 +284,8 @@ def finding_page(number: int, finding: Finding, summary_name: str) -> str:
     ]
     current = _current_code(finding)
     lines.append(code_block(current, "text") if current else "(the file could not be read while writing this report)")
-    lines += ["", "## The recommended change", ""]
-    advice = _fix_here(finding)
-    if advice:
-        lines += [f"At {place}: **{plain(advice)}**.", ""]
+    lines += ["", *_change_section(finding, rule, frameworks, place), ""]
     lines += [
-        "The same change in the rule's documented example. Before:",
-        "",
-        code_block(rule.bad_example),
-        "",
-        "After:",
-        "",
-        code_block(rule.good_example),
-        "",
         "## Why it helps",
         "",
         rule.docs.why_bad,
@@ -313,7 +294,7 @@ def finding_page(number: int, finding: Finding, summary_name: str) -> str:
         "",
         *(f"{n}. {step}" for n, step in enumerate(rule.docs.fix_steps, 1)),
         "",
-        *_test_section(finding, rule),
+        *_test_section(finding, rule, frameworks),
         "",
         "## References",
         "",
@@ -504,7 +485,8 @@ def _write(review: Review, output: Path, force: bool, progress: Callable[[str], 
             for index, finding in enumerate(review.ordered):
                 progress(f"writing finding {index + 1}/{total}")
                 name = _file_name(index + 1, finding)
-                atomic_write(folder / name, finding_page(index + 1, finding, place.summary.name), place.root)
+                page = finding_page(index + 1, finding, place.summary.name, review.frameworks)
+                atomic_write(folder / name, page, place.root)
                 links[index] = f"{place.folder.name}/{name}"
         progress("writing the summary")
         atomic_write(place.summary, summary_page(review, links), place.root)

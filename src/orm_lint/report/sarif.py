@@ -18,7 +18,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..catalogue import RULES_BY_CODE, Category, Rule, Severity, all_rules
 from ..rule_docs import rule_page
-from .findings import Finding
+from ..findings import Finding
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -129,8 +129,11 @@ def sarif_document(
                 {"physicalLocation": {"artifactLocation": artifact_location(finding.path), "region": _region(finding)}}
             ],
         }
+        properties: dict[str, object] = dict(finding.details)  # what the engine knew: framework, fix, ...
         if finding.cell is not None:
-            result["properties"] = {"cell": finding.cell, "cellLine": finding.line, "cellColumn": finding.column}
+            properties.update(cell=finding.cell, cellLine=finding.line, cellColumn=finding.column)
+        if properties:
+            result["properties"] = properties
         if fingerprints is not None:
             result["partialFingerprints"] = {"ormLintFingerprint/v1": fingerprints[number]}
         results.append(result)

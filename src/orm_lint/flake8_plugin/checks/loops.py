@@ -347,6 +347,8 @@ def _report(
         call,
         {"call": shown or short_call(call), "scale": note, "batch": _batch_advice(method, framework)},
         lowered_by=1 if note else 0,
+        framework=framework,
+        operation=method,
     )
 
 

@@ -319,6 +319,9 @@ def _loop_findings(
                 "iterable": short_call(iterable),
                 "fix": _fix(use, "__".join(path), shape),
             },
+            framework=shape.framework,
+            model=shape.entity,
+            attribute=relation,
         )
 
 
@@ -399,6 +402,9 @@ def _indexed_findings(
                 "fix": _indexed_fix(items, path, relation),
             },
             lowered_by=1 if many_to_one else 0,
+            framework=items.framework,
+            model=items.model,
+            attribute=relation_name,
         )
 
 
@@ -441,6 +447,9 @@ def _member_findings(
             "iterable": short_call(iterable),
             "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
         },
+        framework=items.framework,
+        model=items.model,
+        attribute=", ".join(a for a, _ in unloaded),
     )
 
 
@@ -496,6 +505,9 @@ def _helper_findings(loop: LoopFrame, scope: Scope, index: ModuleIndex) -> Itera
                         "iterable": short_call(iterable),
                         "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
                     },
+                    framework=items.framework,
+                    model=items.model,
+                    attribute=", ".join(a for a, _ in unloaded),
                 )
 
 

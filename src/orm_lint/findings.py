@@ -1,10 +1,15 @@
-"""A finding: one rule reported at one place, the unit every output format writes; and a file that could not be read."""
+"""A finding: one rule reported at one place, with what the engine knew there; a file that could not be read;
+a good pattern counted in the code. The unit every engine produces and every output (text, JSON, SARIF, the
+review) reads, so it sits below both."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
-from ..catalogue import RULES_BY_CODE, Rule, Severity
+from .catalogue import RULES_BY_CODE, Rule, Severity
+
+# What the engine knew at the place, beyond the message: optional, written once, read by every output.
+DETAILS = ("framework", "function", "model", "attribute", "operation", "fix")
 
 
 @dataclass(frozen=True, order=True)
@@ -19,6 +24,13 @@ class Finding:
     engine: str
     cell: int | None = None  # a notebook's cell (1-based position in the notebook), else None
     lowered_by: int = 0  # levels below the rule's severity that this site warrants
+    # The framework of the code at the place: django, sqlalchemy, sqlmodel, flask-sqlalchemy or dbapi.
+    framework: str | None = field(default=None, compare=False)
+    function: str | None = field(default=None, compare=False)  # the enclosing function or endpoint, qualified
+    model: str | None = field(default=None, compare=False)  # the model the finding is about
+    attribute: str | None = field(default=None, compare=False)  # its relation or column involved
+    operation: str | None = field(default=None, compare=False)  # the ORM call at fault (`save`, `count`, ...)
+    fix: str | None = field(default=None, compare=False)  # the concrete change, as the message says it
 
     @property
     def severity(self) -> Severity:
@@ -38,6 +50,11 @@ class Finding:
         """`path:line`, or `notebook.ipynb:cell 3:2` in a notebook."""
         cell = f":cell {self.cell}" if self.cell is not None else ""
         return f"{self.path}{cell}:{self.line}"
+
+    @property
+    def details(self) -> dict[str, str]:
+        """The structure the engine knew, only what it knew."""
+        return {name: value for name in DETAILS if (value := getattr(self, name)) is not None}
 
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = asdict(self)
