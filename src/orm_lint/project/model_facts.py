@@ -497,10 +497,26 @@ def always_run(body: list[ast.stmt]) -> list[ast.AST]:
         while stack:
             current = stack.pop()
             nodes.append(current)
-            stack.extend(c for c in ast.iter_child_nodes(current) if not isinstance(c, _BRANCHES))
+            for child in ast.iter_child_nodes(current):
+                if not isinstance(child, _BRANCHES):
+                    stack.append(child)
+                else:
+                    stack.extend(_evaluated_first(child))
         if isinstance(statement, (ast.Return, ast.Raise)):
             break
     return nodes
+
+
+def _evaluated_first(branch: ast.AST) -> list[ast.AST]:
+    """The part of a branching expression that always runs: the test of `x if c else y`, the first
+    operand of `a or b`, the first iterable of a comprehension."""
+    if isinstance(branch, ast.IfExp):
+        return [branch.test]
+    if isinstance(branch, ast.BoolOp):
+        return branch.values[:1]
+    if isinstance(branch, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return [branch.generators[0].iter]
+    return []
 
 
 def _returned_relations(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:

@@ -64,7 +64,8 @@ def relation_loaded_per_item_serialized_here(index: ModuleIndex) -> Iterator[Rep
                 continue
             reads = local.get(name, index.project.serializers.get(name))
             if reads:
-                yield from _unloaded_reads(call.args[0], f"{name} reading", reads, scope, index.project, "the query")
+                query = _bound_query(call.args[0], scope)
+                yield from _unloaded_reads(query, f"{name} reading", reads, scope, index.project, "the query")
 
 
 @check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
@@ -128,6 +129,15 @@ def _unloaded_reads(
             "fix": f"add {calls} to {where}",
         },
     )
+
+
+def _bound_query(argument: ast.expr, scope: Scope) -> ast.expr:
+    """The query a local holds (`programs = catalog.programs().marketable()`): the finding goes where it is built."""
+    if isinstance(argument, ast.Name):
+        values = scope.values_of(argument.id)
+        if values and len(values) == 1:
+            return values[0]
+    return argument
 
 
 def _local_serializers(index: ModuleIndex) -> dict[str, frozenset[str]]:
