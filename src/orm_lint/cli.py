@@ -20,11 +20,11 @@ from .baseline import DEFAULT_BASELINE, BaselineError, baseline_document, finger
 from .catalogue import RULES, Engine, all_rules, find_rule
 from .config import MIGRATION_CHOICES, ConfigError, load_settings
 from .diff import DiffError
+from .engines import find_good_patterns
 from .migration_scope import not_reviewed_note
 from .pipeline import STDIN, Analysis, UsageError, analyse
 from .progress import Progress
 from .report.formats import plural, render_json, render_statistics, render_text
-from .report.good_patterns import find_good_patterns
 from .report.review import Review, write_review
 from .report.sarif import render_github, render_sarif
 from .report.writer import WriteError, atomic_write

@@ -21,8 +21,10 @@ from .cache import FileResult, ResultCache, content_digest, read_stamped
 from .config import Settings, ignored_in_file, path_matches, rule_enabled
 from .files import decode, text_lines, walk
 from .flake8_plugin.analysis import analyze
+from .flake8_plugin.good_patterns import good_patterns
+from .flake8_plugin.scope import build_index
 from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource
-from .findings import FileProblem, Finding
+from .findings import FileProblem, Finding, GoodPattern
 from .sources import display_path, load_source
 
 SOURCE_SUFFIXES = (".py", ".pyw", NOTEBOOK_SUFFIX)
@@ -154,6 +156,31 @@ def check_file(
         if not suppressed_by_noqa(finding, lines):
             findings.append(_located(finding, notebook))
     return findings, problems
+
+
+def find_good_patterns(files: Sequence[Path], settings: Settings = Settings()) -> list[GoodPattern]:
+    """Every good pattern in the files; files that cannot be parsed are skipped (they are reported already)."""
+    found: list[GoodPattern] = []
+    for path in files:
+        shown = display_path(path)
+        try:
+            text, notebook = load_source(path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text, filename=shown)
+            index = build_index(tree, shown, settings.endpoint_decorators, settings.backend)
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError, LookupError, NotebookError, RecursionError):
+            continue
+        if not index.is_database_code or index.is_migration:
+            continue
+        for kind, node, last in good_patterns(index):
+            line = getattr(node, "lineno", 1)
+            if notebook is not None:
+                (cell, within), (_, end) = notebook.origin(line), notebook.origin(last)
+                found.append(GoodPattern(kind, shown, within, cell, end))
+            else:
+                found.append(GoodPattern(kind, shown, line, end_line=last))
+    return sorted(set(found))
 
 
 def _check_stamped(name: str, settings: Settings) -> FileResult:

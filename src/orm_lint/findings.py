@@ -1,6 +1,5 @@
-"""A finding: one rule reported at one place, with what the engine knew there; a file that could not be read;
-a good pattern counted in the code. The unit every engine produces and every output (text, JSON, SARIF, the
-review) reads, so it sits below both."""
+"""What the engines produce and every output reads, so it sits below both: a finding (one rule at one place,
+with what the engine knew there), a file that could not be read, and a good pattern counted in the code."""
 
 from __future__ import annotations
 
@@ -78,3 +77,48 @@ class FileProblem:
 
     path: str
     message: str
+
+
+# kind -> (title, what exactly is counted): the report prints both.
+PATTERNS: dict[str, tuple[str, str]] = {
+    "eager_loaded_loop": (
+        "Eager-loaded loops",
+        "loops and comprehensions over a query that loads its relations up front "
+        "(`select_related`, `prefetch_related`, `.options(joinedload/selectinload ...)`)",
+    ),
+    "indexed_foreign_key": (
+        "Indexed foreign keys",
+        "foreign keys whose declaration comes with an index: Django `ForeignKey`/`OneToOneField` "
+        "(indexed unless `db_index=False`), `mapped_column`/`Column`/`Field` with `index=True`, "
+        "`unique=True` or `primary_key=True`; indexes declared in `__table_args__` or `Meta.indexes` "
+        "are not counted",
+    ),
+    "parameterized_sql": (
+        "Parameterized SQL",
+        "raw SQL calls (`execute`, `executemany`, `raw`, `exec_driver_sql`, `RawSQL`) whose SQL text "
+        "is a constant and whose values are passed separately as bound parameters",
+    ),
+    "bounded_endpoint": (
+        "Paginated or limited endpoints",
+        "list endpoints that bound the rows they read (`Paginator`, `paginate()`, `.limit()`, a slice, "
+        "a `ListView` with `paginate_by`) and have no unbounded-read finding",
+    ),
+}
+
+
+@dataclass(frozen=True, order=True)
+class GoodPattern:
+    kind: str
+    path: str
+    line: int
+    cell: int | None = None
+    end_line: int = 0  # the last line of the code it stands for (a loop, an endpoint): a finding there spoils it
+
+    def holds(self, path: str, cell: int | None, line: int) -> bool:
+        """Whether the place `path`, `cell`, `line` lies in the code this pattern stands for."""
+        return path == self.path and cell == self.cell and self.line <= line <= max(self.line, self.end_line)
+
+    @property
+    def location(self) -> str:
+        cell = f":cell {self.cell}" if self.cell is not None else ""
+        return f"{self.path}{cell}:{self.line}"

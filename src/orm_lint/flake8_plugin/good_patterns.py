@@ -1,4 +1,4 @@
-"""Good patterns counted in the code for the review: each counter names what it counts, nothing is estimated.
+"""Good patterns the review counts in the code: each counter names what it counts, nothing is estimated.
 
 The counters read the syntax engine's module index and query shapes, so they see what
 the rules see: loops over a query that eager-loads, foreign keys declared with an index,
@@ -8,19 +8,13 @@ SQL kept constant with its values bound, and list endpoints that page or limit t
 from __future__ import annotations
 
 import ast
-import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 
-from ..config import Settings
-from ..engines import display_path, load_source
-from ..flake8_plugin.checks.unbounded import unbounded_all_in_endpoint
-from ..flake8_plugin.endpoints import endpoint_name
-from ..flake8_plugin.queries import call_name, describe_query, unchain
-from ..flake8_plugin.scope import CONSTANT_NAME, LoopFrame, ModuleIndex, Scope, build_index
+from .checks.unbounded import unbounded_all_in_endpoint
+from .endpoints import endpoint_name
+from .queries import call_name, describe_query, unchain
 from ..frameworks import django, sqlalchemy
-from ..notebooks import NotebookError
+from .scope import CONSTANT_NAME, LoopFrame, ModuleIndex, Scope
 
 EAGER_STEPS = frozenset({"select_related", "prefetch_related", "options"})
 _EXECUTORS = frozenset({"execute", "executemany", "exec_driver_sql", "raw"})
@@ -32,81 +26,12 @@ _INDEXING_KEYWORDS = frozenset({"index", "unique", "primary_key"})
 _PAGING_STEPS = frozenset({"limit", "slice", "paginate"})
 _PAGINATORS = frozenset({"Paginator", "paginate", "paginate_queryset"})
 
-# kind -> (title, what exactly is counted): the report prints both.
-PATTERNS: dict[str, tuple[str, str]] = {
-    "eager_loaded_loop": (
-        "Eager-loaded loops",
-        "loops and comprehensions over a query that loads its relations up front "
-        "(`select_related`, `prefetch_related`, `.options(joinedload/selectinload ...)`)",
-    ),
-    "indexed_foreign_key": (
-        "Indexed foreign keys",
-        "foreign keys whose declaration comes with an index: Django `ForeignKey`/`OneToOneField` "
-        "(indexed unless `db_index=False`), `mapped_column`/`Column`/`Field` with `index=True`, "
-        "`unique=True` or `primary_key=True`; indexes declared in `__table_args__` or `Meta.indexes` "
-        "are not counted",
-    ),
-    "parameterized_sql": (
-        "Parameterized SQL",
-        "raw SQL calls (`execute`, `executemany`, `raw`, `exec_driver_sql`, `RawSQL`) whose SQL text "
-        "is a constant and whose values are passed separately as bound parameters",
-    ),
-    "bounded_endpoint": (
-        "Paginated or limited endpoints",
-        "list endpoints that bound the rows they read (`Paginator`, `paginate()`, `.limit()`, a slice, "
-        "a `ListView` with `paginate_by`) and have no unbounded-read finding",
-    ),
-}
-
-
-@dataclass(frozen=True, order=True)
-class GoodPattern:
-    kind: str
-    path: str
-    line: int
-    cell: int | None = None
-    end_line: int = 0  # the last line of the code it stands for (a loop, an endpoint): a finding there spoils it
-
-    def holds(self, path: str, cell: int | None, line: int) -> bool:
-        """Whether the place `path`, `cell`, `line` lies in the code this pattern stands for."""
-        return path == self.path and cell == self.cell and self.line <= line <= max(self.line, self.end_line)
-
-    @property
-    def location(self) -> str:
-        cell = f":cell {self.cell}" if self.cell is not None else ""
-        return f"{self.path}{cell}:{self.line}"
-
-
-def find_good_patterns(files: Sequence[Path], settings: Settings = Settings()) -> list[GoodPattern]:
-    """Every good pattern in the files; files that cannot be parsed are skipped (they are reported already)."""
-    found: list[GoodPattern] = []
-    for path in files:
-        shown = display_path(path)
-        try:
-            text, notebook = load_source(path)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text, filename=shown)
-            index = build_index(tree, shown, settings.endpoint_decorators, settings.backend)
-        except (OSError, SyntaxError, ValueError, UnicodeDecodeError, LookupError, NotebookError, RecursionError):
-            continue
-        if not index.is_database_code or index.is_migration:
-            continue
-        for kind, node, last in _patterns(index):
-            line = getattr(node, "lineno", 1)
-            if notebook is not None:
-                (cell, within), (_, end) = notebook.origin(line), notebook.origin(last)
-                found.append(GoodPattern(kind, shown, within, cell, end))
-            else:
-                found.append(GoodPattern(kind, shown, line, end_line=last))
-    return sorted(set(found))
-
 
 def _last_line(*nodes: ast.AST) -> int:
     return max(getattr(n, "end_lineno", None) or getattr(n, "lineno", 0) for n in nodes)
 
 
-def _patterns(index: ModuleIndex) -> Iterator[tuple[str, ast.AST, int]]:
+def good_patterns(index: ModuleIndex) -> Iterator[tuple[str, ast.AST, int]]:
     """(kind, the node it is reported at, the last line of the code it stands for)."""
     for scope in index.scopes:
         for loop, iterable in eager_loaded_loops(scope):

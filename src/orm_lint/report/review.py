@@ -20,12 +20,11 @@ from pathlib import Path
 from .. import __version__
 from ..catalogue import Category, Engine, Example, Rule, Severity
 from ..diff import ChangedLines
-from ..findings import FileProblem, Finding
+from ..findings import PATTERNS, FileProblem, Finding, GoodPattern
 from ..frameworks.kinds import DBAPI, DJANGO, SQLALCHEMY, family
 from ..sources import source_lines
 from ..migration_scope import not_reviewed_note
 from ..notebooks import NOTEBOOK_SUFFIX
-from .good_patterns import PATTERNS, GoodPattern
 from .writer import ReportPlace, WriteError, atomic_write, claim_report, finding_folder, slug
 
 CATEGORY_TITLES = {
