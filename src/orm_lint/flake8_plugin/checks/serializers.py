@@ -44,7 +44,15 @@ def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
             local = _local_serializers(index)
         reads = local.get(name, project.serializers.get(name))
         if reads:
-            yield from _unloaded_reads(queryset, f"{name} reading", reads, index.module, project, "the view's queryset")
+            yield from _unloaded_reads(
+                queryset,
+                f"{name} reading",
+                reads,
+                index.module,
+                project,
+                "the view's queryset",
+                _attribute_target(cls, "queryset"),
+            )
 
 
 @check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
@@ -94,8 +102,15 @@ def relation_loaded_per_feed_item(index: ModuleIndex) -> Iterator[Report]:
 
 
 def _unloaded_reads(
-    queryset: ast.expr, reader: str, reads: frozenset[str], scope: Scope, project: ProjectIndex, where: str
+    queryset: ast.expr,
+    reader: str,
+    reads: frozenset[str],
+    scope: Scope,
+    project: ProjectIndex,
+    where: str,
+    at: ast.AST | None = None,
 ) -> Iterator[Report]:
+    """`at`: where to report, when not at the query itself (a view's `queryset` attribute)."""
     shape = describe_query(queryset, scope)
     model = project.model(shape.entity if shape is not None else None)
     if shape is None or model is None or shape.framework != "django" or shape.loads_everything:
@@ -122,7 +137,7 @@ def _unloaded_reads(
     )
     yield Report(
         RELATION_LOADED_PER_ITEM,
-        queryset,
+        at or queryset,
         {
             "access": f"{reader} {', '.join('.' + a for a in read)}",
             "iterable": short_call(queryset),
@@ -155,6 +170,16 @@ def _quoted(name: str) -> str:
 
 def _base_names(cls: ast.ClassDef) -> list[str]:
     return [getattr(b, "attr", None) or getattr(b, "id", None) or "" for b in cls.bases]
+
+
+def _attribute_target(cls: ast.ClassDef, name: str) -> ast.AST | None:
+    """The `queryset` of `queryset = (...)`: a multi-line query is reported where the attribute is named."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name) and target.id == name:
+                    return target
+    return None
 
 
 def _class_attributes(cls: ast.ClassDef) -> dict[str, ast.expr]:
