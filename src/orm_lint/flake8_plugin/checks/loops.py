@@ -249,15 +249,29 @@ def _kwargs_parameter(scope: Scope) -> str | None:
 
 
 def _works_in_batches(frame: LoopFrame) -> bool:
-    """`for start in range(0, n, 1000)` or a body that writes with bulk calls: one query per batch."""
+    """`for start in range(0, n, 1000)`, or a loop over batches that writes each with a bulk call
+    (`for chunk in chunks: Model.objects.bulk_create(chunk)`): one query per batch, not per row."""
     iterable = frame.iter
     if isinstance(iterable, ast.Call) and call_name(iterable) == "range" and len(iterable.args) == 3:
         return True
+    batch = {n.id for n in ast.walk(frame.target) if isinstance(n, ast.Name)} if frame.target is not None else set()
     return any(
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _BATCH_CALLS
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _BATCH_CALLS
+        and any(_the_batch(a, batch) for a in node.args)
         for stmt in frame.body
         for node in ast.walk(stmt)
     )
+
+
+def _the_batch(argument: ast.expr, batch: set[str]) -> bool:
+    """`chunk`, `list(chunk)`, `chunk[:n]`: the loop's item itself, not something read from it."""
+    if isinstance(argument, ast.Call) and call_name(argument) in {"list", "tuple"} and argument.args:
+        argument = argument.args[0]
+    if isinstance(argument, ast.Subscript) and isinstance(argument.slice, ast.Slice):
+        argument = argument.value
+    return isinstance(argument, ast.Name) and argument.id in batch
 
 
 def _runs_per_item(frame: LoopFrame | None, scope: Scope | None = None, index: ModuleIndex | None = None) -> bool:
