@@ -15,6 +15,7 @@ Stdlib only. Run from anywhere:
     python tests/realworld/audit.py                       # table, precision, un-audited findings
     python tests/realworld/audit.py --sample 10 --seed 1  # up to 10 un-audited findings per code to audit next
     python tests/realworld/audit.py --project lemur --show-unaudited
+    python tests/realworld/audit.py --orm-lint /tmp/audit-snap/orm-lint   # another orm-lint (a snapshot)
 
 Projects are extracted from local git mirrors (``--mirrors``, default /work/.mirror, one
 ``<owner>+<name>/repo`` git directory each) at the pinned commit into the cache folder
@@ -161,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, metavar="N", help="print up to N un-audited findings per code to audit")
     parser.add_argument("--seed", type=int, default=0, help="random seed of --sample")
     parser.add_argument("--show-unaudited", action="store_true", help="list every un-audited finding, not only counts")
+    parser.add_argument(
+        "--orm-lint",
+        metavar="CMD",
+        help="the orm-lint command to run (default .venv/bin/orm-lint, else orm-lint on PATH),"
+        " e.g. a wrapper running a snapshot of the committed sources",
+    )
     args = parser.parse_args(argv)
 
     projects = read_tsv(PROJECTS_TSV)
@@ -179,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"audit.tsv: two verdicts for {key}")
         verdicts[key] = row
 
-    command = orm_lint_command()
+    command = str(Path(args.orm_lint).resolve()) if args.orm_lint else orm_lint_command()
     findings: list[dict] = []
     print("per project")
     print(f"  {'project':<16} {'files':>6} {'findings':>8}  by code")
