@@ -35,7 +35,11 @@ ORM_MODULE_ROOTS = frozenset(
     }
 )
 # Names whose import from the project marks database code (`from app import db`).
-ORM_IMPORTED_NAMES = frozenset({"db", "session", "Session", "SessionLocal", "engine", "models"})
+ORM_IMPORTED_NAMES = frozenset(
+    {"db", "session", "Session", "SessionLocal", "engine", "models", "sql", "database", "orm", "get_db", "get_session"}
+)
+# Modules of the project's own that hold its database layer (`from app.database import ...`, `keystone.common.sql`).
+ORM_MODULE_PARTS = frozenset({"models", "db", "database", "sql", "orm"})
 
 CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 
@@ -480,7 +484,7 @@ def imports_database_code(tree: ast.Module) -> bool:
             parts = module.split(".")
             if parts[0] in ORM_MODULE_ROOTS and node.level == 0:
                 return True
-            if "models" in parts or any(a.name in ORM_IMPORTED_NAMES for a in node.names):
+            if ORM_MODULE_PARTS.intersection(parts) or any(a.name in ORM_IMPORTED_NAMES for a in node.names):
                 return True
     return False
 

@@ -389,13 +389,15 @@ def _querying_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> tuple
     summaries: dict[tuple[str, str], tuple[ast.Call, str, str] | None]
     summaries = index.memo.setdefault("querying_helpers", {})  # type: ignore[assignment]
     if key not in summaries:
+        summaries[key] = None  # a helper that calls itself is not followed into itself
         helper = index.module.functions.get(key)
-        summaries[key] = _always_queries(helper) if helper is not None else None
+        summaries[key] = _always_queries(helper, index) if helper is not None else None
     return summaries[key]
 
 
-def _always_queries(helper: Scope) -> tuple[ast.Call, str, str] | None:
-    """The first query a function sends on every call, unless it remembers its results."""
+def _always_queries(helper: Scope, index: ModuleIndex) -> tuple[ast.Call, str, str] | None:
+    """The first query a function sends on every call, itself or through a helper of its own, unless it
+    remembers its results."""
     node = helper.node
     decorators = {getattr(d, "id", None) or getattr(d, "attr", None) for d in node.decorator_list}  # type: ignore
     if decorators & _MEMOIZING:
@@ -406,6 +408,9 @@ def _always_queries(helper: Scope) -> tuple[ast.Call, str, str] | None:
             verdict = per_iteration_query(site.node, helper)
             if verdict is not None:
                 return (site.node, *verdict)
+            through = _querying_helper(site.node, helper, index)
+            if through is not None:
+                return through
     return None
 
 
