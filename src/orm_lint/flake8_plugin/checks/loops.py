@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from ...catalogue.performance import QUERY_IN_LOOP
 from ...frameworks import django, sqlalchemy, web
+from ..items import loop_item
 from ..provenance import from_request
 from ..queries import (
     QueryShape,
@@ -161,6 +162,22 @@ def _query_method(method: str, call: ast.Call, shape: QueryShape) -> tuple[str, 
     return method, shape.framework
 
 
+def _served_by_prefetch(call: ast.Call, frame: LoopFrame, scope: Scope) -> bool:
+    """`p.faces.count()` / `.exists()` per item of a query that prefetched `faces`: Django answers from the cache."""
+    if call_name(call) not in {"count", "exists"} or call.args or not isinstance(call.func, ast.Attribute):
+        return False
+    root, steps = unchain(call.func.value)
+    if not isinstance(root, ast.Name) or not steps or steps[0].call is not None:
+        return False
+    if any(step.call is None or step.name != "all" for step in steps[1:]):
+        return False  # `p.faces.filter(...).count()` is a new query whatever was prefetched
+    item = loop_item(frame)
+    if item is None or item[0] != root.id:
+        return False
+    shape = describe_query(item[1], scope)
+    return shape is not None and shape.framework == "django" and shape.loads(steps[0].name)
+
+
 def _is_related_manager(receiver: ast.expr, scope: Scope) -> bool:
     """`author.books` or `author.books.filter(...)`: a relation of a loop item or local object."""
     root, steps = unchain(receiver)
@@ -301,7 +318,7 @@ def loop_scale(frame: LoopFrame | None, scope: Scope | None = None, index: Modul
 def _frame_scale(frame: LoopFrame, scope: Scope | None, index: ModuleIndex | None) -> LoopScale:
     if isinstance(frame.node, ast.While):
         return LoopScale.DATA
-    if _fixed_iterations(frame.iter, scope, index) or _works_in_batches(frame):
+    if _fixed_iterations(frame.iter, scope, index) or _works_in_batches(frame) or _form_fields(frame.iter):
         return LoopScale.FIXED
     if frame.iter is not None and scope is not None and index is not None and from_request(frame.iter, index, scope):
         return LoopScale.PAYLOAD
@@ -310,11 +327,20 @@ def _frame_scale(frame: LoopFrame, scope: Scope | None, index: ModuleIndex | Non
     return LoopScale.DATA
 
 
+def _form_fields(iterable: ast.expr) -> bool:
+    """`form.cleaned_data.items()`: one entry per field of the form, which the program declares."""
+    if isinstance(iterable, ast.Call) and call_name(iterable) in {"items", "keys", "values"}:
+        iterable = iterable.func.value  # type: ignore[attr-defined]
+    return isinstance(iterable, ast.Attribute) and iterable.attr in {"cleaned_data", "validated_data"}
+
+
 def _submitted_items(iterable: ast.expr) -> bool:
     """A form's or serializer's submitted items (`formset.deleted_objects`, `form.cleaned_data["tags"]`), or the
     pieces of one text (`line["rounds"].split(";")`): as many as someone typed or uploaded, not a table's rows."""
     if isinstance(iterable, ast.Call) and call_name(iterable) in {"split", "splitlines", "rsplit"}:
         return True
+    if _form_fields(iterable):
+        return False
     node = iterable
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
         if isinstance(node, ast.Attribute) and node.attr in web.SUBMITTED_DATA_ATTRIBUTES:
@@ -342,7 +368,7 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
                     continue
                 verdict = through[1], through[2]
             scale = loop_scale(site.frame, scope, index)
-            if scale is LoopScale.FIXED:
+            if scale is LoopScale.FIXED or _served_by_prefetch(site.node, site.frame, scope):
                 continue
             _cover_chain(site.node, covered)
             method, framework = verdict
