@@ -125,6 +125,13 @@ def test_report_and_sarif_for_a_notebook(tmp_path: Path, write_module) -> None:
     result = _valid(json.loads(proc.stdout))["runs"][0]["results"][0]  # type: ignore[index]
     assert result["message"]["text"].startswith("cell 4, line 3: b.author loads")
     assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
-    assert result["properties"] == {"cell": 4, "cellLine": 3, "cellColumn": 11}
+    properties = result["properties"]
+    assert {k: properties[k] for k in ("cell", "cellLine", "cellColumn")} == {
+        "cell": 4,
+        "cellLine": 3,
+        "cellColumn": 11,
+    }
+    assert properties["framework"] == "django" and properties["fix"] == 'add select_related("author") to the query'
+    assert "function" not in properties, "module-level notebook code has no enclosing function"
     github = run_orm_lint("check", "--no-mypy", "--format", "github", ".", cwd=tmp_path).stdout.splitlines()
     assert github[0].startswith("::error file=analysis.ipynb,title=ORM102 relation-loaded-per-item::cell 4, line 3: ")
