@@ -503,3 +503,26 @@ def test_an_unbounded_read_of_a_lookup_table_is_low(tmp_path: Path) -> None:
     severities = {f["line"]: f["severity"] for f in findings if f["code"] == "ORM103"}
     assert severities == {7: "low", 11: "medium", 15: "medium"}
     assert "like a lookup table" in next(f["message"] for f in findings if f["line"] == 7)
+
+
+def test_two_folders_without_a_project_marker_checked_together(tmp_path: Path) -> None:
+    """Each folder is its own project; the file list one run shares with the index stays inside each root."""
+    for name in ("one", "two"):
+        (tmp_path / name / "shelf").mkdir(parents=True)
+        (tmp_path / name / "shelf" / "models.py").write_text(DJANGO_MODELS, encoding="utf-8")
+        (tmp_path / name / "shelf" / "views.py").write_text(DJANGO_VIEWS, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "orm_lint", "check", "--no-mypy", "--format", "json", "one", "two"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["errors"] == []
+    assert {f["path"] for f in data["findings"] if f["code"] == "ORM102"} == {
+        "one/shelf/views.py",
+        "two/shelf/views.py",
+    }

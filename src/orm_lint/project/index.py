@@ -202,7 +202,9 @@ _LISTED: dict[str, list[str]] = {}
 
 def share_file_list(root: str, files: list[str]) -> None:
     """Hand the index the files `orm-lint check` found under the project's root itself."""
-    _LISTED[os.path.abspath(root)] = [os.path.abspath(f) for f in files if f.endswith(".py")]
+    root = os.path.abspath(root)
+    inside = root.rstrip(os.sep) + os.sep
+    _LISTED[root] = [p for p in map(os.path.abspath, files) if p.endswith(".py") and p.startswith(inside)]
 
 
 def _python_files(root: str) -> list[str]:
