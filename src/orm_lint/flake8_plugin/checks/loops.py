@@ -320,11 +320,35 @@ def _frame_scale(frame: LoopFrame, scope: Scope | None, index: ModuleIndex | Non
         return LoopScale.DATA
     if _fixed_iterations(frame.iter, scope, index) or _works_in_batches(frame) or _form_fields(frame.iter):
         return LoopScale.FIXED
-    if frame.iter is not None and scope is not None and index is not None and from_request(frame.iter, index, scope):
+    if (
+        frame.iter is not None
+        and scope is not None
+        and index is not None
+        and _sized_by_request(frame.iter, scope, index)
+    ):
         return LoopScale.PAYLOAD
     if frame.iter is not None and _submitted_items(frame.iter):
         return LoopScale.PAYLOAD
     return LoopScale.DATA
+
+
+def _sized_by_request(iterable: ast.expr, scope: Scope, index: ModuleIndex) -> bool:
+    """Request data, or the rows of a query filtered by it (`filter(id__in=request.POST.getlist("ids"))`):
+    as many items as the client sent."""
+    if from_request(iterable, index, scope):
+        return True
+    shape = describe_query(iterable, scope)
+    if shape is None:
+        return False
+    return any(
+        from_request(value, index, scope)
+        for step in shape.steps
+        if step.call is not None and step.name in _NARROWING_FILTERS
+        for value in [*step.call.args, *(k.value for k in step.call.keywords)]
+    )
+
+
+_NARROWING_FILTERS = frozenset({"filter", "where", "filter_by", "in_bulk"})
 
 
 def _form_fields(iterable: ast.expr) -> bool:
@@ -334,15 +358,23 @@ def _form_fields(iterable: ast.expr) -> bool:
     return isinstance(iterable, ast.Attribute) and iterable.attr in {"cleaned_data", "validated_data"}
 
 
+# The parts of one text or document someone wrote or uploaded: a comment's mentions, an archive's elements.
+_PIECES_OF_A_TEXT = frozenset({"split", "splitlines", "rsplit", "findall", "finditer", "iterfind"})
+# What DRF and Django hand a serializer's `create`/`update` and a form's `clean`: the submitted values.
+_SUBMITTED_NAMES = frozenset({"validated_data", "cleaned_data", "initial_data"})
+
+
 def _submitted_items(iterable: ast.expr) -> bool:
     """A form's or serializer's submitted items (`formset.deleted_objects`, `form.cleaned_data["tags"]`), or the
     pieces of one text (`line["rounds"].split(";")`): as many as someone typed or uploaded, not a table's rows."""
-    if isinstance(iterable, ast.Call) and call_name(iterable) in {"split", "splitlines", "rsplit"}:
+    if isinstance(iterable, ast.Call) and call_name(iterable) in _PIECES_OF_A_TEXT:
         return True
     if _form_fields(iterable):
         return False
     node = iterable
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call, ast.Name)):
+        if isinstance(node, ast.Name):
+            return node.id in _SUBMITTED_NAMES
         if isinstance(node, ast.Attribute) and node.attr in web.SUBMITTED_DATA_ATTRIBUTES:
             return True
         if isinstance(node, ast.Call) and _commit_false(node):

@@ -10,6 +10,7 @@ syntax alone shows to be a relation is reported. Everything else is left to the 
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from collections.abc import Iterator
 
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
@@ -19,6 +20,7 @@ from ...project import ModelFacts, ProjectIndex, Relation
 from ...project.model_facts import always_run
 from ..queries import QueryShape, call_name, describe_query
 from ..items import PER_ITEM_STRATEGIES, Items, indexed_loop_items, loop_item
+from .loops import LoopScale, loop_scale
 from ..registry import Report, check
 from ..render import short_call
 from ..scope import LoopFrame, ModuleIndex, Scope
@@ -263,16 +265,31 @@ def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
         for loop in scope.loops:
             if declared is None:
                 declared = lazy_relationships(index)
-            yield from _loop_findings(loop, scope, declared, index.project)
+            yield from _loop_findings(loop, scope, declared, index.project, _payload_sized(loop, scope, index))
             yield from _helper_findings(loop, scope, index)
 
 
+_PAYLOAD_NOTE = " (as many as the items the client sent)"
+
+
+def _sized_by_payload(report: Report) -> Report:
+    """The same finding, at one level lower and saying the cost grows with the request's payload."""
+    values = {**report.values, "scale": report.values.get("scale", "") + _PAYLOAD_NOTE}
+    return replace(report, values=values, lowered_by=report.lowered_by + 1)
+
+
+def _payload_sized(loop: LoopFrame, scope: Scope, index: ModuleIndex) -> bool:
+    """The loop's items are as many as a client sent (`filter(id__in=request.POST.getlist("ids"))`)."""
+    return loop_scale(loop, scope, index) is LoopScale.PAYLOAD
+
+
 def _loop_findings(
-    loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]], project: ProjectIndex
+    loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]], project: ProjectIndex, payload: bool = False
 ) -> Iterator[Report]:
     indexed = indexed_loop_items(loop, scope, project)
     if indexed is not None:
-        yield from _indexed_findings(loop, *indexed, project)
+        for report in _indexed_findings(loop, *indexed, project):
+            yield _sized_by_payload(report) if payload else report
         return
     item = loop_item(loop)
     if item is None:
