@@ -202,9 +202,23 @@ def _filtered_to_a_few(shape: QueryShape) -> bool:
             if keyword.arg and (keyword.arg.endswith(("__in", "_id")) or keyword.arg in {"pk", "id"}):
                 return True
         for node in ast.walk(step.call):
-            if isinstance(node, ast.Attribute) and (node.attr == "in_" or node.attr.endswith("_id")):
+            if isinstance(node, ast.Attribute) and node.attr == "in_":
+                return True
+            if isinstance(node, ast.Compare) and _equals_a_key(node):
                 return True
     return False
+
+
+def _equals_a_key(compare: ast.Compare) -> bool:
+    """`Reply.parent_id == parent.id`: one parent's rows; not `parent_id.is_(None)`, which is every root."""
+    left, right = compare.left, compare.comparators[0]
+    return (
+        len(compare.ops) == 1
+        and isinstance(compare.ops[0], ast.Eq)
+        and isinstance(left, ast.Attribute)
+        and left.attr.endswith("_id")
+        and not (isinstance(right, ast.Constant) and right.value is None)
+    )
 
 
 @check(RANDOM_ORDERING)
