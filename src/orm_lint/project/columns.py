@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..frameworks import models
+from .statements import called_name, named_assignment
 
 if TYPE_CHECKING:
     from .index import ProjectIndex
@@ -42,7 +43,7 @@ def read_columns(cls: ast.ClassDef, bases: list[str]) -> tuple[list[str], list[l
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
             unreadable |= _django_meta(stmt, unique)
             continue
-        target, annotation, value = _assignment(stmt)
+        target, annotation, value = named_assignment(stmt)
         if target is None:
             continue
         if target == "__table_args__":
@@ -54,7 +55,7 @@ def read_columns(cls: ast.ClassDef, bases: list[str]) -> tuple[list[str], list[l
         if target.startswith("__"):
             continue
         if isinstance(value, ast.Call):
-            called = _called(value)
+            called = called_name(value)
             if called in models.RELATIONSHIP_CALLS or called in _DJANGO_NOT_COLUMNS:
                 continue
             is_column = (
@@ -91,7 +92,7 @@ def module_unique_indexes(tree: ast.Module) -> dict[str, list[list[str]]]:
     found: dict[str, list[list[str]]] = {}
     for stmt in tree.body:
         value = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
-        if not (isinstance(value, ast.Call) and _called(value) == "Index" and _flag(value, "unique") is True):
+        if not (isinstance(value, ast.Call) and called_name(value) == "Index" and _flag(value, "unique") is True):
             continue
         owners = {_owner(arg) for arg in value.args[1:]}
         names = [arg.attr for arg in value.args[1:] if isinstance(arg, ast.Attribute)]
@@ -150,7 +151,7 @@ def _table_args(value: ast.expr | None, unique: list[list[str]]) -> bool:
             continue
         if not isinstance(item, ast.Call):
             return True
-        called = _called(item)
+        called = called_name(item)
         if called in {"UniqueConstraint", "PrimaryKeyConstraint"} or (called == "Index" and _flag(item, "unique")):
             if called == "Index" and _flag(item, "unique") is None:
                 return True
@@ -168,7 +169,7 @@ def _table_args(value: ast.expr | None, unique: list[list[str]]) -> bool:
 def _django_meta(meta: ast.ClassDef, unique: list[list[str]]) -> bool:
     """Read `unique_together` and `constraints`; True when some part cannot be read."""
     for stmt in meta.body:
-        target, _, value = _assignment(stmt)
+        target, _, value = named_assignment(stmt)
         if target == "unique_together":
             if not isinstance(value, (ast.Tuple, ast.List)):
                 return True
@@ -184,7 +185,7 @@ def _django_meta(meta: ast.ClassDef, unique: list[list[str]]) -> bool:
             for item in value.elts:
                 if not isinstance(item, ast.Call):
                     return True
-                if _called(item) != "UniqueConstraint":
+                if called_name(item) != "UniqueConstraint":
                     continue
                 fields = next((k.value for k in item.keywords if k.arg == "fields"), None)
                 if item.args or not isinstance(fields, (ast.Tuple, ast.List)):
@@ -223,19 +224,6 @@ def _outer(annotation: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     return node.id if isinstance(node, ast.Name) else ""
-
-
-def _assignment(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr | None]:
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        return stmt.targets[0].id, None, stmt.value
-    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-        return stmt.target.id, stmt.annotation, stmt.value
-    return None, None, None
-
-
-def _called(call: ast.Call) -> str:
-    func = call.func
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..frameworks import models
+from .statements import called_name, named_assignment
 from . import columns
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "hybrid_property"})
@@ -161,12 +162,12 @@ def serializer_reads(cls: ast.ClassDef) -> list[str]:
     that read only the related key."""
     reads: set[str] = set()
     for stmt in cls.body:
-        target, _, value = _assignment(stmt)
+        target, _, value = named_assignment(stmt)
         if target is not None and isinstance(value, ast.Call):
             source = _text(_keyword(value, "source"))
             if source and source != "*":
                 reads.add(source.split(".")[0])
-            elif _called(value) not in _KEY_ONLY_FIELDS and not target.startswith("_"):
+            elif called_name(value) not in _KEY_ONLY_FIELDS and not target.startswith("_"):
                 reads.add(target)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
             stmt.name.startswith("get_") or stmt.name == "to_representation"
@@ -206,8 +207,8 @@ def _queryset_methods(cls: ast.ClassDef) -> dict[str, list[str]]:
         loaded: set[str] = set()
         for value in returns:
             for node in ast.walk(value):
-                if isinstance(node, ast.Call) and _called(node) in _LOADING_METHODS:
-                    if not node.args and _called(node) == "select_related":
+                if isinstance(node, ast.Call) and called_name(node) in _LOADING_METHODS:
+                    if not node.args and called_name(node) == "select_related":
                         loaded.add("*")
                     for arg in node.args:
                         text = _text(arg)
@@ -263,7 +264,7 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
         cls, bases
     )
     for stmt in cls.body:
-        target, annotation, value = _assignment(stmt)
+        target, annotation, value = named_assignment(stmt)
         if target is None:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 returned = _returned_relations(stmt)
@@ -272,7 +273,7 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
                 _method_reads(stmt, model)
             continue
         if isinstance(value, ast.Call):
-            called = _called(value)
+            called = called_name(value)
             kind = models.django_relation_field(called)
             if kind is not None:
                 model.framework = model.framework or "django"
@@ -293,21 +294,8 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
     return model
 
 
-def _assignment(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr | None]:
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-        return stmt.targets[0].id, None, stmt.value
-    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-        return stmt.target.id, stmt.annotation, stmt.value
-    return None, None, None
-
-
-def _called(call: ast.Call) -> str:
-    func = call.func
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-
-
 def _is_django_field(stmt: ast.stmt) -> bool:
-    _, _, value = _assignment(stmt)
+    _, _, value = named_assignment(stmt)
     return (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
@@ -325,13 +313,13 @@ def _django_base(cls: ast.ClassDef) -> bool:
 
 def _sqlalchemy_style(cls: ast.ClassDef) -> bool:
     for stmt in cls.body:
-        target, annotation, value = _assignment(stmt)
+        target, annotation, value = named_assignment(stmt)
         if target == "__tablename__":
             return True
         if isinstance(annotation, ast.Subscript) and _name_of(annotation.value) == "Mapped":
             return True
-        if isinstance(value, ast.Call) and _called(value) in models.COLUMN_CALLS | models.RELATIONSHIP_CALLS:
-            if _called(value) != "Field" or any(k.arg == "table" for k in cls.keywords):
+        if isinstance(value, ast.Call) and called_name(value) in models.COLUMN_CALLS | models.RELATIONSHIP_CALLS:
+            if called_name(value) != "Field" or any(k.arg == "table" for k in cls.keywords):
                 return True
     return any(k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in cls.keywords)
 
@@ -340,10 +328,10 @@ def _abstract(cls: ast.ClassDef) -> bool:
     for stmt in cls.body:
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
             for inner in stmt.body:
-                target, _, value = _assignment(inner)
+                target, _, value = named_assignment(inner)
                 if target == "abstract" and isinstance(value, ast.Constant) and value.value is True:
                     return True
-        target, _, value = _assignment(stmt)
+        target, _, value = named_assignment(stmt)
         if target == "__abstract__" and isinstance(value, ast.Constant) and value.value is True:
             return True
     return False

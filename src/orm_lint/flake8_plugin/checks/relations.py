@@ -303,18 +303,7 @@ def _loop_findings(
     parents = _parents(loop.body)
     iterated = _iterated_nodes(loop.body)
     reported: set[str] = set()
-    assigned = _assigned_in_loop(loop, variable)
-    accesses = [
-        node
-        for root in loop.body
-        for node in ast.walk(root)
-        if isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == variable
-        and isinstance(node.ctx, ast.Load)
-        and not (node.attr in assigned and assigned[node.attr] < node.lineno)
-    ]
-    accesses.sort(key=lambda n: (n.lineno, n.col_offset))
+    accesses = _item_reads(loop, variable)
     for access in accesses:
         relation = access.attr
         if relation in reported or shape.loads(relation):
@@ -372,18 +361,7 @@ def _indexed_findings(
     model = project.model(items.model)
     if model is None:
         return
-    assigned = _assigned_in_loop(loop, variable)
-    accesses = [
-        node
-        for root in loop.body
-        for node in ast.walk(root)
-        if isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == variable
-        and isinstance(node.ctx, ast.Load)
-        and not (node.attr in assigned and assigned[node.attr] < node.lineno)
-    ]
-    accesses.sort(key=lambda n: (n.lineno, n.col_offset))
+    accesses = _item_reads(loop, variable)
     for access in accesses:
         name = access.attr
         if name in reported:
@@ -536,6 +514,22 @@ def _called_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> Scope |
         if caller.owner_class is not None:
             return index.module.functions.get((caller.owner_class.name, func.attr))
     return None
+
+
+def _item_reads(loop: LoopFrame, variable: str) -> list[ast.Attribute]:
+    """`item.x` read in the loop body, in source order, but for what the loop set on the item before."""
+    assigned = _assigned_in_loop(loop, variable)
+    reads = [
+        node
+        for root in loop.body
+        for node in ast.walk(root)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == variable
+        and isinstance(node.ctx, ast.Load)
+        and not (node.attr in assigned and assigned[node.attr] < node.lineno)
+    ]
+    return sorted(reads, key=lambda n: (n.lineno, n.col_offset))
 
 
 def _assigned_in_loop(loop: LoopFrame, variable: str) -> dict[str, int]:
