@@ -167,9 +167,24 @@ def _name_from_request(name: str, index: ModuleIndex, scope: Scope, depth: int) 
 
 
 def is_handler_input(name: str, index: ModuleIndex, scope: Scope) -> bool:
-    """A parameter of a request handler that the client fills: a URL capture, a query or body field."""
+    """A parameter of a request handler that the client fills: a URL capture, a query or body field, or
+    the message a Django Channels consumer receives."""
+    if _consumer_message(name, scope):
+        return True
     annotation = _handler_parameter(name, index, scope)
     return annotation is not None and annotation not in web.SCALAR_ANNOTATIONS
+
+
+def _consumer_message(name: str, scope: Scope) -> bool:
+    """`receive_json(self, content)` of a `...Consumer`: what the websocket client sent."""
+    node, owner = scope.node, scope.owner_class
+    if owner is None or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    if not node.name.startswith("receive") or not any(
+        (getattr(b, "attr", None) or getattr(b, "id", "")).endswith("Consumer") for b in owner.bases
+    ):
+        return False
+    return name in [a.arg for a in node.args.args[1:]]
 
 
 def is_validated_scalar(name: str, index: ModuleIndex, scope: Scope) -> bool:
