@@ -75,6 +75,7 @@ PROBLEMS = frozenset(
         "float_money",
         "unfiltered_write",
         "unguarded_first_row",
+        "connection_per_request",
     }
 )
 

@@ -846,6 +846,60 @@ def active_emails():
 """,
 )
 
+CONNECTION_PER_REQUEST = Rule(
+    code="ORM113",
+    name="connection-per-request",
+    problem="connection_per_request",
+    category=Category.PERFORMANCE,
+    severity=Severity.LOW,
+    frameworks=(Framework.DJANGO,),
+    engine=Engine.FLAKE8,
+    summary="A Django `DATABASES` entry without `CONN_MAX_AGE`: a new database connection for every request.",
+    message="database {alias} has no CONN_MAX_AGE, so Django connects anew for every request; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Reads the `DATABASES` setting of a Django settings module, written as a dict literal, and "
+            "reports an entry for a server database (PostgreSQL, MySQL, Oracle, ...) that sets no "
+            "`CONN_MAX_AGE` or sets it to 0. SQLite entries, settings built by a function call "
+            "(`dj_database_url.config(conn_max_age=...)` is read for its keyword), and modules that set "
+            "`CONN_MAX_AGE` anywhere else (`DATABASES[\"default\"][\"CONN_MAX_AGE\"] = 60`) stay silent."
+        ),
+        why_bad=(
+            "Django's default, `CONN_MAX_AGE = 0`, closes the connection at the end of each request, so "
+            "every request pays a new TCP connection, authentication and, with TLS, a handshake before "
+            "its first query: often more than the queries themselves, and a load on the database server."
+        ),
+        fix_steps=(
+            'Set `"CONN_MAX_AGE": 60` (seconds) in the entry, or `None` for unlimited persistent connections.',
+            'Add `"CONN_HEALTH_CHECKS": True` (Django 4.1+) so a broken persistent connection is replaced.',
+            "Behind PgBouncer in transaction mode keep 0 and say so in a comment, with `# noqa: ORM113`.",
+        ),
+        how_to_test=(
+            "Assert `connection.settings_dict['CONN_MAX_AGE']` is not 0 in a settings test, or watch the "
+            "database's connection count while issuing requests."
+        ),
+        references=("https://docs.djangoproject.com/en/stable/ref/databases/#persistent-connections",),
+    ),
+    bad_example="""\
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "shop",
+    }
+}
+""",
+    good_example="""\
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "shop",
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+}
+""",
+)
+
 RULES = (
     QUERY_IN_LOOP,
     RELATION_LOADED_PER_ITEM,
@@ -856,6 +910,7 @@ RULES = (
     INDEX_INTO_EVALUATED_QUERY,
     RANDOM_ORDERING,
     FETCHED_ROWS_TRUTHINESS,
+    CONNECTION_PER_REQUEST,
     LAZY_LOAD_PER_ITEM,
     DEFERRED_COLUMN_PER_ITEM,
     WHOLE_ROWS_FOR_ONE_COLUMN,

@@ -39,7 +39,7 @@ def analyze(
         settings.pagination_helpers,
         assume_database_code,
     )
-    reports = _built_in_reports(index, filename, settings) if index.is_database_code else []
+    reports = _built_in_reports(index, filename, settings) if index.is_database_code else _module_wide_reports(index)
     own_rules = applicable_rules(filename, settings) if source is not None else []
     if own_rules:
         reports.extend(user_rule_reports(str(source), own_rules))
@@ -101,6 +101,13 @@ def _functions(index: ModuleIndex) -> list[tuple[int, int, str]]:
         node: ast.FunctionDef = scope.node  # type: ignore[assignment]
         found.append((node.lineno, node.end_lineno or node.lineno, ".".join(reversed(names))))
     return found
+
+
+def _module_wide_reports(index: ModuleIndex) -> list[Report]:
+    """The checks that read a module's own statements, for a module that imports no ORM (settings)."""
+    if index.is_migration or is_test_module(index.filename):
+        return []
+    return [report for c in CHECKS if c.runs_on_every_module for report in c.function(index)]
 
 
 def _built_in_reports(index: ModuleIndex, filename: str, settings: Settings) -> list[Report]:

@@ -48,18 +48,20 @@ class Check:
     runs_on_migrations: bool
     # Test code asserts on counts and truth values on purpose (`assert len(qs) == 2`).
     runs_on_tests: bool
+    # Also on modules that import no ORM (a settings module): the check reads only module-level statements.
+    runs_on_every_module: bool = False
 
 
 CHECKS: list[Check] = []
 
 
 def check(
-    *rules: Rule, runs_on_migrations: bool = False, runs_on_tests: bool = True
+    *rules: Rule, runs_on_migrations: bool = False, runs_on_tests: bool = True, runs_on_every_module: bool = False
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check that reports the given rules."""
 
     def register(function: CheckFunction) -> CheckFunction:
-        CHECKS.append(Check(rules, function, runs_on_migrations, runs_on_tests))
+        CHECKS.append(Check(rules, function, runs_on_migrations, runs_on_tests, runs_on_every_module))
         return function
 
     return register

@@ -11,5 +11,6 @@ from . import (  # noqa: F401
     relations,
     schema,
     serializers,
+    settings,
     unbounded,
 )
