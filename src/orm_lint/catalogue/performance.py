@@ -862,7 +862,9 @@ CONNECTION_PER_REQUEST = Rule(
             "reports an entry for a server database (PostgreSQL, MySQL, Oracle, ...) that sets no "
             "`CONN_MAX_AGE` or sets it to 0. SQLite entries, settings built by a function call "
             "(`dj_database_url.config(conn_max_age=...)` is read for its keyword), and modules that set "
-            "`CONN_MAX_AGE` anywhere else (`DATABASES[\"default\"][\"CONN_MAX_AGE\"] = 60`) stay silent."
+            "`CONN_MAX_AGE` anywhere else (`DATABASES[\"default\"][\"CONN_MAX_AGE\"] = 60`) stay silent, "
+            "and so do settings for development, tests and CI (a module or folder named `dev*`, `local`, "
+            "`test`, `ci`, `github`, `travis`)."
         ),
         why_bad=(
             "Django's default, `CONN_MAX_AGE = 0`, closes the connection at the end of each request, so "

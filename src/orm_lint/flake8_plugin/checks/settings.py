@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from ...catalogue.performance import CONNECTION_PER_REQUEST
@@ -12,11 +13,17 @@ from ..scope import ModuleIndex
 
 _FIX = 'set "CONN_MAX_AGE": 60 (and "CONN_HEALTH_CHECKS": True) in the entry'
 _DATABASE_URL_CALLS = frozenset({"config", "parse"})  # dj_database_url.config(conn_max_age=...)
+# Settings for development, tests and CI: a connection per request costs nothing there.
+_NOT_PRODUCTION = re.compile(
+    r"(^|[_\-/.])(dev|devel|development|local|test|tests|testing|ci|github|travis)([_\-/.]|$)|(^|/)dev[a-z]*/"
+)
 
 
 @check(CONNECTION_PER_REQUEST, runs_on_every_module=True)
 def connection_per_request(index: ModuleIndex) -> Iterator[Report]:
     """connection-per-request: `DATABASES = {"default": {...}}` with no `CONN_MAX_AGE`."""
+    if _NOT_PRODUCTION.search(index.filename.replace("\\", "/").lower().removesuffix(".py")):
+        return
     statements = index.tree.body
     databases = [s.value for s in statements if isinstance(s, ast.Assign) and _assigns(s, "DATABASES")]
     if not databases or _set_elsewhere(index.tree):
