@@ -97,7 +97,7 @@ INJECTED_ANNOTATIONS = frozenset(
     }
 )
 
+# The values a form or serializer was given (also the name DRF passes them under to `create`/`update`).
+SUBMITTED_VALUES = frozenset({"cleaned_data", "validated_data", "initial_data"})
 # What a submitted form, formset or serializer holds: items the client sent, however the object was built.
-SUBMITTED_DATA_ATTRIBUTES = frozenset(
-    {"cleaned_data", "validated_data", "initial_data", "deleted_objects", "new_objects", "changed_objects", "forms"}
-)
+SUBMITTED_DATA_ATTRIBUTES = SUBMITTED_VALUES | frozenset({"deleted_objects", "new_objects", "changed_objects", "forms"})

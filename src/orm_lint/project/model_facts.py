@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..frameworks import models
-from .statements import called_name, named_assignment
+from .statements import always_run, base_names, called_name, named_assignment
 from . import columns
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "hybrid_property"})
@@ -132,7 +132,7 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
         if _is_manager_or_queryset(node):
             facts.queryset_methods.update(_queryset_methods(node))
             continue
-        if any(name.endswith("Serializer") for name in _base_names(node)):
+        if any(name.endswith("Serializer") for name in base_names(node)):
             facts.serializers[node.name] = serializer_reads(node)
             continue
         model = _model(node, facts)
@@ -188,7 +188,7 @@ _LOADING_METHODS = frozenset({"select_related", "prefetch_related"})
 
 
 def _is_manager_or_queryset(cls: ast.ClassDef) -> bool:
-    return any(name in _MANAGER_BASES or name.endswith(("Manager", "QuerySet")) for name in _base_names(cls))
+    return any(name in _MANAGER_BASES or name.endswith(("Manager", "QuerySet")) for name in base_names(cls))
 
 
 def _queryset_methods(cls: ast.ClassDef) -> dict[str, list[str]]:
@@ -240,20 +240,8 @@ def _classes(body: list[ast.stmt]) -> Iterator[ast.ClassDef]:
             yield from _classes([*stmt.body, *stmt.orelse, *getattr(stmt, "finalbody", [])])
 
 
-def _base_names(cls: ast.ClassDef) -> list[str]:
-    names = []
-    for base in cls.bases:
-        if isinstance(base, ast.Subscript):
-            base = base.value
-        if isinstance(base, ast.Attribute):
-            names.append(base.attr)
-        elif isinstance(base, ast.Name):
-            names.append(base.id)
-    return names
-
-
 def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
-    bases = _base_names(cls)
+    bases = base_names(cls)
     django_style = any(_is_django_field(stmt) for stmt in cls.body) or _django_base(cls)
     sqlalchemy_style = _sqlalchemy_style(cls)
     if not (django_style or sqlalchemy_style or bases):
@@ -465,46 +453,6 @@ def _method_reads(function: ast.FunctionDef | ast.AsyncFunctionDef, model: Model
         model.method_reads[function.name] = sorted(reads)
         if decorators & _PROPERTY_DECORATORS:
             model.properties.append(function.name)
-
-
-_BRANCHES = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-_COMPOUND = (ast.If, ast.Try, ast.For, ast.AsyncFor, ast.While, ast.Match, ast.FunctionDef, ast.ClassDef)
-
-
-def always_run(body: list[ast.stmt]) -> list[ast.AST]:
-    """The nodes a function runs on every call: up to its first branch, loop or `return`, not inside
-    `x if c else y`, `a or b` or a comprehension (`if not full: return` makes what follows optional)."""
-    nodes: list[ast.AST] = []
-    for statement in body:
-        if isinstance(statement, (ast.With, ast.AsyncWith)):
-            nodes.extend(always_run(statement.body))
-            continue
-        if isinstance(statement, _COMPOUND):
-            break
-        stack: list[ast.AST] = [statement]
-        while stack:
-            current = stack.pop()
-            nodes.append(current)
-            for child in ast.iter_child_nodes(current):
-                if not isinstance(child, _BRANCHES):
-                    stack.append(child)
-                else:
-                    stack.extend(_evaluated_first(child))
-        if isinstance(statement, (ast.Return, ast.Raise)):
-            break
-    return nodes
-
-
-def _evaluated_first(branch: ast.AST) -> list[ast.AST]:
-    """The part of a branching expression that always runs: the test of `x if c else y`, the first
-    operand of `a or b`, the first iterable of a comprehension."""
-    if isinstance(branch, ast.IfExp):
-        return [branch.test]
-    if isinstance(branch, ast.BoolOp):
-        return branch.values[:1]
-    if isinstance(branch, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        return [branch.generators[0].iter]
-    return []
 
 
 def _returned_relations(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from ...catalogue.performance import QUERY_IN_LOOP
 from ...frameworks import django, sqlalchemy, web
+from ...project.statements import always_run
 from ..items import loop_item
 from ..provenance import from_request
 from ..queries import (
@@ -355,13 +356,11 @@ def _form_fields(iterable: ast.expr) -> bool:
     """`form.cleaned_data.items()`: one entry per field of the form, which the program declares."""
     if isinstance(iterable, ast.Call) and call_name(iterable) in {"items", "keys", "values"}:
         iterable = iterable.func.value  # type: ignore[attr-defined]
-    return isinstance(iterable, ast.Attribute) and iterable.attr in {"cleaned_data", "validated_data"}
+    return isinstance(iterable, ast.Attribute) and iterable.attr in web.SUBMITTED_VALUES
 
 
 # The parts of one text or document someone wrote or uploaded: a comment's mentions, an archive's elements.
 _PIECES_OF_A_TEXT = frozenset({"split", "splitlines", "rsplit", "findall", "finditer", "iterfind"})
-# What DRF and Django hand a serializer's `create`/`update` and a form's `clean`: the submitted values.
-_SUBMITTED_NAMES = frozenset({"validated_data", "cleaned_data", "initial_data"})
 
 
 def _submitted_items(iterable: ast.expr) -> bool:
@@ -374,7 +373,7 @@ def _submitted_items(iterable: ast.expr) -> bool:
     node = iterable
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call, ast.Name)):
         if isinstance(node, ast.Name):
-            return node.id in _SUBMITTED_NAMES
+            return node.id in web.SUBMITTED_VALUES  # `update(self, instance, validated_data)`
         if isinstance(node, ast.Attribute) and node.attr in web.SUBMITTED_DATA_ATTRIBUTES:
             return True
         if isinstance(node, ast.Call) and _commit_false(node):
@@ -460,7 +459,7 @@ def _always_queries(helper: Scope, index: ModuleIndex) -> tuple[ast.Call, str, s
     decorators = {getattr(d, "id", None) or getattr(d, "attr", None) for d in node.decorator_list}  # type: ignore
     if decorators & _MEMOIZING:
         return None
-    always = _always_run(node.body)  # type: ignore[attr-defined]
+    always = {id(n) for n in always_run(node.body)}  # type: ignore[attr-defined]
     for site in helper.calls:
         if site.frame is None and id(site.node) in always:
             verdict = per_iteration_query(site.node, helper)
@@ -470,28 +469,6 @@ def _always_queries(helper: Scope, index: ModuleIndex) -> tuple[ast.Call, str, s
             if through is not None:
                 return through
     return None
-
-
-_BRANCHING = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def _always_run(body: list[ast.stmt]) -> set[int]:
-    """Nodes of a body that run on every call: not under `if`, `try`, loops, `match`, `x if c else y`, `a or b`."""
-    nodes: set[int] = set()
-    for statement in body:
-        if isinstance(statement, ast.With):
-            nodes |= _always_run(statement.body)
-            continue
-        if isinstance(statement, (ast.If, ast.Try, ast.For, ast.While, ast.Match, ast.FunctionDef, ast.ClassDef)):
-            break  # what follows may not run either (an early return in a branch)
-        stack: list[ast.AST] = [statement]
-        while stack:
-            current = stack.pop()
-            nodes.add(id(current))
-            stack.extend(c for c in ast.iter_child_nodes(current) if not isinstance(c, _BRANCHING))
-        if isinstance(statement, (ast.Return, ast.Raise)):
-            break
-    return nodes
 
 
 def _in_isolating_try(call: ast.Call, frame: LoopFrame) -> bool:

@@ -17,7 +17,7 @@ from ...catalogue.performance import RELATION_LOADED_PER_ITEM
 
 from ...frameworks import django, models
 from ...project import ModelFacts, ProjectIndex, Relation
-from ...project.model_facts import always_run
+from ...project.statements import always_run
 from ..queries import QueryShape, call_name, describe_query
 from ..items import PER_ITEM_STRATEGIES, Items, indexed_loop_items, loop_item
 from .loops import LoopScale, loop_scale
@@ -265,8 +265,16 @@ def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
         for loop in scope.loops:
             if declared is None:
                 declared = lazy_relationships(index)
-            yield from _loop_findings(loop, scope, declared, index.project, _payload_sized(loop, scope, index))
-            yield from _helper_findings(loop, scope, index)
+            indexed = indexed_loop_items(loop, scope, index.project)
+            if indexed is None:
+                yield from _unindexed_findings(loop, scope, declared, index.project)
+                continue
+            reports = [
+                *_indexed_findings(loop, *indexed, index.project),
+                *_helper_findings(loop, scope, index, *indexed),
+            ]
+            payload = loop_scale(loop, scope, index) is LoopScale.PAYLOAD  # `filter(id__in=request.POST...)`
+            yield from (_sized_by_payload(r) for r in reports) if payload else reports
 
 
 _PAYLOAD_NOTE = " (as many as the items the client sent)"
@@ -278,19 +286,10 @@ def _sized_by_payload(report: Report) -> Report:
     return replace(report, values=values, lowered_by=report.lowered_by + 1)
 
 
-def _payload_sized(loop: LoopFrame, scope: Scope, index: ModuleIndex) -> bool:
-    """The loop's items are as many as a client sent (`filter(id__in=request.POST.getlist("ids"))`)."""
-    return loop_scale(loop, scope, index) is LoopScale.PAYLOAD
-
-
-def _loop_findings(
-    loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]], project: ProjectIndex, payload: bool = False
+def _unindexed_findings(
+    loop: LoopFrame, scope: Scope, declared: set[tuple[str, str]], project: ProjectIndex
 ) -> Iterator[Report]:
-    indexed = indexed_loop_items(loop, scope, project)
-    if indexed is not None:
-        for report in _indexed_findings(loop, *indexed, project):
-            yield _sized_by_payload(report) if payload else report
-        return
+    """A loop over a query of a model the index does not know: only what syntax shows to be a relation."""
     item = loop_item(loop)
     if item is None:
         return
@@ -421,15 +420,8 @@ def _member_findings(
     is_call = isinstance(call, ast.Call) and call.func is access
     if not (is_call or name in model.properties) or name in django.INSTANCE_WRITE_METHODS:
         return None  # a write per item is query-in-loop's finding already
-    unloaded = [
-        (attribute, model.relations[attribute])
-        for attribute in model.method_reads.get(name, [])
-        if attribute in model.relations
-        and not model.relations[attribute].many  # a collection read in a method is often a new query: ORM101's
-        and attribute not in items.loaded
-        and attribute not in reported
-        and model.relations[attribute].lazy in PER_ITEM_STRATEGIES
-    ]
+    # a collection read in a method is often a new query there: query-in-loop's case
+    unloaded = _unloaded(model, model.method_reads.get(name, []), items, reported, objects_only=True)
     if not unloaded:
         return None
     reported.update(attribute for attribute, _ in unloaded)
@@ -448,13 +440,11 @@ def _member_findings(
     )
 
 
-def _helper_findings(loop: LoopFrame, scope: Scope, index: ModuleIndex) -> Iterator[Report]:
+def _helper_findings(
+    loop: LoopFrame, scope: Scope, index: ModuleIndex, variable: str, iterable: ast.expr, items: Items
+) -> Iterator[Report]:
     """`label(book)` per item, where `label` (a function of this module or a method of the caller's class)
     reads `book.author` on every call: the N+1 happens in the helper; the finding is at the call."""
-    indexed = indexed_loop_items(loop, scope, index.project)
-    if indexed is None:
-        return
-    variable, iterable, items = indexed
     model = index.project.model(items.model)
     if model is None:
         return
@@ -480,14 +470,7 @@ def _helper_findings(loop: LoopFrame, scope: Scope, index: ModuleIndex) -> Itera
                         and node.value.id == parameter
                     }
                 )
-                unloaded = [
-                    (a, model.relations[a])
-                    for a in read
-                    if a in model.relations
-                    and a not in items.loaded
-                    and a not in reported
-                    and model.relations[a].lazy in PER_ITEM_STRATEGIES
-                ]
+                unloaded = _unloaded(model, read, items, reported)
                 if not unloaded:
                     continue
                 reported.update(a for a, _ in unloaded)
@@ -504,6 +487,21 @@ def _helper_findings(loop: LoopFrame, scope: Scope, index: ModuleIndex) -> Itera
                     model=items.model,
                     attribute=", ".join(a for a, _ in unloaded),
                 )
+
+
+def _unloaded(
+    model: ModelFacts, names: list[str], items: Items, reported: set[str], objects_only: bool = False
+) -> list[tuple[str, Relation]]:
+    """The relations among `names` each item loads by itself: not loaded with the items, not reported yet."""
+    return [
+        (name, relation)
+        for name in names
+        if (relation := model.relations.get(name)) is not None
+        and not (objects_only and relation.many)
+        and name not in items.loaded
+        and name not in reported
+        and relation.lazy in PER_ITEM_STRATEGIES
+    ]
 
 
 def _called_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> Scope | None:

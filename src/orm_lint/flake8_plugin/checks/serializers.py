@@ -14,7 +14,9 @@ from collections.abc import Iterator
 
 from ...catalogue.performance import RELATION_LOADED_PER_ITEM
 from ...project import ProjectIndex, Relation
-from ...project.model_facts import always_run, serializer_reads
+from ...project.model_facts import serializer_reads
+from ...project.statements import always_run, base_names
+from ..items import PER_ITEM_STRATEGIES, loaded_by
 from ..queries import call_name, describe_query
 from ..registry import Report, check
 from ..render import short_call
@@ -22,8 +24,6 @@ from ..scope import ModuleIndex, Scope
 
 # Views that render many objects with their serializer (list actions).
 _LIST_VIEW_MARKERS = ("List", "ViewSet")
-# Strategies under which reading the relation runs one query per object.
-_PER_ITEM = frozenset({"select", "True", "unknown"})
 
 
 @check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
@@ -32,7 +32,7 @@ def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
     project = index.project
     local = None
     for cls in index.classes:
-        if not any(marker in name for name in _base_names(cls) for marker in _LIST_VIEW_MARKERS):
+        if not any(marker in name for name in base_names(cls) for marker in _LIST_VIEW_MARKERS):
             continue
         attributes = _class_attributes(cls)
         serializer = attributes.get("serializer_class")
@@ -80,7 +80,7 @@ def relation_loaded_per_item_serialized_here(index: ModuleIndex) -> Iterator[Rep
 def relation_loaded_per_feed_item(index: ModuleIndex) -> Iterator[Report]:
     """relation-loaded-per-item: a Django feed's `item_*` hooks read relations its `items()` query does not load."""
     for cls in index.classes:
-        if "Feed" not in _base_names(cls):
+        if "Feed" not in base_names(cls):
             continue
         items = index.module.functions.get((cls.name, "items"))
         if items is None or len(items.returns) != 1 or items.returns[0].value is None:
@@ -113,18 +113,13 @@ def _unloaded_reads(
     """`at`: where to report, when not at the query itself (a view's `queryset` attribute)."""
     shape = describe_query(queryset, scope)
     model = project.model(shape.entity if shape is not None else None)
-    if shape is None or model is None or shape.framework != "django" or shape.loads_everything:
+    loaded = loaded_by(shape, project) if shape is not None else None
+    if shape is None or model is None or shape.framework != "django" or loaded is None:
         return
-    loaded = set(shape.loaded)
-    for method in shape.custom_methods:
-        known = project.queryset_methods.get(method)
-        if known is None or "*" in known:
-            return
-        loaded |= known
     by_loader: dict[str, list[str]] = {}
     for attribute in sorted(reads):
         relation: Relation | None = model.relations.get(attribute)
-        if relation is None or attribute in loaded or relation.lazy not in _PER_ITEM:
+        if relation is None or attribute in loaded or relation.lazy not in PER_ITEM_STRATEGIES:
             continue
         loader = "prefetch_related" if relation.many or relation.generic else "select_related"
         by_loader.setdefault(loader, []).append(attribute)
@@ -160,16 +155,12 @@ def _local_serializers(index: ModuleIndex) -> dict[str, frozenset[str]]:
     return {
         c.name: frozenset(serializer_reads(c))
         for c in index.classes
-        if any(name.endswith("Serializer") for name in _base_names(c))
+        if any(name.endswith("Serializer") for name in base_names(c))
     }
 
 
 def _quoted(name: str) -> str:
     return f'"{name}"'
-
-
-def _base_names(cls: ast.ClassDef) -> list[str]:
-    return [getattr(b, "attr", None) or getattr(b, "id", None) or "" for b in cls.bases]
 
 
 def _attribute_target(cls: ast.ClassDef, name: str) -> ast.AST | None:
