@@ -76,6 +76,9 @@ PROBLEMS = frozenset(
         "unfiltered_write",
         "unguarded_first_row",
         "connection_per_request",
+        "stale_connection",
+        "json_key_no_index",
+        "missing_index",
     }
 )
 

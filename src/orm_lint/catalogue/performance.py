@@ -873,7 +873,7 @@ CONNECTION_PER_REQUEST = Rule(
             "reports an entry for a server database (PostgreSQL, MySQL, Oracle, ...) that sets no "
             "`CONN_MAX_AGE` or sets it to 0. SQLite entries, settings built by a function call "
             "(`dj_database_url.config(conn_max_age=...)` is read for its keyword), and modules that set "
-            "`CONN_MAX_AGE` anywhere else (`DATABASES[\"default\"][\"CONN_MAX_AGE\"] = 60`) stay silent, "
+            '`CONN_MAX_AGE` anywhere else (`DATABASES["default"]["CONN_MAX_AGE"] = 60`) stay silent, '
             "and so do settings for development, tests and CI (a module or folder named `dev*`, `local`, "
             "`test`, `ci`, `github`, `travis`)."
         ),
@@ -913,6 +913,60 @@ DATABASES = {
 """,
 )
 
+ENGINE_WITHOUT_POOL_PRE_PING = Rule(
+    code="ORM114",
+    name="engine-without-pool-pre-ping",
+    problem="stale_connection",
+    category=Category.PERFORMANCE,
+    severity=Severity.LOW,
+    frameworks=SQLALCHEMY_FAMILY,
+    engine=Engine.FLAKE8,
+    summary="A SQLAlchemy engine for a server database without `pool_pre_ping`: a stale pooled connection fails a request.",
+    message="{engine} pools connections to a server database without pool_pre_ping; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Reports `create_engine(...)` and `create_async_engine(...)` calls of SQLAlchemy (and SQLModel) whose "
+            "URL names a server database (PostgreSQL, MySQL, MariaDB, Oracle, SQL Server, CockroachDB) or "
+            "cannot be seen (`create_engine(settings.DATABASE_URL)`), and a Flask-SQLAlchemy configuration "
+            "(`SQLALCHEMY_DATABASE_URI` in a module, a config class or `app.config[...]`) whose "
+            "`SQLALCHEMY_ENGINE_OPTIONS` lacks `pool_pre_ping`. One finding per engine. Silent for SQLite and "
+            "other visible non-server URLs (also an environment lookup whose fallback is SQLite), for pools that "
+            "keep nothing between checkouts (`poolclass=NullPool`, `StaticPool`), when `pool_recycle`, "
+            "`creator` or `**options` is passed, when the module names `pool_pre_ping` anywhere, and in tests, "
+            "development or CI settings, migrations (`env.py`) and scripts, which live too briefly for a "
+            "pooled connection to go stale. ORM113 is the Django side of connection settings."
+        ),
+        why_bad=(
+            "The pool hands out connections it opened minutes or hours ago. When the database restarts, fails "
+            "over, or a proxy or firewall drops idle connections, the next request that checks one out fails "
+            "with `OperationalError: server closed the connection unexpectedly` (or MySQL's `gone away`), and "
+            "every pooled connection fails once in turn. `pool_pre_ping=True` tests each connection on "
+            "checkout (a cheap round trip) and replaces a dead one transparently."
+        ),
+        fix_steps=(
+            "Pass `pool_pre_ping=True` to `create_engine()` / `create_async_engine()`.",
+            'Flask-SQLAlchemy: `SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}`.',
+            "Where a round trip per checkout is too dear, set `pool_recycle` below the server's idle timeout "
+            "and handle disconnects in the caller instead (the optimistic approach).",
+        ),
+        how_to_test=(
+            "Restart the database (or kill the backend with `pg_terminate_backend`) between two requests in a "
+            "staging environment: the second request must succeed."
+        ),
+        references=("https://docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic",),
+    ),
+    bad_example="""\
+from sqlalchemy import create_engine
+
+engine = create_engine("postgresql+psycopg://app@db/shop", pool_size=10)
+""",
+    good_example="""\
+from sqlalchemy import create_engine
+
+engine = create_engine("postgresql+psycopg://app@db/shop", pool_size=10, pool_pre_ping=True)
+""",
+)
+
 RULES = (
     QUERY_IN_LOOP,
     RELATION_LOADED_PER_ITEM,
@@ -924,6 +978,7 @@ RULES = (
     RANDOM_ORDERING,
     FETCHED_ROWS_TRUTHINESS,
     CONNECTION_PER_REQUEST,
+    ENGINE_WITHOUT_POOL_PRE_PING,
     LAZY_LOAD_PER_ITEM,
     DEFERRED_COLUMN_PER_ITEM,
     WHOLE_ROWS_FOR_ONE_COLUMN,
