@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, expected_markers, run_flake8
+from orm_lint.flake8_plugin import migration_reader
 from orm_lint.flake8_plugin.checks import migrations as migration_checks
 from orm_lint.flake8_plugin.scope import build_index
 
@@ -244,7 +245,7 @@ def test_more_digits_at_the_same_scale_is_reported_only_where_it_copies_the_tabl
 )
 def test_branches_that_never_run_on_postgresql(test: str, branches: tuple[bool, bool]) -> None:
     expression = ast.parse(test, mode="eval").body
-    assert migration_checks._dialect_branches(expression) == branches
+    assert migration_reader.dialect_branches(expression) == branches
 
 
 # -- a real Django project: the files makemigrations writes ------------------------------

@@ -88,7 +88,7 @@ _READS_FROM_OUTSIDE = _RESULT_METHODS | frozenset(
 
 
 @dataclass(frozen=True)
-class _Context:
+class SqlContext:
     index: ModuleIndex
     scope: Scope
     # Look for request data only: every other value counts as trusted.
@@ -130,7 +130,7 @@ def _sql_arguments(call: ast.Call, index: ModuleIndex) -> tuple[str, list[ast.ex
     return None
 
 
-def _leading_text(expr: ast.expr, ctx: _Context, depth: int = 0) -> str:
+def _leading_text(expr: ast.expr, ctx: SqlContext, depth: int = 0) -> str:
     """The constant text a built string starts with, as far as syntax shows it."""
     if depth > _MAX_DEPTH:
         return ""
@@ -148,7 +148,7 @@ def _leading_text(expr: ast.expr, ctx: _Context, depth: int = 0) -> str:
     return ""
 
 
-def _is_ddl(expr: ast.expr, ctx: _Context) -> bool:
+def is_ddl(expr: ast.expr, ctx: SqlContext) -> bool:
     """Schema and administration statements: their variable parts are identifiers, not values."""
     return bool(_DDL.match(_leading_text(expr, ctx)))
 
@@ -157,7 +157,7 @@ def _is_string(expr: ast.expr) -> bool:
     return isinstance(expr, ast.JoinedStr) or (isinstance(expr, ast.Constant) and isinstance(expr.value, str))
 
 
-def built_from_outside(expr: ast.expr, ctx: _Context, depth: int = 0) -> tuple[str, ast.expr] | None:
+def built_from_outside(expr: ast.expr, ctx: SqlContext, depth: int = 0) -> tuple[str, ast.expr] | None:
     """(how, value) when the SQL text is built with a value that is not trusted."""
     if depth > _MAX_DEPTH:
         return None
@@ -244,7 +244,7 @@ def _numeric_items(expr: ast.BinOp) -> set[int]:
     return {i for i, m in enumerate(conversions) if m["type"] in "diouxXeEfFgG"}
 
 
-def _joined_from_outside(items: ast.expr, ctx: _Context, depth: int) -> tuple[str, ast.expr] | None:
+def _joined_from_outside(items: ast.expr, ctx: SqlContext, depth: int) -> tuple[str, ast.expr] | None:
     elements: list[ast.expr]
     if isinstance(items, (ast.List, ast.Tuple, ast.Set)):
         elements = list(items.elts)
@@ -269,7 +269,7 @@ def _flatten_add(expr: ast.expr) -> list[ast.expr]:
     return [expr]
 
 
-def _stringy(expr: ast.expr, ctx: _Context, depth: int) -> bool:
+def _stringy(expr: ast.expr, ctx: SqlContext, depth: int) -> bool:
     """A string literal, or a local only ever bound to strings being built."""
     if _is_string(expr):
         return True
@@ -281,12 +281,12 @@ def _stringy(expr: ast.expr, ctx: _Context, depth: int) -> bool:
     return False
 
 
-def _bindings(name: str, ctx: _Context) -> list[ast.expr]:
+def _bindings(name: str, ctx: SqlContext) -> list[ast.expr]:
     scope = ctx.scope
     return [*scope.assignments.get(name, []), *scope.contributions.get(name, [])]
 
 
-def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
+def trusted(expr: ast.expr, ctx: SqlContext, depth: int = 0) -> bool:
     """True when the value cannot carry text from outside the program."""
     if depth > _MAX_DEPTH:
         return False
@@ -332,7 +332,7 @@ def trusted(expr: ast.expr, ctx: _Context, depth: int = 0) -> bool:
     return False
 
 
-def _module_level(name: str, ctx: _Context) -> bool:
+def _module_level(name: str, ctx: SqlContext) -> bool:
     """`db.timestamp_now`, `schema.TABLE`: an attribute of a module, or of an object the module itself binds;
     not the environment or the process (`os.environ`, `sys.argv`): those hold what the deployment or a user set."""
     if name in CONFIGURATION_ROOTS or name == "sys":
@@ -349,7 +349,7 @@ def _module_level(name: str, ctx: _Context) -> bool:
 _VALIDATOR = re.compile(r"valid|safe|allowed|whitelist|sanitiz|isidentifier|is_identifier", re.IGNORECASE)
 
 
-def _validated_names(ctx: _Context) -> set[str]:
+def _validated_names(ctx: SqlContext) -> set[str]:
     """Names an `if` of this function checks with a validator or against a constant collection (`if f not in
     SORTABLE`), and the collections whose every item a loop checks that way (`for f in group_by: if not valid(f)`)."""
     memo = ctx.index.memo.setdefault("validated_names", {})
@@ -374,7 +374,7 @@ def _validated_names(ctx: _Context) -> set[str]:
     return names
 
 
-def _constant_collection(expr: ast.expr, ctx: _Context) -> bool:
+def _constant_collection(expr: ast.expr, ctx: SqlContext) -> bool:
     """`SORTABLE`, `Book.ORDERINGS`, `("asc", "desc")`: a collection the program writes itself."""
     if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
         return all(isinstance(e, ast.Constant) for e in expr.elts)
@@ -389,7 +389,7 @@ def _enum_member(parts: list[str]) -> bool:
     return bool(classes) and any(CONSTANT_NAME.match(part) for part in parts[classes[0] + 1 :])
 
 
-def _trusted_name(name: str, ctx: _Context, depth: int) -> bool:
+def _trusted_name(name: str, ctx: SqlContext, depth: int) -> bool:
     if CONSTANT_NAME.match(name) or ctx.index.module_constant(name) or _SQL_HOLDER.search(name.lower()):
         return True
     scope = ctx.scope
@@ -404,7 +404,7 @@ def _trusted_name(name: str, ctx: _Context, depth: int) -> bool:
     if scope is not ctx.index.module and name in ctx.index.module.assignments:
         return trusted(
             ast.Name(id=name),
-            _Context(ctx.index, ctx.index.module, ctx.request_only),
+            SqlContext(ctx.index, ctx.index.module, ctx.request_only),
             depth + 1,
         )
     return name not in _outer_params(scope)
@@ -424,7 +424,7 @@ def _outer_params(scope: Scope) -> set[str]:
     return names
 
 
-def _trusted_call(call: ast.Call, ctx: _Context, depth: int) -> bool:
+def _trusted_call(call: ast.Call, ctx: SqlContext, depth: int) -> bool:
     name = call_name(call) or ""
     lowered = name.lower()
     if name in _NUMERIC_CALLS or name in _SQL_BUILDER_CALLS:
@@ -452,16 +452,16 @@ def _trusted_call(call: ast.Call, ctx: _Context, depth: int) -> bool:
 def sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
     """sql-built-from-strings: formatted SQL text reaches an execution API."""
     for scope in index.scopes:
-        ctx = _Context(index, scope)
+        ctx = SqlContext(index, scope)
         for site in scope.calls:
             found = _sql_arguments(site.node, index)
             if found is None:
                 continue
             sink, arguments = found
             for argument in arguments:
-                built = built_from_outside(argument, _Context(index, scope, request_only=True))
+                built = built_from_outside(argument, SqlContext(index, scope, request_only=True))
                 found_origin = Origin.REQUEST
-                if built is None and not _is_ddl(argument, ctx):
+                if built is None and not is_ddl(argument, ctx):
                     built = built_from_outside(argument, ctx)
                     found_origin = origin(built[1], index, scope) if built is not None else Origin.PROGRAM
                 if built is not None and found_origin is Origin.STORED and index.is_migration:
