@@ -61,6 +61,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    bytecode_as_installed,
     discover,
     environment,
     fmt_s,
@@ -201,6 +202,7 @@ def main() -> int:
     parser.add_argument("--flake8-reps", type=int, help="repetitions of each flake8 variant (default: --reps)")
     parser.add_argument("--name", help="results name (default: the tree's folder name)")
     args = parser.parse_args()
+    bytecode_as_installed()
     if (args.tree is None) == (args.synthetic is None):
         parser.error("give a TREE or --synthetic N (not both)")
     flake8_reps = args.flake8_reps or args.reps

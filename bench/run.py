@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     BENCH_DIR,
+    bytecode_as_installed,
     RESULTS_DIR,
     discover,
     environment,
@@ -328,6 +329,7 @@ def main() -> int:
     parser.add_argument("--skip", default="", help=f"comma-separated sections to leave out ({','.join(SECTIONS)})")
     parser.add_argument("--name", help="results name (default: the tree's folder name)")
     args = parser.parse_args()
+    bytecode_as_installed()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
 
     scratch = Path(tempfile.mkdtemp(prefix="orm-lint-bench-"))

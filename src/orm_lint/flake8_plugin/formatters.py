@@ -11,10 +11,10 @@ from pathlib import Path
 from flake8.formatting.base import BaseFormatter
 from flake8.violation import Violation
 
-from ..baseline import fingerprints
 from ..sources import display_path
 from ..findings import Finding
-from ..report.sarif import github_annotation, render_sarif
+
+# flake8 imports every installed formatter on every run: the report modules are imported only when one is used.
 
 
 def _finding(error: Violation) -> Finding:
@@ -50,6 +50,9 @@ class SarifFormatter(BaseFormatter):
         """Benchmarks would break the JSON document: left out."""
 
     def stop(self) -> None:
+        from ..baseline import fingerprints
+        from ..report.sarif import render_sarif
+
         findings = sorted(self.findings, key=lambda f: f.sort_key)
         self._write(render_sarif(findings, fingerprints=fingerprints(findings)))
         super().stop()
@@ -59,6 +62,8 @@ class GithubFormatter(BaseFormatter):
     """One GitHub workflow annotation (`::error file=...,line=...::message`) per violation."""
 
     def format(self, error: Violation) -> str | None:
+        from ..report.sarif import github_annotation
+
         return github_annotation(_finding(error))
 
     def show_source(self, error: Violation) -> str | None:

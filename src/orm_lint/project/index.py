@@ -22,9 +22,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..files import walk
+from ..files import Watched, unchanged, walk
 from ..fingerprint import source_fingerprint
 from ..frameworks import django
+from . import index_advice, query_sites, revisions
 from .model_facts import ModelFacts, ModuleFacts, Relation, may_declare_models, module_facts
 
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
@@ -45,12 +46,24 @@ class ProjectIndex:
     queryset_methods: dict[str, frozenset[str]] = field(default_factory=dict)
     ambiguous_methods: set[str] = field(default_factory=set)
     serializers: dict[str, frozenset[str]] = field(default_factory=dict)  # serializer -> attributes it reads
-    digest: str = ""  # changes whenever any model fact does: part of every cached result's key
     # every model of each name: two apps may both declare an `Image`
     candidates: dict[str, list[ModelFacts]] = field(default_factory=dict)
     # the module the index is seen from (`seen_from`): its imports and its place decide between candidates
     near: str = ""
     imports: dict[str, str] = field(default_factory=dict)
+    _digest: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def digest(self) -> str:
+        """Changes whenever any model fact does: part of every cached result's key (computed when asked)."""
+        if self._digest is None:
+            facts = [m.as_json() for name in sorted(self.candidates) for m in self.candidates[name]]
+            self._digest = hashlib.sha256(
+                json.dumps(facts, sort_keys=True).encode()
+                + json.dumps({k: sorted(v) for k, v in self.queryset_methods.items()}, sort_keys=True).encode()
+                + json.dumps({k: sorted(v) for k, v in self.serializers.items()}, sort_keys=True).encode()
+            ).hexdigest()[:16]
+        return self._digest
 
     def seen_from(self, filename: str, imports: dict[str, str]) -> ProjectIndex:
         """The index as one module sees it: an ambiguous name resolves through that module's imports."""
@@ -145,10 +158,11 @@ def index_for_root(root: str, cache_root: str | None) -> ProjectIndex:
     """The index of the project at `root`, read from and written back to the cache under `cache_root`."""
     place = hashlib.sha256(root.encode(errors="surrogateescape")).hexdigest()[:24]
     cache_file = Path(cache_root) / place / "index.json" if cache_root else None
-    cached = _read_cache(cache_file)
+    cached, listing = _read_cache(cache_file)
     entries: dict[str, list[Any]] = {}
     changed = False
-    for path in _python_files(root):
+    files, kept_listing = _python_files(root, listing)
+    for path in files:
         try:
             status = os.stat(path)
         except OSError:
@@ -167,20 +181,24 @@ def index_for_root(root: str, cache_root: str | None) -> ProjectIndex:
         if old is not None and old[2] == digest:
             entries[relative] = [status.st_size, status.st_mtime_ns, digest, trusted, old[4]]
         else:
-            entries[relative] = [status.st_size, status.st_mtime_ns, digest, trusted, _facts_json(data)]
+            entries[relative] = [status.st_size, status.st_mtime_ns, digest, trusted, _facts_json(data, relative)]
         changed = True
-    if len(entries) != len(cached):
+    if len(entries) != len(cached) or kept_listing is not listing:
         changed = True
     if cache_file is not None and changed:
-        _write_cache(cache_file, entries)
+        _write_cache(cache_file, entries, kept_listing)
     return _merge(
         root,
         [(module_name(root, name), ModuleFacts.from_json(entry[4])) for name, entry in entries.items() if entry[4]],
     )
 
 
-def _facts_json(data: bytes) -> dict[str, Any] | None:
-    if not may_declare_models(data):
+def _facts_json(data: bytes, relative: str = "") -> dict[str, Any] | None:
+    history = any(part in _HISTORY for part in Path(relative).parts[:-1])
+    declares = not history and may_declare_models(data)
+    queries = not history and query_sites.may_query(data) and query_sites.advised_path(relative)
+    revision = history and revisions.may_add_indexes(data)
+    if not (declares or queries or revision):
         return None
     try:
         with warnings.catch_warnings():
@@ -189,10 +207,13 @@ def _facts_json(data: bytes) -> dict[str, Any] | None:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     try:
-        facts = module_facts(tree)
+        facts = module_facts(tree) if declares else ModuleFacts()
+        facts.query_sites = query_sites.query_sites(tree, relative) if queries else []
+        facts.table_indexes = revisions.revision_indexes(tree) if revision else {}
     except RecursionError:
         return None
     useful = facts.models or facts.added_relations or facts.queryset_methods or facts.serializers
+    useful = useful or facts.query_sites or facts.table_indexes
     return facts.as_json() if useful else None
 
 
@@ -207,48 +228,76 @@ def share_file_list(root: str, files: list[str]) -> None:
     _LISTED[root] = [p for p in map(os.path.abspath, files) if p.endswith(".py") and p.startswith(inside)]
 
 
-def _python_files(root: str) -> list[str]:
-    """The project's Python files, found as `orm-lint check` finds them (ignore files, environments, FIFOs)."""
+def _python_files(root: str, listing: dict[str, Any] | None = None) -> tuple[list[str], dict[str, Any] | None]:
+    """The project's Python files, found as `orm-lint check` finds them (ignore files, environments, FIFOs);
+    and the listing to cache (the cached one while it holds, None when it cannot be trusted yet).
+
+    A cached listing is used while every folder it entered and every ignore file it read keeps its
+    stamp: an editor's run then pays a `stat` per folder instead of a walk with ignore-file matching.
+    """
     if root in _LISTED:
-        return [f for f in _LISTED[root] if not any(_left_out(Path(p)) for p in Path(f).relative_to(root).parents)]
+        shared = _LISTED[root]
+        return [f for f in shared if not any(_left_out(Path(p)) for p in Path(f).relative_to(root).parents)], listing
+    if listing is not None and unchanged(listing["watched"]):
+        return [os.path.join(root, name) for name in listing["files"]], listing
     found: list[str] = []
-    for path in walk(Path(root), (".py",), _left_out):
+    watched: Watched = {}
+    started = time.time_ns()
+    for path in walk(Path(root), (".py",), _left_out, watched):
         found.append(str(path))
         if len(found) > _MAX_FILES:
-            return []
-    return found
+            return [], None
+    settled = all(started - mtime_ns > _RACY_NS for mtime_ns, _ in watched.values())
+    fresh = {"watched": watched, "files": [os.path.relpath(f, root) for f in found]} if settled else None
+    return found, fresh
 
 
 def _left_out(path: Path) -> bool:
-    """Hidden files and folders, and migration histories."""
-    return path.name.startswith(".") or path.name in _HISTORY
+    """Hidden files and folders, and Django's migration histories (Alembic's are read for the indexes they create)."""
+    return path.name.startswith(".") or path.name == "migrations" and not (path / "versions").is_dir()
 
 
-def _read_cache(cache_file: Path | None) -> dict[str, list[Any]]:
+def _read_cache(cache_file: Path | None) -> tuple[dict[str, list[Any]], dict[str, Any] | None]:
+    """(each file's cached entry, the cached listing of the project's files or None)."""
     if cache_file is None:
-        return {}
+        return {}, None
     try:
-        document = json.loads(cache_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        document = json.loads(cache_file.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return {}, None
     if not isinstance(document, dict) or document.get("orm_lint") != source_fingerprint():
-        return {}
+        return {}, None
     files = document.get("files")
     if not isinstance(files, dict):
-        return {}
-    return {
+        return {}, None
+    entries = {
         name: entry
         for name, entry in files.items()
         if isinstance(entry, list) and len(entry) == 5 and (entry[4] is None or isinstance(entry[4], dict))
     }
+    listing = document.get("listing")
+    valid = (
+        isinstance(listing, dict)
+        and isinstance(listing.get("files"), list)
+        and all(isinstance(name, str) for name in listing["files"])
+        and isinstance(listing.get("watched"), dict)
+        and all(
+            isinstance(stamp, list) and len(stamp) == 2 and all(type(n) is int for n in stamp)
+            for stamp in listing["watched"].values()
+        )
+    )
+    return entries, listing if valid else None
 
 
-def _write_cache(cache_file: Path, entries: dict[str, list[Any]]) -> None:
+def _write_cache(cache_file: Path, entries: dict[str, list[Any]], listing: dict[str, Any] | None) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=cache_file.parent, prefix=".index-", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"orm_lint": source_fingerprint(), "files": entries}, out)
+            document = {"orm_lint": source_fingerprint(), "files": entries}
+            if listing is not None:
+                document["listing"] = listing
+            json.dump(document, out, separators=(",", ":"))
         os.replace(temporary, cache_file)
     except OSError:
         pass  # an index that cannot be cached is built again next time
@@ -302,12 +351,7 @@ def _merge(root: str, named: list[tuple[str, ModuleFacts]]) -> ProjectIndex:
         index.models[name] = found[0]
         if len(found) > 1:
             index.ambiguous.add(name)
-    facts = [m.as_json() for name in sorted(index.candidates) for m in index.candidates[name]]
-    index.digest = hashlib.sha256(
-        json.dumps(facts, sort_keys=True).encode()
-        + json.dumps({k: sorted(v) for k, v in index.queryset_methods.items()}, sort_keys=True).encode()
-        + json.dumps({k: sorted(v) for k, v in index.serializers.items()}, sort_keys=True).encode()
-    ).hexdigest()[:16]
+    index_advice.attach(index, named)
     return index
 
 
