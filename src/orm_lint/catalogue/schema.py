@@ -289,9 +289,188 @@ class Product(models.Model):
 """,
 )
 
+JSON_KEY_FILTER_WITHOUT_INDEX = Rule(
+    code="ORM305",
+    name="json-key-filter-without-index",
+    problem="json_key_no_index",
+    category=Category.SCHEMA,
+    severity=Severity.LOW,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="A JSON column filtered by the same key at several places with no GIN or expression index.",
+    message="{column} is filtered by key {key} at {count} ({places}) with no index on it; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Collects, across the whole project, the queries that filter a JSON column by a key: Django "
+            "`filter(data__plan=...)` / `get(...)` / `Q(...)` on a `JSONField`, SQLAlchemy "
+            '`.where(Model.data["plan"].astext == ...)` (also `.as_string()`, `in_()`, comparisons) on a '
+            "`JSON`/`JSONB` column. When the same key is filtered at two places or more, one finding is "
+            "reported at the column's declaration, naming the places. Two, because one ad-hoc lookup is not an "
+            "access path, while the same key read in two places of the code is how the application finds its "
+            'rows. Silent when a `GinIndex`, an `Index(..., postgresql_using="gin")` or an expression index '
+            "naming the column or the key exists, and for queries in tests, migrations, admin modules and "
+            "fixtures; `has_key`, `contains` and other JSON operators are not counted."
+        ),
+        why_bad=(
+            "A filter on a key inside a JSON document cannot use an ordinary index on the column: the "
+            "database reads and decodes every row's document to compare the key. Fine on a small table, it "
+            "grows with the table, and the key's values are invisible to the planner's statistics."
+        ),
+        fix_steps=(
+            'Add an expression index on the key: Django `models.Index(KeyTextTransform("plan", "data"), '
+            'name="order_plan_idx")`, SQLAlchemy `Index("ix_order_plan", Order.data["plan"].astext)`.',
+            'Or query by containment (`data__contains={"plan": "pro"}`, `Order.data.contains(...)`) and add a '
+            '`GinIndex(fields=["data"])` / `Index(..., postgresql_using="gin")`.',
+            "A key every row has and the code filters on often belongs in a column of its own.",
+            "Create the index with `AddIndexConcurrently` / `op.create_index(..., postgresql_concurrently=True)`.",
+        ),
+        how_to_test=(
+            "Run `EXPLAIN` on the query on a table of realistic size and assert an index scan on the key's "
+            "expression, not a sequential scan."
+        ),
+        references=(
+            "https://www.postgresql.org/docs/current/datatype-json.html#JSON-INDEXING",
+            "https://docs.djangoproject.com/en/stable/topics/db/queries/#querying-jsonfield",
+        ),
+    ),
+    bad_example="""\
+from django.db import models
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=100)
+    data = models.JSONField(default=dict)
+
+
+def pro_accounts():
+    return Account.objects.filter(data__plan="pro")
+
+
+def count_free():
+    return Account.objects.filter(data__plan="free").count()
+""",
+    good_example="""\
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=100)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [GinIndex(fields=["data"], name="account_data_gin")]
+
+
+def pro_accounts():
+    return Account.objects.filter(data__contains={"plan": "pro"})
+
+
+def count_free():
+    return Account.objects.filter(data__contains={"plan": "free"}).count()
+""",
+)
+
+QUERY_WITHOUT_INDEX = Rule(
+    code="ORM306",
+    name="query-without-index",
+    problem="missing_index",
+    category=Category.SCHEMA,
+    severity=Severity.MEDIUM,
+    frameworks=ALL_FRAMEWORKS,
+    engine=Engine.FLAKE8,
+    summary="The project's queries filter or sort a model by columns no index leads with.",
+    message="{model} is queried by {columns} at {count} ({places}) and no index leads with them; {fix}",
+    docs=Docs(
+        what_it_does=(
+            "Index advice drawn from the code's own queries. Every query site of the project is collected "
+            "from source: Django `filter()`, `get()`, `get_or_create()`, `order_by()`, `Q(...) & Q(...)` and "
+            "`get_object_or_404()` on `Model.objects` (a lookup through a relation, `author__email=`, counts "
+            "for the related model), SQLAlchemy, SQLModel and Flask-SQLAlchemy `where()`, `filter()`, "
+            "`filter_by()` and `order_by()`. Per model, conditions by equality (`=`, `__in`, `IS NULL`) and "
+            "by range or order (`__gte`, `<`, `order_by`) are grouped; a site is served when an existing index "
+            "leads with one of its equality columns (or, without equality, with its first range or sort "
+            "column): primary keys, unique constraints, Django's implicit foreign-key and slug indexes, "
+            "`db_index=True`/`index=True`, `Meta.indexes`, `index_together`, `unique_together`, "
+            "`__table_args__`, module-level `Index(...)` and the indexes Alembic revisions create. Sites no "
+            "index serves ask for a composite index: equality columns first, then the range or sort column. "
+            "One finding per advised index, at the model, naming the places (the review lists them all). "
+            "Places weigh by kind: an endpoint (views, API, routes, resolvers, decorated or class-based "
+            "views) 2, other code and background jobs 1, management commands and scripts 1/2; advice needs "
+            "2 (one endpoint, or two other places) and is medium from 4 with an endpoint among them, low "
+            "below. Queries in tests, migrations, admin modules and fixtures are not counted; conditions no "
+            "plain index serves (`icontains`, `__year`, `or_`, `~Q`, `exclude()`, functions of a column) "
+            "are left out; a column holding few values (a boolean, an enum, a field with `choices`) never "
+            "leads an advised index; tiny lookup tables (a `...Type`, `...Status`, `Country` model with a few "
+            "columns) and models whose indexes cannot be read (a computed `__table_args__`) get none."
+        ),
+        why_bad=(
+            "A query by columns no index leads with reads the whole table. It is instant in development "
+            "and on a young table, then grows linearly with the data until the endpoint times out. An index "
+            "that starts with another column does not help: a B-tree is searched by its leading columns."
+        ),
+        fix_steps=(
+            "Django: add `models.Index(fields=[...], name=...)` to `Meta.indexes` (equality columns first, "
+            "then the range or sort column) and create it with `AddIndexConcurrently` in a migration with "
+            "`atomic = False` on PostgreSQL.",
+            'SQLAlchemy: add `Index("ix_...", ...)` to `__table_args__` (or `index=True` on a single column) '
+            "and create it in an Alembic revision with `op.create_index(..., postgresql_concurrently=True)` "
+            "inside `with op.get_context().autocommit_block():`.",
+            "Check the advice with `EXPLAIN` on production-sized data: a column that holds few distinct "
+            "values is not worth an index of its own.",
+        ),
+        how_to_test=(
+            "Run `EXPLAIN` for each listed query on a table of realistic size and assert an index scan; "
+            'the review\'s section "Indexes this code asks for" lists the places per index.'
+        ),
+        references=(
+            "https://use-the-index-luke.com/sql/where-clause/the-equals-operator/concatenated-keys",
+            "https://docs.djangoproject.com/en/stable/ref/contrib/postgres/operations/#concurrent-index-operations",
+            "https://alembic.sqlalchemy.org/en/latest/ops.html#alembic.operations.Operations.create_index",
+        ),
+    ),
+    bad_example="""\
+from django.db import models
+
+
+class Ticket(models.Model):
+    reference = models.CharField(max_length=20)
+    opened = models.DateTimeField()
+
+
+def ticket_page(reference):
+    return Ticket.objects.filter(reference=reference).order_by("-opened")
+
+
+def resend(reference):
+    return Ticket.objects.filter(reference=reference).first()
+""",
+    good_example="""\
+from django.db import models
+
+
+class Ticket(models.Model):
+    reference = models.CharField(max_length=20)
+    opened = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["reference", "opened"], name="ticket_reference_opened")]
+
+
+def ticket_page(reference):
+    return Ticket.objects.filter(reference=reference).order_by("-opened")
+
+
+def resend(reference):
+    return Ticket.objects.filter(reference=reference).first()
+""",
+)
+
 RULES = (
     FOREIGN_KEY_WITHOUT_INDEX,
     FOREIGN_KEY_WITHOUT_INDEX_ON_UNTYPED_MODEL,
     NON_UNIQUE_LOOKUP,
     MONEY_IN_FLOAT_COLUMN,
+    JSON_KEY_FILTER_WITHOUT_INDEX,
+    QUERY_WITHOUT_INDEX,
 )

@@ -94,14 +94,15 @@ def module_unique_indexes(tree: ast.Module) -> dict[str, list[list[str]]]:
         value = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
         if not (isinstance(value, ast.Call) and called_name(value) == "Index" and _flag(value, "unique") is True):
             continue
-        owners = {_owner(arg) for arg in value.args[1:]}
+        owners = {column_owner(arg) for arg in value.args[1:]}
         names = [arg.attr for arg in value.args[1:] if isinstance(arg, ast.Attribute)]
         if len(owners) == 1 and None not in owners and len(names) == len(value.args) - 1:
             found.setdefault(str(owners.pop()), []).append(sorted(names))
     return found
 
 
-def _owner(expr: ast.expr) -> str | None:
+def column_owner(expr: ast.expr) -> str | None:
+    """`User` for `User.email`, `User.__table__.c.email`."""
     root = expr.value if isinstance(expr, ast.Attribute) else None
     while isinstance(root, ast.Attribute) and root.attr in {"c", "__table__"}:
         root = root.value

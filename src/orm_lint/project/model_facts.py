@@ -15,7 +15,7 @@ from typing import Any
 
 from ..frameworks import models
 from .statements import always_run, base_names, called_name, named_assignment
-from . import columns
+from . import columns, indexes
 
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "hybrid_property"})
 _COLLECTION_ANNOTATIONS = frozenset({"list", "List", "set", "Set", "Sequence", "WriteOnlyMapped", "DynamicMapped"})
@@ -51,6 +51,15 @@ class ModelFacts:
     unique_sets: list[list[str]] = field(default_factory=list)  # column sets a constraint keeps unique
     uncertain_columns: list[str] = field(default_factory=list)  # may be unique in a way the reader cannot see
     unreadable_uniques: bool = False  # a computed `__table_args__`/`Meta.constraints`: uniqueness unknown
+    table: str = ""  # `__tablename__`, when a constant
+    leading_indexes: list[list[str]] = field(default_factory=list)  # each index's leading plain columns
+    json_columns: list[str] = field(default_factory=list)
+    json_indexed: list[str] = field(default_factory=list)  # JSON columns a GIN or an expression index covers
+    low_cardinality: list[str] = field(default_factory=list)  # booleans, enums, choices: no index leads with them
+    unreadable_indexes: bool = False
+    # Set when the index is merged, from the whole project's queries (project.index_advice).
+    asked_indexes: list[dict[str, Any]] = field(default_factory=list)
+    json_key_filters: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +81,12 @@ class ModelFacts:
             unique_sets=[list(names) for names in data["unique_sets"]],
             uncertain_columns=list(data["uncertain_columns"]),
             unreadable_uniques=bool(data["unreadable_uniques"]),
+            table=str(data.get("table", "")),
+            leading_indexes=[list(names) for names in data.get("leading_indexes", [])],
+            json_columns=list(data.get("json_columns", [])),
+            json_indexed=list(data.get("json_indexed", [])),
+            low_cardinality=list(data.get("low_cardinality", [])),
+            unreadable_indexes=bool(data.get("unreadable_indexes", False)),
         )
 
 
@@ -86,6 +101,9 @@ class ModuleFacts:
     queryset_methods: dict[str, list[str]] = field(default_factory=dict)
     # Django REST framework serializers -> the attributes they read on each object they serialise
     serializers: dict[str, list[str]] = field(default_factory=dict)
+    # indexes and unique constraints an Alembic revision creates, by table (project.revisions)
+    table_indexes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    query_sites: list[dict[str, Any]] = field(default_factory=list)  # project.query_sites
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +111,8 @@ class ModuleFacts:
             "added": [[owner, name, asdict(relation)] for owner, name, relation in self.added_relations],
             "queryset_methods": self.queryset_methods,
             "serializers": self.serializers,
+            "table_indexes": self.table_indexes,
+            "query_sites": self.query_sites,
         }
 
     @classmethod
@@ -102,6 +122,8 @@ class ModuleFacts:
             added_relations=[(owner, name, Relation(**relation)) for owner, name, relation in data["added"]],
             queryset_methods={name: list(loaded) for name, loaded in data["queryset_methods"].items()},
             serializers={name: list(reads) for name, reads in data["serializers"].items()},
+            table_indexes=dict(data.get("table_indexes", {})),
+            query_sites=list(data.get("query_sites", [])),
         )
 
 
@@ -128,6 +150,7 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
     """The models a module declares, with their relations."""
     facts = ModuleFacts()
     unique_indexes = columns.module_unique_indexes(tree)
+    module_indexes = indexes.module_indexes(tree)
     for node in _classes(tree.body):
         if _is_manager_or_queryset(node):
             facts.queryset_methods.update(_queryset_methods(node))
@@ -140,6 +163,7 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
             facts.models.append(model)
     for model in facts.models:
         model.unique_sets.extend(unique_indexes.get(model.name, []))
+        model.leading_indexes.extend(module_indexes.get(model.name, []))
     return facts
 
 
@@ -251,6 +275,14 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
     model.columns, model.unique_sets, model.uncertain_columns, model.unreadable_uniques = columns.read_columns(
         cls, bases
     )
+    declared = indexes.read_indexes(cls)
+    model.leading_indexes, model.json_columns, model.json_indexed = (
+        declared.leading,
+        declared.json_columns,
+        declared.json_indexed,
+    )
+    model.low_cardinality, model.unreadable_indexes = declared.low_cardinality, declared.unreadable
+    model.table = _table_name(cls)
     for stmt in cls.body:
         target, annotation, value = named_assignment(stmt)
         if target is None:
@@ -280,6 +312,14 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
     if not model.framework and not model.relations:
         return None if not bases else model  # a plain class: kept for inheritance only when it has bases
     return model
+
+
+def _table_name(cls: ast.ClassDef) -> str:
+    for stmt in cls.body:
+        target, _, value = named_assignment(stmt)
+        if target == "__tablename__" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value
+    return ""
 
 
 def _is_django_field(stmt: ast.stmt) -> bool:

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     evaluation,
     fetching,
     filters,
+    indexes,
     integrity,
     loops,
     migrations,
