@@ -11,6 +11,7 @@ from .registry import CHECKS, Report
 from ..frameworks.kinds import family, framework_of
 from ..paths import is_test_module
 from ..project import index_for
+from .queries import follow_imports
 from .scope import ModuleIndex, Scope, build_index
 from .user_rules import applicable_rules, user_rule_reports
 
@@ -113,6 +114,7 @@ def _module_wide_reports(index: ModuleIndex) -> list[Report]:
 def _built_in_reports(index: ModuleIndex, filename: str, settings: Settings) -> list[Report]:
     if not index.is_migration:  # migrations are read with their own history, not the models of today
         index.project = index_for(filename, settings.cache_dir).seen_from(filename, index.imports)
+        follow_imports(index)
     reports: list[Report] = []
     is_test = is_test_module(filename)
     for registered in CHECKS:

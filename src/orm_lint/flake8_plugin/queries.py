@@ -9,10 +9,16 @@ and unknown never produces a finding.
 from __future__ import annotations
 
 import ast
+import os
+import warnings
+import weakref
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from ..files import read_source
 from ..frameworks import django, sqlalchemy
-from .scope import Scope
+from ..project.functions import imported_function
+from .scope import ModuleIndex, Scope, build_index
 
 _MAX_DEPTH = 6
 MATERIALIZERS = frozenset({"list", "tuple", "sorted", "set", "iter", "reversed", "frozenset"})
@@ -294,10 +300,74 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
     if scope is not None and isinstance(root, ast.Call) and isinstance(root.func, ast.Name):
         returned = _returned_by_helper(root, scope, depth)
         return returned.extended(steps) if returned is not None else None
-    if scope is not None and isinstance(root, ast.Name) and root.id == "self" and steps and steps[0].call is not None:
+    if scope is not None and isinstance(root, ast.Name) and steps and steps[0].call is not None:
+        # `self.readable_groups(user)`, or `services.visible_posts(user)`: a function of an imported module
         returned = _returned_by_helper(steps[0].call, scope, depth)
         return returned.extended(steps[1:]) if returned is not None else None
     return None
+
+
+# Modules of the project whose functions were followed from another module: (path, size, mtime) -> their index.
+_HELPER_MODULES: dict[tuple[str, int, int], ModuleIndex | None] = {}
+_KEPT_HELPER_MODULES = 32
+# Each module being analysed, by its module scope: a query built from an imported function is resolved through
+# that module's imports (a scope does not know its module's index). Entries go when the index is freed.
+_MODULES: weakref.WeakValueDictionary[int, ModuleIndex] = weakref.WeakValueDictionary()
+
+
+def follow_imports(index: ModuleIndex) -> None:
+    """Let queries in `index` built by functions of other project modules be described (see `imported_helper`)."""
+    _MODULES[id(index.module)] = index
+
+
+def _imported_in(scope: Scope, func: ast.expr) -> tuple[Scope, ModuleIndex] | None:
+    module = scope
+    while module.parent is not None:
+        module = module.parent
+    index = _MODULES.get(id(module))
+    if index is None or index.module is not module:
+        return None
+    return imported_helper(func, index)
+
+
+def imported_helper(func: ast.expr, index: ModuleIndex) -> tuple[Scope, ModuleIndex] | None:
+    """The function of another module of the project that `func` names (`visible_posts` imported from
+    `app.services`, or `services.visible_posts`), with the index of its module: read and walked once per
+    process, judged with the same checks as a function of the caller's own module."""
+    dotted = dotted_name(func)
+    project = index.project
+    if dotted is None or not project.root:
+        return None
+    found = imported_function(project.root, project.near, index.imports, dotted)
+    if found is None:
+        return None
+    helper_module = _helper_module(found.path, index)
+    if helper_module is None or helper_module.filename == index.filename:
+        return None
+    helper = helper_module.module.functions.get(("", found.name))
+    return (helper, helper_module) if helper is not None else None
+
+
+def _helper_module(path: str, caller: ModuleIndex) -> ModuleIndex | None:
+    try:
+        status = os.stat(path)
+        key = (path, status.st_size, status.st_mtime_ns)
+        if key not in _HELPER_MODULES:
+            if len(_HELPER_MODULES) >= _KEPT_HELPER_MODULES:
+                del _HELPER_MODULES[next(iter(_HELPER_MODULES))]
+            _HELPER_MODULES[key] = None  # a module that imports itself back is not followed into itself
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(read_source(Path(path).read_bytes()), filename=path)
+            helper = build_index(tree, path, caller.endpoint_decorators, caller.backend, caller.pagination_helpers)
+            if helper.is_migration:
+                return None
+            helper.project = caller.project.seen_from(path, helper.imports)
+            follow_imports(helper)  # helpers of helpers, in their own module's terms
+            _HELPER_MODULES[key] = helper
+        return _HELPER_MODULES[key]
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _is_self_method(func: ast.expr) -> bool:
@@ -311,13 +381,14 @@ def _returned_by_helper(call: ast.expr, scope: Scope, depth: int) -> QueryShape 
     module = scope
     while module.parent is not None:
         module = module.parent
+    helper = None
     if isinstance(call.func, ast.Name):
-        key = ("", call.func.id)
+        helper = module.functions.get(("", call.func.id))
     elif _is_self_method(call.func) and scope.owner_class is not None:
-        key = (scope.owner_class.name, call.func.attr)  # type: ignore[union-attr]
-    else:
-        return None
-    helper = module.functions.get(key)
+        helper = module.functions.get((scope.owner_class.name, call.func.attr))  # type: ignore[union-attr]
+    if helper is None and not _is_self_method(call.func):
+        imported = _imported_in(scope, call.func)
+        helper = imported[0] if imported is not None else None
     if helper is None or helper is scope or not helper.returns:
         return None
     shapes = [describe_query(r.value, helper, depth + 1) if r.value is not None else None for r in helper.returns]

@@ -76,7 +76,7 @@ class ProjectIndex:
             return self.models.get(name)
         imported = self.imports.get(name, "")
         if imported:
-            found = self.resolve(name, _absolute(imported, self.near).rsplit(".", 1)[0], exact=True)
+            found = self.resolve(name, absolute_name(imported, self.near).rsplit(".", 1)[0], exact=True)
             if found is not None:
                 return found
         return self.resolve(name, self.near)
@@ -111,7 +111,7 @@ def module_name(root: str, filename: str) -> str:
     return ".".join(parts)
 
 
-def _absolute(imported: str, near: str) -> str:
+def absolute_name(imported: str, near: str) -> str:
     """`shop.models.Image` for `.models.Image` imported in `shop.views`."""
     level = len(imported) - len(imported.lstrip("."))
     if not level:
