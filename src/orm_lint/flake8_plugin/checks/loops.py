@@ -16,6 +16,7 @@ from ..queries import (
     call_name,
     dotted_name,
     describe_query,
+    imported_helper,
     is_session_like,
     looks_like_model,
     unchain,
@@ -428,8 +429,8 @@ _MEMOIZING = frozenset({"lru_cache", "cache", "cached", "memoize", "cached_prope
 
 
 def _querying_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> tuple[ast.Call, str, str] | None:
-    """`price_of(isbn)` or `self.get_service(id)`: a function of this module, or a method of the caller's
-    class, that always sends a query.
+    """`price_of(isbn)` or `self.get_service(id)`: a function of this module or of another module of the project,
+    or a method of the caller's class, that always sends a query.
 
     (the query call inside it, method, framework); None when the helper may return without querying
     (only queries inside its own loops or branches), remembers its results, or is not known.
@@ -442,13 +443,17 @@ def _querying_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> tuple
             return None
         key = (caller.owner_class.name, func.attr)
     else:
-        return None
+        key = ("", dotted_name(func) or "")  # `services.price_of(isbn)`: a function of another project module
     summaries: dict[tuple[str, str], tuple[ast.Call, str, str] | None]
     summaries = index.memo.setdefault("querying_helpers", {})  # type: ignore[assignment]
     if key not in summaries:
         summaries[key] = None  # a helper that calls itself is not followed into itself
         helper = index.module.functions.get(key)
-        summaries[key] = _always_queries(helper, index) if helper is not None else None
+        imported = imported_helper(func, index) if helper is None and key[0] == "" else None
+        if helper is not None:
+            summaries[key] = _always_queries(helper, index)
+        elif imported is not None:
+            summaries[key] = _always_queries(*imported)
     return summaries[key]
 
 
@@ -456,7 +461,10 @@ def _always_queries(helper: Scope, index: ModuleIndex) -> tuple[ast.Call, str, s
     """The first query a function sends on every call, itself or through a helper of its own, unless it
     remembers its results."""
     node = helper.node
-    decorators = {getattr(d, "id", None) or getattr(d, "attr", None) for d in node.decorator_list}  # type: ignore
+    decorators = {  # `@lru_cache` and `@lru_cache(maxsize=None)` alike
+        getattr(d, "id", None) or getattr(d, "attr", None)
+        for d in (getattr(d, "func", d) for d in node.decorator_list)  # type: ignore[attr-defined]
+    }
     if decorators & _MEMOIZING:
         return None
     always = {id(n) for n in always_run(node.body)}  # type: ignore[attr-defined]

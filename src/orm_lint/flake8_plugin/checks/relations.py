@@ -18,7 +18,7 @@ from ...catalogue.performance import RELATION_LOADED_PER_ITEM
 from ...frameworks import django, models
 from ...project import ModelFacts, ProjectIndex, Relation
 from ...project.statements import always_run
-from ..queries import QueryShape, call_name, describe_query
+from ..queries import QueryShape, call_name, describe_query, imported_helper
 from ..items import PER_ITEM_STRATEGIES, Items, indexed_loop_items, loop_item
 from .loops import LoopScale, loop_scale
 from ..registry import Report, check
@@ -506,12 +506,14 @@ def _unloaded(
 
 def _called_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> Scope | None:
     func = call.func
-    if isinstance(func, ast.Name):
-        return index.module.functions.get(("", func.id))
+    if isinstance(func, ast.Name) and ("", func.id) in index.module.functions:
+        return index.module.functions[("", func.id)]
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
         if caller.owner_class is not None:
             return index.module.functions.get((caller.owner_class.name, func.attr))
-    return None
+        return None
+    imported = imported_helper(func, index)  # a function of another module of the project
+    return imported[0] if imported is not None else None
 
 
 def _item_reads(loop: LoopFrame, variable: str) -> list[ast.Attribute]:

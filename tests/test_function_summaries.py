@@ -1,0 +1,222 @@
+"""Functions of one module called in a loop of another: the query or the relation read happens in the helper,
+the finding is at the call in the loop and names the helper.
+
+Each project is checked by real flake8 on the module with the loops only (as an editor does): the helper's
+module is found through the imports (`from app.services import f`, `from app import services`) and read from
+source. Look-alikes stay silent: a helper that queries only on a branch, a loop over a constant, a helper
+that remembers its results, a helper whose query eager-loads what is read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test_project_index import flake8, write_project
+
+DJANGO = {
+    "shelf/__init__.py": "",
+    "shelf/models.py": """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    isbn = models.CharField(max_length=13)
+    public = models.BooleanField()
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+""",
+    "shelf/services.py": """\
+from functools import lru_cache
+
+from shelf.models import Book
+
+
+def price_of(isbn):
+    book = Book.objects.get(isbn=isbn)
+    return book.price
+
+
+def maybe_price(isbn, known):
+    if isbn in known:
+        return known[isbn]
+    return Book.objects.get(isbn=isbn).price
+
+
+@lru_cache(maxsize=None)
+def remembered_price(isbn):
+    return Book.objects.get(isbn=isbn).price
+
+
+def author_line(book):
+    return f"{book.isbn} by {book.author.name}"
+
+
+def visible_books():
+    return Book.objects.filter(public=True)
+
+
+def visible_books_with_authors():
+    return Book.objects.filter(public=True).select_related("author")
+""",
+    "shelf/views.py": """\
+from shelf import services
+from shelf.models import Book
+from shelf.services import author_line, price_of, remembered_price, visible_books
+
+
+def prices(isbns):
+    return [price_of(isbn) for isbn in isbns]  # error: ORM101
+
+
+def prices_through_the_module(isbns):
+    return [services.price_of(isbn) for isbn in isbns]  # error: ORM101
+
+
+def prices_of_a_constant_list():
+    return [price_of(isbn) for isbn in ("0306406152", "0131103628")]
+
+
+def prices_queried_only_when_unknown(isbns, known):
+    return [services.maybe_price(isbn, known) for isbn in isbns]
+
+
+def prices_remembered(isbns):
+    return [remembered_price(isbn) for isbn in isbns]
+
+
+def lines():
+    return [author_line(book) for book in Book.objects.filter(public=True)]  # error: ORM102
+
+
+def lines_loaded():
+    return [author_line(book) for book in Book.objects.select_related("author")]
+
+
+def authors_of_visible_books():
+    return [book.author.name for book in visible_books()]  # error: ORM102
+
+
+def authors_of_visible_books_loaded():
+    return [book.author.name for book in services.visible_books_with_authors()]
+""",
+}
+
+SQLALCHEMY = {
+    "shop/__init__.py": "",
+    "shop/models.py": """\
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    orders: Mapped[list["Order"]] = relationship(back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "order"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    customer: Mapped[Customer] = relationship(back_populates="orders")
+""",
+    "shop/repository.py": """\
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .models import Customer
+
+
+def customer_of(session, pk):
+    return session.get(Customer, pk)
+
+
+def customer_unless_known(session, pk, known):
+    if pk in known:
+        return known[pk]
+    return session.get(Customer, pk)
+
+
+def order_count(customer):
+    return len(customer.orders)
+
+
+def customers(session):
+    return session.scalars(select(Customer).limit(50)).all()
+
+
+def customers_with_orders(session):
+    return session.scalars(select(Customer).options(selectinload(Customer.orders)).limit(50)).all()
+""",
+    "shop/reports.py": """\
+from sqlalchemy.orm import Session
+
+from shop import repository
+from shop.repository import customers, order_count
+
+
+def customers_by_id(session: Session, ids):
+    return [repository.customer_of(session, pk) for pk in ids]  # error: ORM101
+
+
+def customers_by_id_unless_known(session, ids, known):
+    return [repository.customer_unless_known(session, pk, known) for pk in ids]
+
+
+def order_counts(session):
+    return [order_count(customer) for customer in customers(session)]  # error: ORM102
+
+
+def order_counts_loaded(session):
+    return [order_count(customer) for customer in repository.customers_with_orders(session)]
+""",
+}
+PROJECTS = {"django": (DJANGO, "shelf/views.py"), "sqlalchemy": (SQLALCHEMY, "shop/reports.py")}
+
+
+def _marked(text: str) -> list[tuple[int, str]]:
+    return [
+        (number, line.split("# error: ")[1].strip())
+        for number, line in enumerate(text.splitlines(), 1)
+        if "# error: " in line
+    ]
+
+
+@pytest.mark.parametrize("framework", sorted(PROJECTS))
+def test_helpers_of_other_modules_called_per_item(tmp_path: Path, framework: str) -> None:
+    files, loop_file = PROJECTS[framework]
+    root = write_project(tmp_path / "project", files)
+    found = flake8(root, loop_file, tmp_path / "cache")
+    assert [(line, message.split()[0]) for line, message in found] == _marked(files[loop_file])
+
+
+def test_the_finding_names_the_helper_and_what_it_does(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "project", DJANGO)
+    messages = dict(flake8(root, "shelf/views.py", tmp_path / "cache"))
+    assert "price_of(...), which calls Book.objects.get(...)," in messages[7]
+    assert "services.price_of(...), which calls Book.objects.get(...)," in messages[11]
+    assert "author_line(...), which reads book.author," in messages[27]
+    assert 'select_related("author")' in messages[27] and 'select_related("author")' in messages[35]
+
+
+def test_a_helper_module_edited_changes_the_findings(tmp_path: Path) -> None:
+    """The helper's module is read again when it changes: a helper that starts remembering its results is silent."""
+    root = write_project(tmp_path / "project", DJANGO)
+    cache = tmp_path / "cache"
+    assert 7 in [line for line, _ in flake8(root, "shelf/views.py", cache)]
+    services = root / "shelf" / "services.py"
+    services.write_text(
+        DJANGO["shelf/services.py"].replace("def price_of(", "@lru_cache(maxsize=None)\ndef price_of("),
+        encoding="utf-8",
+    )
+    assert 7 not in [line for line, _ in flake8(root, "shelf/views.py", cache)]
