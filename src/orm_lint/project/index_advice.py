@@ -7,9 +7,9 @@ Alembic revision created) leads with one of its equality columns, or, with no eq
 ranged or ordered column. Sites no index serves are grouped by their equality columns; a group asks for a
 composite index (equality columns first, the most used by the group first, then the range or sort column)
 when its places weigh enough: an endpoint 2, other application code and jobs 1, a management command or
-script 1/2, at least 2 in all (one endpoint, or two other places). Medium severity from 4 with an endpoint
-among them, low below. Tiny lookup tables, columns holding few values (booleans, enums, choices) alone,
-and models whose indexes cannot be read get no advice.
+script 1/2, at least 2 in all (one endpoint, or two other places; 4 for a sort with no condition). Medium
+severity from 4 with an endpoint among them, low below. Tiny lookup tables, columns holding few values
+(booleans, enums, choices) alone, and models whose indexes cannot be read get no advice.
 
 JSON keys filtered at two places or more (one ad-hoc lookup is not an access path) on a column no GIN or
 expression index covers are recorded the same way, for the JSON rule.
@@ -243,8 +243,9 @@ def _advice(view: _View, conditions: list[dict[str, Any]]) -> list[dict[str, Any
     advice = []
     for key, members in groups.items():
         places = _unique([m["place"] for m in members])
-        if _weight(places) < _ADVISED_WEIGHT:
-            continue
+        sort_only = not any(m["eq"] or m["range"] for m in members)
+        if _weight(places) < (_MEDIUM_WEIGHT if sort_only else _ADVISED_WEIGHT):
+            continue  # a sort alone scans the table only when paged, and a table listed whole is often small
         columns = list(key)
         if len(members[0]["eq"]):
             following = Counter(

@@ -289,7 +289,7 @@ def _sqlalchemy_condition(expr: ast.expr, found: dict[str, dict[str, list[list[s
         column = _column(left)
         if column is None or _column(right) is not None:
             return  # a join condition: a foreign key's business (ORM301)
-        if isinstance(op, (ast.Eq, ast.In, ast.Is)):
+        if isinstance(op, (ast.Eq, ast.In)):  # `is None` is Python's identity test, no SQL at all
             _site(found, column[0])["eq"].append(column[1])
         elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
             _site(found, column[0])["range"].append(column[1])

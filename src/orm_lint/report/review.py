@@ -25,6 +25,7 @@ from ..frameworks.kinds import DBAPI, DJANGO, SQLALCHEMY, family
 from ..sources import source_lines
 from ..migration_scope import not_reviewed_note
 from ..notebooks import NOTEBOOK_SUFFIX
+from .index_advice import index_advice_lines
 from .writer import ReportPlace, WriteError, atomic_write, claim_report, finding_folder, slug
 
 CATEGORY_TITLES = {
@@ -458,6 +459,7 @@ def summary_page(review: Review, links: dict[int, str]) -> str:
         "",
         *_action_lines(review, links),
         "",
+        *index_advice_lines(review.ordered),
         *_checklist_lines(review),
         "",
     ]
