@@ -95,8 +95,9 @@ def from_request(expr: ast.expr, index: ModuleIndex, scope: Scope, depth: int = 
         return any(from_request(e, index, scope, depth + 1) for e in expr.elts)
     if isinstance(expr, ast.Dict):
         return any(from_request(v, index, scope, depth + 1) for v in expr.values)
-    if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
-        return from_request(expr.elt, index, scope, depth + 1) or any(
+    if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)):
+        made = [expr.key, expr.value] if isinstance(expr, ast.DictComp) else [expr.elt]
+        return any(from_request(e, index, scope, depth + 1) for e in made) or any(
             from_request(g.iter, index, scope, depth + 1) for g in expr.generators
         )
     if isinstance(expr, ast.Starred):
@@ -152,7 +153,11 @@ def _name_from_request(name: str, index: ModuleIndex, scope: Scope, depth: int) 
     current: Scope | None = scope
     while current is not None:
         if name in current.params:
-            return is_handler_input(name, index, current)
+            return (
+                is_handler_input(name, index, current)
+                or _uploaded_files(name, current)
+                or _passed_by_every_caller(name, index, current, depth)
+            )
         frames = current.loop_bindings.get(name)
         bindings = [
             *current.assignments.get(name, []),
@@ -185,6 +190,45 @@ def _consumer_message(name: str, scope: Scope) -> bool:
     ):
         return False
     return name in [a.arg for a in node.args.args[1:]]
+
+
+def _uploaded_files(name: str, scope: Scope) -> bool:
+    """A parameter annotated as files a client uploaded (`uploads: list[UploadedFile]`, `file: UploadFile`)."""
+    return any(web.UPLOADED_FILE.search(ast.unparse(a)) for a in _param_annotations(name, scope))
+
+
+def _passed_by_every_caller(name: str, index: ModuleIndex, scope: Scope, depth: int) -> bool:
+    """Every call of this function in its module passes request data for the parameter: a consumer's handler
+    given the message (`self.receive_teams(content)`), a helper given the posted ids."""
+    node = scope.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth > _MAX_DEPTH:
+        return False
+    positional = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
+    if scope.owner_class is not None and positional[:1] in (["self"], ["cls"]):
+        positional = positional[1:]
+    known: dict[tuple[int, str], bool] = index.memo.setdefault("request_parameters", {})  # type: ignore[assignment]
+    key = (id(scope), name)
+    if key not in known:
+        known[key] = False  # a function that calls itself does not vouch for itself
+        known[key] = _every_caller_passes_request(name, positional, index, scope, depth)
+    return known[key]
+
+
+def _every_caller_passes_request(
+    name: str, positional: list[str], index: ModuleIndex, scope: Scope, depth: int
+) -> bool:
+    callers = index.callers(scope)
+    if not callers:
+        return False
+    for call, caller in callers:
+        passed = next((k.value for k in call.keywords if k.arg == name), None)
+        if passed is None and name in positional:
+            place = positional.index(name)
+            if place < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: place + 1]):
+                passed = call.args[place]
+        if passed is None or not from_request(passed, index, caller, depth + 1):
+            return False
+    return True
 
 
 def is_validated_scalar(name: str, index: ModuleIndex, scope: Scope) -> bool:

@@ -104,6 +104,11 @@ class Scope:
             return None
         return self.assignments.get(name)
 
+    def constant(self, name: str) -> bool:
+        """A name only ever bound to literal constants here, never added to (`sides = ("aff", "neg")`)."""
+        values = self.values_of(name)
+        return bool(values) and name not in self.contributions and all(_is_literal(v) for v in values)
+
 
 @dataclass(eq=False)
 class ModuleIndex:
@@ -123,12 +128,37 @@ class ModuleIndex:
     # Work several checks share (a parsed migration): computed once, freed with the index.
     memo: dict[str, object] = field(default_factory=dict)
 
+    def callee(self, call: ast.Call, caller: Scope) -> Scope | None:
+        """The function of this module (`helper(x)`), or the method of the caller's class or of a base class
+        declared here (`self.helper(x)`), that a call runs; None when it is not known."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            return self.module.functions.get(("", func.id))
+        owner = caller.owner_class
+        if owner is None or not isinstance(func, ast.Attribute) or getattr(func.value, "id", None) != "self":
+            return None
+        for cls in (owner.name, *(getattr(b, "id", None) or getattr(b, "attr", "") for b in owner.bases)):
+            found = self.module.functions.get((cls, func.attr))
+            if found is not None:
+                return found
+        return None
+
+    def callers(self, function: Scope) -> list[tuple[ast.Call, Scope]]:
+        """Every call of this module that runs `function`, with the scope it is made from."""
+        found: dict[int, list[tuple[ast.Call, Scope]]] | None = self.memo.get("callers")  # type: ignore[assignment]
+        if found is None:
+            found = {}
+            for scope in self.scopes:
+                for site in scope.calls:
+                    target = self.callee(site.node, scope)
+                    if target is not None:
+                        found.setdefault(id(target), []).append((site.node, scope))
+            self.memo["callers"] = found
+        return found.get(id(function), [])
+
     def module_constant(self, name: str) -> bool:
         """A module-level name only ever bound to literal constants."""
-        values = self.module.assignments.get(name)
-        if not values or name in self.module.loop_bindings:
-            return False
-        return all(_is_literal(v) for v in values)
+        return self.module.constant(name)
 
 
 def _is_literal(node: ast.expr) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Names a request object goes by, as a handler parameter or a module-level proxy.
 REQUEST_NAMES = frozenset({"request", "req"})
 
@@ -101,3 +103,5 @@ INJECTED_ANNOTATIONS = frozenset(
 SUBMITTED_VALUES = frozenset({"cleaned_data", "validated_data", "initial_data"})
 # What a submitted form, formset or serializer holds: items the client sent, however the object was built.
 SUBMITTED_DATA_ATTRIBUTES = SUBMITTED_VALUES | frozenset({"deleted_objects", "new_objects", "changed_objects", "forms"})
+# Types of a file a client uploaded, in Django, Starlette/FastAPI and Werkzeug/Flask (also inside `list[...]`).
+UPLOADED_FILE = re.compile(r"\b(UploadedFile|InMemoryUploadedFile|TemporaryUploadedFile|UploadFile|FileStorage)\b")

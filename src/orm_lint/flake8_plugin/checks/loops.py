@@ -247,6 +247,8 @@ def _fixed_iterations(iterable: ast.expr | None, scope: Scope | None, index: Mod
         last = iterable.id if isinstance(iterable, ast.Name) else iterable.attr
         if CONSTANT_NAME.match(last) or (index is not None and index.module_constant(last)):
             return True
+        if isinstance(iterable, ast.Name) and scope is not None and scope.constant(last):
+            return True  # `sides = ("aff", "neg")` just above the loop
         if last[:1].isupper() and not last.isupper():
             return True  # iterating a class: only an Enum's members can be iterated that way
         if isinstance(iterable, ast.Name) and scope is not None and last == _kwargs_parameter(scope):
@@ -329,28 +331,61 @@ def _frame_scale(frame: LoopFrame, scope: Scope | None, index: ModuleIndex | Non
         and _sized_by_request(frame.iter, scope, index)
     ):
         return LoopScale.PAYLOAD
-    if frame.iter is not None and _submitted_items(frame.iter):
-        return LoopScale.PAYLOAD
     return LoopScale.DATA
 
 
-def _sized_by_request(iterable: ast.expr, scope: Scope, index: ModuleIndex) -> bool:
-    """Request data, or the rows of a query filtered by it (`filter(id__in=request.POST.getlist("ids"))`):
-    as many items as the client sent."""
-    if from_request(iterable, index, scope):
+def _sized_by_request(iterable: ast.expr, scope: Scope, index: ModuleIndex, depth: int = 0) -> bool:
+    """As many items as the client sent: request data, a form's or serializer's submitted items, the rows of a
+    query filtered by request data (`filter(id__in=request.POST.getlist("ids"))`) — also through `enumerate()`
+    and the like, a local holding one, or a helper of this module returning one."""
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(iterable, ast.Await):
+        iterable = iterable.value
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.args:
+        if iterable.func.id == "zip":  # as many as the shortest
+            return any(_sized_by_request(a, scope, index, depth + 1) for a in iterable.args)
+        if iterable.func.id in _PASS_THROUGH_CALLS:
+            return _sized_by_request(iterable.args[0], scope, index, depth + 1)
+    if (
+        from_request(iterable, index, scope)
+        or _submitted_items(iterable)
+        or _filtered_by_request(iterable, scope, index)
+    ):
         return True
-    shape = describe_query(iterable, scope)
-    if shape is None:
+    if isinstance(iterable, ast.Name):
+        values = scope.values_of(iterable.id)
+        return (
+            bool(values)
+            and iterable.id not in scope.contributions
+            and all(_sized_by_request(v, scope, index, depth + 1) for v in values)
+        )
+    helper = index.callee(iterable, scope) if isinstance(iterable, ast.Call) else None
+    if helper is None or helper is scope or not helper.returns:
+        return False
+    return all(r.value is not None and _sized_by_request(r.value, helper, index, depth + 1) for r in helper.returns)
+
+
+def _filtered_by_request(iterable: ast.expr, scope: Scope, index: ModuleIndex) -> bool:
+    """Rows of a query narrowed by request data: `Model.objects.filter(id__in=posted_ids)`, also on a model this
+    module cannot name (`self.model.objects.filter(...)`)."""
+    _, steps = unchain(iterable)
+    if not any(s.name in _NARROWING_FILTERS and s.call is not None for s in steps):
+        return False
+    if describe_query(iterable, scope) is None and not any(
+        s.call is None and (s.name in django.MANAGER_ATTRIBUTES or s.name == "query") for s in steps
+    ):
         return False
     return any(
         from_request(value, index, scope)
-        for step in shape.steps
+        for step in steps
         if step.call is not None and step.name in _NARROWING_FILTERS
         for value in [*step.call.args, *(k.value for k in step.call.keywords)]
     )
 
 
 _NARROWING_FILTERS = frozenset({"filter", "where", "filter_by", "in_bulk"})
+_MAX_DEPTH = 6
 
 
 def _form_fields(iterable: ast.expr) -> bool:
@@ -401,6 +436,8 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
                 verdict = through[1], through[2]
             scale = loop_scale(site.frame, scope, index)
             if scale is LoopScale.FIXED or _served_by_prefetch(site.node, site.frame, scope):
+                continue
+            if _now_and_then(site.node, site.frame):
                 continue
             _cover_chain(site.node, covered)
             method, framework = verdict
@@ -487,9 +524,56 @@ def _in_isolating_try(call: ast.Call, frame: LoopFrame) -> bool:
                 continue
             if any(isinstance(n, ast.Raise) for h in node.handlers for n in ast.walk(h)):
                 continue
-            if any(inner is call for s in node.body for inner in ast.walk(s)):
+            guarded = [*node.body, *(s for h in node.handlers for s in h.body)]  # a commit on failure, too
+            if any(inner is call for s in guarded for inner in ast.walk(s)):
                 return True
     return False
+
+
+def _now_and_then(call: ast.Call, frame: LoopFrame) -> bool:
+    """The call runs under an `if` that lets only some items through on purpose: every n-th item
+    (`if i % 500 == 0`), or a throttle whose own body moves its mark (`if due < now(): ...; due = now() + 5`)."""
+    for statement in frame.body:
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.If) or not any(inner is call for s in node.body for inner in ast.walk(s)):
+                continue
+            if _every_nth(node.test):
+                return True
+            tested = _compared_names(node.test)
+            moved = {t.id for s in node.body if isinstance(s, ast.Assign) for t in s.targets if isinstance(t, ast.Name)}
+            if tested & moved:
+                return True
+    return False
+
+
+def _compared_names(test: ast.expr) -> set[str]:
+    """Names an ordering comparison weighs directly (`due < now()`, `now() - last > 5`), not through attributes."""
+    names: set[str] = set()
+    for node in ast.walk(test):
+        if not isinstance(node, ast.Compare) or not all(isinstance(o, _ORDERINGS) for o in node.ops):
+            continue
+        for operand in [node.left, *node.comparators]:
+            parts = [operand.left, operand.right] if isinstance(operand, ast.BinOp) else [operand]
+            names.update(p.id for p in parts if isinstance(p, ast.Name))
+    return names
+
+
+_ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _every_nth(test: ast.expr) -> bool:
+    """`i % 500 == 0`, `not i % 500`: true for one item in n."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    elif isinstance(test, ast.Compare) and len(test.comparators) == 1:
+        test = test.left
+    return (
+        isinstance(test, ast.BinOp)
+        and isinstance(test.op, ast.Mod)
+        and isinstance(test.right, ast.Constant)
+        and isinstance(test.right.value, int)
+        and test.right.value > 1
+    )
 
 
 def _queries_iterated_per_item(scope: Scope, index: ModuleIndex, covered: set[int]) -> Iterator[Report]:
