@@ -41,6 +41,7 @@ class Desk(models.Model):
 class Visit(models.Model):
     visitor = models.CharField(max_length=100)
     note = models.TextField()
+    desk = models.ForeignKey(Desk, on_delete=models.CASCADE)
 
 
 class TicketType(models.Model):
@@ -90,6 +91,14 @@ def pro_tickets(request):
 
 def free_tickets(request):
     return Ticket.objects.filter(payload__plan="free"), Desk.objects.filter(settings__theme="light")
+
+
+def unread(request):
+    return Visit.objects.filter(note__isnull=True), Visit.objects.filter(note="x")  # IS NULL; a text column
+
+
+def listed(request, desk):
+    return Visit.objects.filter(desk__city=desk).order_by("visitor")  # a sort of rows narrowed by a join
 """
 DJANGO_ELSEWHERE = {
     # queries the advice never counts: tests, admin, migrations; a lone management command weighs too little
@@ -113,6 +122,8 @@ class Account(Base):  # error: ORM306
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     created: Mapped[int]
     profile = mapped_column(JSON)  # error: ORM305
+    nickname: Mapped[str | None]
+    role: Mapped[str]
 
 
 class Team(Base):
@@ -130,7 +141,7 @@ class Invite(Base):
 """
 SQLALCHEMY_ROUTES = """\
 from fastapi import APIRouter
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.models import Account, Invite, Team
 
@@ -170,6 +181,20 @@ def pro(session):
 @router.get("/free")
 def free(session):
     return session.scalars(select(Account).where(Account.profile["plan"].as_string() == "free")).all()
+
+
+@router.get("/search")
+def search(session, nickname, role):
+    query = session.query(Account)
+    query = query.filter(Account.nickname == nickname)  # adds to conditions made elsewhere
+    anonymous = session.query(Account).filter_by(nickname=None)  # IS NULL: most rows
+    admins = session.scalars(select(Account).where(Account.role == role))  # a role holds few values
+    return query, anonymous, admins
+
+
+@router.get("/either")
+def either(session, nickname):
+    return session.scalars(select(Account).where(or_(Account.nickname == nickname, Account.email == nickname)))
 """
 ALEMBIC_REVISION = """\
 import sqlalchemy as sa

@@ -400,10 +400,14 @@ QUERY_WITHOUT_INDEX = Rule(
             "2 (one endpoint, or two other places; 4 for a sort with no condition, which scans the table only "
             "when paged) and is medium from 4 with an endpoint among them, low below. Queries in tests, "
             "migrations, admin modules and fixtures are not counted; conditions no "
-            "plain index serves (`icontains`, `__year`, `or_`, `~Q`, `exclude()`, functions of a column) "
-            "are left out; a column holding few values (a boolean, an enum, a field with `choices`) never "
-            "leads an advised index; tiny lookup tables (a `...Type`, `...Status`, `Country` model with a few "
-            "columns) and models whose indexes cannot be read (a computed `__table_args__`) get none."
+            "plain index serves (`icontains`, `__year`, `IS NULL`, `or_`, `~Q`, `exclude()`, functions of a "
+            "column) are left out, and so are SQLAlchemy chains on a variable (`query = query.filter(...)`), "
+            "whose other conditions are out of sight; a sort or a range alone is not advised for rows narrowed "
+            "by a join or a condition left out. A column holding few values (a boolean, an enum, a field with "
+            "`choices`, a `role`, `type`, `lang`, `is_...` column) or large ones (text, binary) never leads an "
+            "advised index; a SQLAlchemy foreign key counts as indexed (ORM301 asks for its index). Tiny lookup "
+            "tables (a `...Type`, `...Status`, `Country` model with a few columns) and models whose indexes "
+            "cannot be read (a computed `__table_args__`) get none."
         ),
         why_bad=(
             "A query by columns no index leads with reads the whole table. It is instant in development "

@@ -55,7 +55,7 @@ class _View:
     leading: list[list[str]] = field(default_factory=list)
     json_columns: set[str] = field(default_factory=set)
     json_indexed: set[str] = field(default_factory=set)
-    low_cardinality: set[str] = field(default_factory=set)
+    poor_leaders: set[str] = field(default_factory=set)
     unreadable: bool = False
 
 
@@ -144,7 +144,7 @@ def _view(index: ProjectIndex, model: ModelFacts, views: dict[int, _View | None]
         view.leading.extend(current.leading_indexes)
         view.json_columns.update(current.json_columns)
         view.json_indexed.update(current.json_indexed)
-        view.low_cardinality.update(current.low_cardinality)
+        view.poor_leaders.update(current.poor_leaders)
         view.unreadable |= current.unreadable_indexes
         for base in current.bases:
             if base in models.MODEL_ROOT_BASES:
@@ -166,9 +166,14 @@ def _resolved(
     found: dict[int, tuple[ModelFacts, dict[str, Any]]] = {}
     jsons: list[tuple[ModelFacts, dict[str, Any]]] = []
     place = _place(site)
+    # Conditions the site has beyond the plain columns of its model (a key, a relation, `or_`, IS NULL): its rows
+    # are narrowed elsewhere, so a sort or a range alone is not what decides its plan.
+    elsewhere = bool(site.get("other"))
     for kind in ("eq", "range", "order"):
         for path in site[kind]:
             target = _column(index, model, list(path), views)
+            if target is None or target[0] is not model or target[2]:
+                elsewhere = elsewhere or kind != "order"
             if target is None:
                 continue
             owner, column, keys = target
@@ -178,9 +183,13 @@ def _resolved(
                 continue
             if kind == "order" and owner is not model:
                 continue  # a sort on a joined table's column: no index on it serves this query
-            condition = found.setdefault(id(owner), (owner, {"eq": [], "range": [], "order": [], "place": place}))[1]
+            condition = found.setdefault(
+                id(owner), (owner, {"eq": [], "range": [], "order": [], "place": place, "elsewhere": False})
+            )[1]
             if column not in condition[kind]:
                 condition[kind].append(column)
+    for owner, condition in found.values():
+        condition["elsewhere"] = elsewhere or owner is not model
     for owner, _ in found.values():
         _view(index, owner, views)
     for owner, _ in jsons:
@@ -232,12 +241,12 @@ def _advice(view: _View, conditions: list[dict[str, Any]]) -> list[dict[str, Any
     for condition in conditions:
         equal = condition["eq"]
         after = condition["range"] + condition["order"]
-        if set(equal) & leaders or (not equal and (not after or after[0] in leaders)):
+        if set(equal) & leaders or (not equal and (not after or after[0] in leaders or condition["elsewhere"])):
             continue
-        if equal and not set(equal) - view.low_cardinality:
+        if equal and not set(equal) - view.poor_leaders:
             continue  # only few-valued columns to lead with: a scan of them reads most rows anyway
-        key = tuple(sorted(equal, key=lambda c: (c in view.low_cardinality, -usage[c], c))) or (after[0],)
-        if key[0] in view.low_cardinality:
+        key = tuple(sorted(equal, key=lambda c: (c in view.poor_leaders, -usage[c], c))) or (after[0],)
+        if key[0] in view.poor_leaders:
             continue
         groups.setdefault(key, []).append(condition)
     advice = []

@@ -10,6 +10,7 @@ no advice is given for it.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from ..frameworks import models
@@ -19,7 +20,18 @@ from .statements import called_name, named_assignment
 # Django fields indexed unless `db_index=False`.
 _DJANGO_INDEXED_FIELDS = frozenset({*models.DJANGO_FOREIGN_KEYS, "SlugField"})
 _JSON_TYPES = frozenset({"JSON", "JSONB", "JSONField", "HStoreField", "HSTORE"})
-_LOW_CARDINALITY_TYPES = frozenset({"BooleanField", "NullBooleanField", "Boolean", "Enum", "bool"})
+# Columns no advised index should lead: few distinct values (a flag, an enum, a role, a language), or values too
+# large for a B-tree entry (documents, binary blobs).
+_POOR_LEADER_TYPES = frozenset(
+    {
+        "BooleanField", "NullBooleanField", "Boolean", "Enum", "bool", "TextField", "Text", "UnicodeText",
+        "BinaryField", "LargeBinary", "LargeBinaryField", "ArrayField", "ARRAY", "PickleType", "bytes",
+    }
+)  # fmt: skip
+_POOR_LEADER_NAMES = re.compile(
+    r"^(is|has|can|should)_|^(role|type|kind|lang|language|locale|gender|auth_method|provider|port|visibility"
+    r"|priority|level|sex|currency|country|timezone|direction)$|_(type|kind|flag|lang|locale)$"
+)
 _GIN_INDEXES = frozenset({"GinIndex", "GistIndex"})
 _CONSTRAINTS = frozenset({"UniqueConstraint", "PrimaryKeyConstraint"})
 _OTHER_TABLE_ARGS = frozenset({"CheckConstraint", "ForeignKeyConstraint"})
@@ -32,12 +44,14 @@ class IndexFacts:
     leading: list[list[str]] = field(default_factory=list)  # each index's plain columns, in order, until an expression
     json_columns: list[str] = field(default_factory=list)
     json_indexed: list[str] = field(default_factory=list)  # JSON columns a GIN or an expression index covers
-    low_cardinality: list[str] = field(default_factory=list)  # booleans, enums, fields with choices
+    poor_leaders: list[str] = field(default_factory=list)  # few values (flags, enums, choices) or large ones
     unreadable: bool = False
 
 
 def read_indexes(cls: ast.ClassDef) -> IndexFacts:
-    """The indexes, JSON columns and few-valued columns a model class declares."""
+    """The indexes, JSON columns and columns no index should lead with a model class declares.
+
+    A SQLAlchemy foreign key counts as leading an index: where it has none, ORM301 asks for exactly that."""
     facts = IndexFacts()
     primary: list[str] = []
     for stmt in cls.body:
@@ -55,8 +69,12 @@ def read_indexes(cls: ast.ClassDef) -> IndexFacts:
             continue
         if isinstance(value, ast.Call):
             _column(target, value, annotation, facts, primary)
-        elif value is None and annotation is not None and _annotated_bool(annotation):
-            facts.low_cardinality.append(target)
+        elif (
+            value is None
+            and annotation is not None
+            and (_annotated_bool(annotation) or _POOR_LEADER_NAMES.search(target))
+        ):
+            facts.poor_leaders.append(target)
     if primary:
         facts.leading.insert(0, primary)
     return facts
@@ -84,15 +102,22 @@ def _column(target: str, call: ast.Call, annotation: ast.expr | None, facts: Ind
         types |= {_last(node) for node in ast.walk(annotation) if isinstance(node, (ast.Name, ast.Attribute))}
     if called in _JSON_TYPES or types & _JSON_TYPES:
         facts.json_columns.append(target)
-    if called in _LOW_CARDINALITY_TYPES or types & _LOW_CARDINALITY_TYPES or _keyword(call, "choices") is not None:
-        facts.low_cardinality.append(target)
+    if (
+        called in _POOR_LEADER_TYPES
+        or types & _POOR_LEADER_TYPES
+        or _keyword(call, "choices") is not None
+        or _POOR_LEADER_NAMES.search(target)
+    ):
+        facts.poor_leaders.append(target)
     flags = {name: _true(call, name) for name in ("primary_key", "unique", "index", "db_index")}
     if flags["primary_key"]:
         primary.append(target)
-    elif flags["unique"] or flags["index"] or flags["db_index"]:
+    if flags["unique"] or flags["index"] or flags["db_index"]:
         facts.leading.append([target])
     elif called in _DJANGO_INDEXED_FIELDS and _keyword(call, "db_index") is None:
         facts.leading.append([target])
+    elif "ForeignKey" in types or _keyword(call, "foreign_key") is not None:
+        facts.leading.append([target])  # a composite primary key's second column too
 
 
 def _django_meta(meta: ast.ClassDef, facts: IndexFacts) -> None:

@@ -55,7 +55,7 @@ class ModelFacts:
     leading_indexes: list[list[str]] = field(default_factory=list)  # each index's leading plain columns
     json_columns: list[str] = field(default_factory=list)
     json_indexed: list[str] = field(default_factory=list)  # JSON columns a GIN or an expression index covers
-    low_cardinality: list[str] = field(default_factory=list)  # booleans, enums, choices: no index leads with them
+    poor_leaders: list[str] = field(default_factory=list)  # few values or large ones: no advised index leads with them
     unreadable_indexes: bool = False
     # Set when the index is merged, from the whole project's queries (project.index_advice).
     asked_indexes: list[dict[str, Any]] = field(default_factory=list)
@@ -85,7 +85,7 @@ class ModelFacts:
             leading_indexes=[list(names) for names in data.get("leading_indexes", [])],
             json_columns=list(data.get("json_columns", [])),
             json_indexed=list(data.get("json_indexed", [])),
-            low_cardinality=list(data.get("low_cardinality", [])),
+            poor_leaders=list(data.get("poor_leaders", [])),
             unreadable_indexes=bool(data.get("unreadable_indexes", False)),
         )
 
@@ -281,7 +281,7 @@ def _model(cls: ast.ClassDef, facts: ModuleFacts) -> ModelFacts | None:
         declared.json_columns,
         declared.json_indexed,
     )
-    model.low_cardinality, model.unreadable_indexes = declared.low_cardinality, declared.unreadable
+    model.poor_leaders, model.unreadable_indexes = declared.poor_leaders, declared.unreadable
     model.table = _table_name(cls)
     for stmt in cls.body:
         target, annotation, value = named_assignment(stmt)

@@ -26,15 +26,16 @@ _NOT_ADVISED = re.compile(
 )
 _DJANGO_CONDITION_STEPS = frozenset({"filter", "get", "get_or_create", "update_or_create", "first", "last"})
 _DJANGO_NOT_CONDITIONS = frozenset({"defaults", "create_defaults"})
-_EQUAL_LOOKUPS = frozenset({"exact", "in", "isnull"})
+_EQUAL_LOOKUPS = frozenset({"exact", "in"})
 _RANGE_LOOKUPS = frozenset({"gt", "gte", "lt", "lte", "range"})
-# Lookups an index on the plain column does not serve (a function of it, a pattern inside it, a JSON operator).
+# Lookups an index on the plain column does not serve (a function of it, a pattern inside it, a JSON operator), and
+# IS NULL, which most rows of a nullable column usually match.
 _OTHER_LOOKUPS = frozenset(
     {
         "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "regex", "iregex",
         "search", "date", "year", "month", "day", "week", "week_day", "iso_year", "quarter", "hour", "minute",
         "second", "time", "trigram_similar", "unaccent", "has_key", "has_keys", "has_any_keys", "contained_by",
-        "overlap", "len", "iso_week_day", "lower", "upper",
+        "overlap", "len", "iso_week_day", "lower", "upper", "isnull",
     }
 )  # fmt: skip
 _SQLALCHEMY_CONDITION_STEPS = frozenset({"where", "filter"})
@@ -137,7 +138,7 @@ class _Collector:
                         _django_q(inner.args, site)
                     elif name == "order_by":
                         site["order"].extend(_django_order(inner.args))
-        if not framework and any(n in _SQLALCHEMY_STEPS for n in names):
+        if not framework and any(n in _SQLALCHEMY_STEPS for n in names) and _fresh(root, steps):
             framework = "sqlalchemy"
             entity = _entity(root, steps)
             if isinstance(root, ast.Call) and called_name(root) in _SQLALCHEMY_ROOTS:
@@ -150,7 +151,10 @@ class _Collector:
                         _sqlalchemy_condition(arg, found)
                 elif name == "filter_by" and entity and not inner.args:
                     site = _site(found, entity)
-                    site["eq"].extend([str(k.arg)] for k in inner.keywords if k.arg is not None)
+                    for keyword in inner.keywords:
+                        if keyword.arg is not None:
+                            is_null = isinstance(keyword.value, ast.Constant) and keyword.value.value is None
+                            site["other" if is_null else "eq"].append([keyword.arg])
                 elif name == "order_by":
                     for arg in inner.args:
                         column = _ordered(arg)
@@ -170,7 +174,7 @@ _SQLALCHEMY_ROOTS = frozenset({"select", "update", "delete"})
 
 
 def _site(found: dict[str, dict[str, list[list[str]]]], model: str) -> dict[str, list[list[str]]]:
-    return found.setdefault(model, {"eq": [], "range": [], "order": []})
+    return found.setdefault(model, {"eq": [], "range": [], "order": [], "other": []})
 
 
 def _unchain(expr: ast.expr) -> tuple[ast.expr, list[tuple[str, ast.Call | None]]]:
@@ -216,6 +220,8 @@ def _django_keywords(keywords: list[ast.keyword], site: dict[str, list[list[str]
             site["eq"].append(parts)
         elif lookup in _RANGE_LOOKUPS:
             site["range"].append(parts)
+        else:
+            site["other"].append(parts)
 
 
 def _django_q(args: list[ast.expr], site: dict[str, list[list[str]]]) -> None:
@@ -225,6 +231,8 @@ def _django_q(args: list[ast.expr], site: dict[str, list[list[str]]]) -> None:
             _django_q([arg.left, arg.right], site)
         elif isinstance(arg, ast.Call) and called_name(arg) == "Q" and not arg.args:
             _django_keywords(arg.keywords, site)
+        else:
+            site["other"].append([])
 
 
 def _django_order(args: list[ast.expr]) -> list[list[str]]:
@@ -239,6 +247,16 @@ def _django_order(args: list[ast.expr]) -> list[list[str]]:
                 if isinstance(text, ast.Constant) and isinstance(text.value, str):
                     found.append(text.value.split("__"))
     return found
+
+
+def _fresh(root: ast.expr, steps: list[tuple[str, ast.Call | None]]) -> bool:
+    """The chain starts the query (`select(M)`, `session.query(M)`, `M.query`): a chain on a variable
+    (`query = query.filter(...)`) adds to conditions made elsewhere, which the site cannot see."""
+    if isinstance(root, ast.Call) and called_name(root) in _SQLALCHEMY_ROOTS:
+        return True
+    if isinstance(root, ast.Name) and _capitalised(root.id) and steps and steps[0] == ("query", None):
+        return True
+    return any(name in {"query", "select"} and inner is not None and inner.args for name, inner in steps)
 
 
 def _entity(root: ast.expr, steps: list[tuple[str, ast.Call | None]]) -> str | None:
@@ -282,14 +300,19 @@ def _sqlalchemy_condition(expr: ast.expr, found: dict[str, dict[str, list[list[s
         for arg in expr.args:
             _sqlalchemy_condition(arg, found)
         return
-    if isinstance(expr, ast.BoolOp) or isinstance(expr, ast.UnaryOp):
+    if isinstance(expr, (ast.BoolOp, ast.UnaryOp)) or (
+        isinstance(expr, ast.Call) and called_name(expr) in {"or_", "not_"}
+    ):
+        _site_of_any(expr, found)
         return
     if isinstance(expr, ast.Compare) and len(expr.ops) == 1:
         left, right, op = expr.left, expr.comparators[0], expr.ops[0]
         column = _column(left)
         if column is None or _column(right) is not None:
             return  # a join condition: a foreign key's business (ORM301)
-        if isinstance(op, (ast.Eq, ast.In)):  # `is None` is Python's identity test, no SQL at all
+        if isinstance(right, ast.Constant) and right.value is None:
+            _site(found, column[0])["other"].append(column[1])  # IS NULL: most rows of a nullable column
+        elif isinstance(op, (ast.Eq, ast.In)):  # `is None` is Python's identity test, no SQL at all
             _site(found, column[0])["eq"].append(column[1])
         elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
             _site(found, column[0])["range"].append(column[1])
@@ -298,14 +321,25 @@ def _sqlalchemy_condition(expr: ast.expr, found: dict[str, dict[str, list[list[s
         column = _column(expr.func.value)
         if column is None:
             return
-        if expr.func.attr in {"in_", "is_"}:
+        if expr.func.attr == "in_":
             _site(found, column[0])["eq"].append(column[1])
         elif expr.func.attr == "between":
             _site(found, column[0])["range"].append(column[1])
+        else:
+            _site(found, column[0])["other"].append(column[1])
         return
     column = _column(expr)
     if column is not None:  # `where(User.active)`
         _site(found, column[0])["eq"].append(column[1])
+
+
+def _site_of_any(expr: ast.expr, found: dict[str, dict[str, list[list[str]]]]) -> None:
+    """An `or_`/`not_` condition: no single index serves it, yet the rows are narrowed by something."""
+    for node in ast.walk(expr):
+        column = _column(node) if isinstance(node, ast.expr) else None
+        if column is not None:
+            _site(found, column[0])["other"].append(column[1])
+            return
 
 
 def _ordered(expr: ast.expr) -> tuple[str, list[str]] | None:
