@@ -40,9 +40,9 @@ from .catalogue import RULES_BY_CODE
 from .config import Settings
 from .fingerprint import source_fingerprint
 from .project import index_for
-from .findings import DETAILS, FileProblem, Finding
+from .findings import DETAILS, FileProblem, Finding, GoodPattern
 
-FORMAT = 2  # 2: each finding row ends with its details (framework, function, fix, ...)
+FORMAT = 3  # 2: each finding row ends with its details (framework, function, fix, ...); 3: good patterns per file
 # An mtime this close to the moment of reading is not trusted next time (coarse clocks, network drives).
 _RACY_NS = 2_000_000_000
 _KEPT_MANIFESTS = 4  # per working folder: a few settings or orm-lint versions side by side
@@ -68,6 +68,7 @@ class FileResult:
     problems: list[FileProblem]
     stamp: Stamp | None = None  # None: the file could not be read, nothing to cache
     digest: str = ""
+    good_patterns: list[GoodPattern] = dataclasses.field(default_factory=list)  # what the review counts
 
 
 def read_stamped(name: str) -> tuple[Stamp, bytes]:
@@ -186,7 +187,7 @@ class ResultCache:
         if entry is None:
             return None
         try:
-            size, mtime_ns, trusted, digest, findings, problems = entry
+            size, mtime_ns, trusted, digest, findings, problems, good = entry
             status = os.stat(name)
             if status.st_size != size:
                 return None
@@ -195,9 +196,14 @@ class ResultCache:
                 if content_digest(data) != digest:
                     return None
                 if stamp != (size, mtime_ns, trusted):
-                    self._entries[name] = [*stamp, digest, findings, problems]
+                    self._entries[name] = [*stamp, digest, findings, problems, good]
                     self._changed = True
-            return FileResult(name, [_finding(row) for row in findings], [_problem(row) for row in problems])
+            return FileResult(
+                name,
+                [_finding(row) for row in findings],
+                [_problem(row) for row in problems],
+                good_patterns=[_good_pattern(row) for row in good],
+            )
         except (OSError, ValueError, TypeError):  # gone, unreadable, or a damaged entry: analyse again
             return None
 
@@ -210,7 +216,8 @@ class ResultCache:
                 for f in result.findings
             ]
             problems = [[p.path, p.message] for p in result.problems]
-            self._entries[result.name] = [*result.stamp, result.digest, findings, problems]
+            good = [[g.kind, g.path, g.line, g.cell, g.end_line] for g in result.good_patterns]
+            self._entries[result.name] = [*result.stamp, result.digest, findings, problems, good]
             self._changed = True
 
     def save(self) -> None:
@@ -279,3 +286,16 @@ def _problem(row: list[Any]) -> FileProblem:
     if not (isinstance(path, str) and isinstance(message, str)):
         raise ValueError(f"damaged cache entry: {row!r}")
     return FileProblem(path, message)
+
+
+def _good_pattern(row: list[Any]) -> GoodPattern:
+    kind, path, line, cell, end_line = row
+    if not (
+        isinstance(kind, str)
+        and isinstance(path, str)
+        and type(line) is int
+        and (cell is None or type(cell) is int)
+        and type(end_line) is int
+    ):
+        raise ValueError(f"damaged cache entry: {row!r}")
+    return GoodPattern(kind, path, line, cell, end_line)

@@ -20,7 +20,6 @@ from .baseline import DEFAULT_BASELINE, BaselineError, baseline_document, finger
 from .catalogue import RULES, Engine, all_rules, find_rule
 from .config import MIGRATION_CHOICES, ConfigError, load_settings
 from .diff import DiffError
-from .engines import find_good_patterns
 from .migration_scope import not_reviewed_note
 from .pipeline import STDIN, Analysis, UsageError, analyse
 from .progress import Progress
@@ -196,8 +195,7 @@ def _write_check(args: argparse.Namespace, analysis: Analysis, out: TextIO) -> N
 def _report(args: argparse.Namespace) -> int:
     analysis = _analyse(args)
     progress = Progress.on_terminal(args.quiet)
-    progress("counting good patterns")
-    patterns = find_good_patterns(analysis.files, analysis.settings)
+    patterns = analysis.good_patterns
     if analysis.changes is not None:
         patterns = [p for p in patterns if analysis.changes.covers_line(p.path, p.line, p.cell)]
     review = Review(

@@ -21,9 +21,8 @@ from .cache import FileResult, ResultCache, content_digest, read_stamped
 from .config import Settings, ignored_in_file, path_matches, rule_enabled
 from .files import decode, text_lines, walk
 from .flake8_plugin.analysis import analyze
-from .flake8_plugin.good_patterns import good_patterns
-from .flake8_plugin.scope import build_index
 from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource
+from .project import adopt, indexes_for
 from .findings import FileProblem, Finding, GoodPattern
 from .sources import display_path, load_source
 
@@ -91,11 +90,12 @@ def _located(finding: Finding, notebook: NotebookSource | None) -> Finding:
 
 
 def check_file(
-    path: Path, settings: Settings = Settings(), data: bytes | None = None
+    path: Path, settings: Settings = Settings(), data: bytes | None = None, good: list[GoodPattern] | None = None
 ) -> tuple[list[Finding], list[FileProblem]]:
     """The syntax engine's findings in one file, or the one problem that kept it from being checked.
 
     A file Python cannot decode is checked as flake8 reads it, and named as a problem too.
+    `good`, when given, receives the file's good patterns (for the review), counted on the same walk.
     """
     shown = display_path(path)
     problems: list[FileProblem] = []
@@ -125,12 +125,15 @@ def check_file(
             version = f"{sys.version_info.major}.{sys.version_info.minor}"
             hint = f" (if it uses syntax newer than Python {version}, run orm-lint with a newer Python)"
         return [], [FileProblem(shown, f"cannot parse the file{where}: {reason}; it was not checked{hint}")]
+    counted: list[tuple[str, ast.AST, int]] | None = [] if good is not None else None
     try:
-        reports = analyze(tree, shown, settings, text)
+        reports = analyze(tree, shown, settings, text, good_patterns=counted)
     except RecursionError:
         return [], [FileProblem(shown, "the file is nested too deeply to analyse; it was not checked")]
     except Exception as error:  # an orm-lint bug must not stop the run
         return [], [FileProblem(shown, f"internal error in orm-lint ({error!r}); please report it")]
+    if good is not None and counted:
+        good.extend(_good_pattern(shown, kind, node, last, notebook) for kind, node, last in counted)
     lines = text_lines(text) if reports else []  # for `# noqa`; most files have nothing to report
     findings = []
     for report in reports:
@@ -158,38 +161,23 @@ def check_file(
     return findings, problems
 
 
-def find_good_patterns(files: Sequence[Path], settings: Settings = Settings()) -> list[GoodPattern]:
-    """Every good pattern in the files; files that cannot be parsed are skipped (they are reported already)."""
-    found: list[GoodPattern] = []
-    for path in files:
-        shown = display_path(path)
-        try:
-            text, notebook = load_source(path)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text, filename=shown)
-            index = build_index(tree, shown, settings.endpoint_decorators, settings.backend)
-        except (OSError, SyntaxError, ValueError, UnicodeDecodeError, LookupError, NotebookError, RecursionError):
-            continue
-        if not index.is_database_code or index.is_migration:
-            continue
-        for kind, node, last in good_patterns(index):
-            line = getattr(node, "lineno", 1)
-            if notebook is not None:
-                (cell, within), (_, end) = notebook.origin(line), notebook.origin(last)
-                found.append(GoodPattern(kind, shown, within, cell, end))
-            else:
-                found.append(GoodPattern(kind, shown, line, end_line=last))
-    return sorted(set(found))
+def _good_pattern(shown: str, kind: str, node: ast.AST, last: int, notebook: NotebookSource | None) -> GoodPattern:
+    line = getattr(node, "lineno", 1)
+    if notebook is None:
+        return GoodPattern(kind, shown, line, end_line=last)
+    (cell, within), (_, end) = notebook.origin(line), notebook.origin(last)
+    return GoodPattern(kind, shown, within, cell, end)
 
 
 def _check_stamped(name: str, settings: Settings) -> FileResult:
-    """check_file, plus the file's stamp and content hash for the results cache."""
+    """check_file, plus the file's stamp and content hash for the results cache, and its good patterns."""
+    good: list[GoodPattern] = []
     try:
         stamp, data = read_stamped(name)
     except OSError:  # check_file says why it cannot be read
-        return FileResult(name, *check_file(Path(name), settings))
-    return FileResult(name, *check_file(Path(name), settings, data), stamp, content_digest(data))
+        return FileResult(name, *check_file(Path(name), settings, good=good), good_patterns=good)
+    findings, problems = check_file(Path(name), settings, data, good)
+    return FileResult(name, findings, problems, stamp, content_digest(data), good)
 
 
 def _check_batch(
@@ -233,9 +221,11 @@ def _check_files(
     batches = [[str(f) for f in files[i :: workers * 4]] for i in range(workers * 4)]
     from concurrent.futures import ProcessPoolExecutor  # only large runs pay for importing it
 
+    # The project indexes are built here, once, and handed to the workers rather than built by each of them.
+    indexes = indexes_for([str(f) for f in files], settings.cache_dir)
     results: list[FileResult] = []
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=adopt, initargs=(indexes,)) as pool:
             for batch_results in pool.map(_check_batch_in_worker, batches, [settings] * len(batches)):
                 results.extend(batch_results)
                 done(len(batch_results))
@@ -250,11 +240,12 @@ def run_syntax_engine(
     jobs: int | None = None,
     cache: ResultCache | None = None,
     done: Callable[[int], None] = lambda _: None,
+    good: list[GoodPattern] | None = None,
 ) -> tuple[list[Finding], list[FileProblem]]:
     """Findings of the flake8-side rules for every file, using worker processes when it pays.
 
     With a `cache`, files whose results it holds are not read again, and fresh results are stored in it.
-    `done(n)` is told as files are finished (the progress display).
+    `done(n)` is told as files are finished (the progress display); `good` receives the good patterns.
     """
     with _few_collections():
         known, pending = cache.lookup(files) if cache is not None else ([], files)
@@ -265,6 +256,8 @@ def run_syntax_engine(
             cache.save()
     findings = [finding for result in (*known, *fresh) for finding in result.findings]
     problems = [problem for result in (*known, *fresh) for problem in result.problems]
+    if good is not None:
+        good.extend(sorted({pattern for result in (*known, *fresh) for pattern in result.good_patterns}))
     return findings, problems
 
 

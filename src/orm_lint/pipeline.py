@@ -26,7 +26,7 @@ from .progress import Progress
 from .project import NO_CACHE_VARIABLE, project_root
 from .project.index import share_file_list
 from .sources import display_path, source_lines
-from .findings import FileProblem, Finding
+from .findings import FileProblem, Finding, GoodPattern
 
 # mypy error code (`orm-lazy-load-per-item`) -> catalogue code, without importing mypy here.
 RULE_CODE_BY_MYPY_CODE = {f"orm-{r.name}": r.code for r in RULES if r.engine is Engine.MYPY}
@@ -51,6 +51,7 @@ class Analysis:
     mypy_failed: bool = False  # mypy was to run and stopped: exit status 2
     notes: list[str] = field(default_factory=list)  # what the user should know about this run
     migrations_not_reviewed: int = 0  # existing migrations the migration rules left out (`migrations = "new"`)
+    good_patterns: list[GoodPattern] = field(default_factory=list)  # what the review counts, from the same walk
 
 
 def _codes(value: str | None, option: str) -> tuple[str, ...]:
@@ -87,14 +88,15 @@ def analyse(args: argparse.Namespace, progress: Progress = Progress()) -> Analys
         if changes is not None:
             files = [f for f in files if changes.includes(f)]
         progress("syntax engine", total=len(files))
+        good: list[GoodPattern] = []
         if stdin:
-            findings, problems = check_file(stdin[0], settings, stdin[1].read_bytes())
+            findings, problems = check_file(stdin[0], settings, stdin[1].read_bytes(), good)
         else:
             if getattr(args, "no_cache", False):
                 os.environ[NO_CACHE_VARIABLE] = "1"  # the project index too, in this process and its workers
             cache = None if getattr(args, "no_cache", False) else ResultCache.open(settings, args.paths)
-            findings, problems = run_syntax_engine(files, settings, args.jobs, cache, progress.advance)
-        result = Analysis(settings, files, findings, problems, changes=changes)
+            findings, problems = run_syntax_engine(files, settings, args.jobs, cache, progress.advance, good)
+        result = Analysis(settings, files, findings, problems, changes=changes, good_patterns=good)
         if not args.no_mypy:
             _run_type_engine(args, result, progress, shadow=stdin)
     asked = {display_path(f) for f in files}  # not the modules mypy followed into

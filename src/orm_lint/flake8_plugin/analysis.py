@@ -25,12 +25,14 @@ def analyze(
     source: str | None = None,
     *,
     assume_database_code: bool = False,
+    good_patterns: list[tuple[str, ast.AST, int]] | None = None,
 ) -> list[Report]:
     """Every report for the module, in source order, less what `per-path-ignores` leaves out here.
 
     `source` is the module's text: the project's own rules (ast-grep) read it; without it they are skipped.
     `assume_database_code` analyses a module that imports no ORM too (robustness tests run every check on
-    any code that way); users' runs leave it off.
+    any code that way); users' runs leave it off. `good_patterns`, when given, receives the review's good
+    patterns, counted on the same walk.
     """
     index = build_index(
         tree,
@@ -41,6 +43,10 @@ def analyze(
         assume_database_code,
     )
     reports = _built_in_reports(index, filename, settings) if index.is_database_code else _module_wide_reports(index)
+    if good_patterns is not None and index.is_database_code and not index.is_migration:
+        from .good_patterns import good_patterns as counted  # the review only: flake8 runs never import it
+
+        good_patterns.extend(counted(index))
     own_rules = applicable_rules(filename, settings) if source is not None else []
     if own_rules:
         reports.extend(user_rule_reports(str(source), own_rules))
