@@ -191,7 +191,7 @@ class Tracer:
         if frames:
             if len(frames) != 1 or frames[0].iterable is None or not frames[0].binds(key):
                 return None
-            return self.loads(_item_source(frames[0].iterable, frames[0].target, key), depth + 1)
+            return self.loads(item_source(frames[0].iterable, frames[0].target, key), depth + 1)
         if key in function.params:
             return None
         values = function.assignments.get(key)
@@ -219,7 +219,7 @@ class Tracer:
             self.resolving.discard(key)
 
 
-def _item_source(iterable: Expression | None, target: Expression | None, name: str) -> Expression | None:
+def item_source(iterable: Expression | None, target: Expression | None, name: str) -> Expression | None:
     """`enumerate(qs)` with `(i, item)`: the items come from `qs`."""
     if isinstance(target, NameExpr):
         return iterable
@@ -362,7 +362,7 @@ class DeferralTracer(Tracer):
             if frames:
                 if len(frames) != 1:
                     return None
-                return self.deferral(_item_source(frames[0].iterable, frames[0].target, expr.name), depth + 1)
+                return self.deferral(item_source(frames[0].iterable, frames[0].target, expr.name), depth + 1)
             values = self.function.assignments.get(expr.name)
             if expr.name in self.function.params or not values or len(values) != 1:
                 return None

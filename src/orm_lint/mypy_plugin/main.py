@@ -1,8 +1,9 @@
-"""The mypy plugin: hook lookups by fullname, each hook chained to the plugins after it.
+"""The mypy plugin: hook lookups by fullname in the check registry, each hook chained to the plugins after it.
 
 mypy's chain gives each fullname to the first plugin that claims it. django-stubs claims
 the base-class hook of every model, so orm-lint must be listed first and must call the
 rest of the chain from every hook it claims; then django-stubs' results are unchanged.
+The checks themselves register in `checks/` (see `registry.py`); nothing here names a rule.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +30,17 @@ from mypy.types import Type
 
 from .. import __version__
 from ..cache import settings_document
-from ..catalogue import Rule
-from ..catalogue.correctness import LAZY_LOAD_THAT_RAISES
-from ..catalogue.performance import DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_PER_ITEM
 from ..config import LEFT_OUT_VARIABLE, SETTINGS_FOLDER_VARIABLE, ConfigError, Settings, load_settings, rule_enabled
 from ..fingerprint import source_fingerprint
 from ..frameworks import fullnames
-from . import reporting, tenant
+from . import checks as _registered  # noqa: F401  (importing the package registers every check)
+from . import reporting
 from .errorcodes import INTERNAL
 from .function_map import FunctionMap, map_function
-from .lazy_loads import check_lazy_load
 from .model_facts import collect_facts, framework_of, store_facts
-from .untyped_items import UNTYPED_SOURCES, sweep_untyped_items
+from .registry import TYPE_CHECKS, Hook, HookCall, ModelMember, TypeCheck
 
 _MAP_CACHE_SIZE = 512
-# What each hook reports: it does its work only while one of its rules is on. The gate of each
-# rule is `reporting.report`, so one rule's setting never switches another.
-LAZY_LOAD_RULES: tuple[Rule, ...] = (LAZY_LOAD_PER_ITEM, DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_THAT_RAISES)
-UNTYPED_ITEM_RULES: tuple[Rule, ...] = (LAZY_LOAD_PER_ITEM,)
-TENANT_RULES: tuple[Rule, ...] = (tenant.QUERY_WITHOUT_TENANT_FILTER,)
 
 
 # An edited checkout must not reuse stale mypy caches.
@@ -95,13 +88,23 @@ class OrmLintPlugin(Plugin):
         self._next_hooks: dict[tuple[str, str], Callable[..., Any] | None] = {}
         self._maps: OrderedDict[int, tuple[object, FunctionMap]] = OrderedDict()
         self._failed_files: set[str] = set()
-        self._swept: set[int] = set()  # ids of FunctionMaps (kept alive by self._maps)
+        # ids of FunctionMaps (kept alive by self._maps) -> the once-per-function checks that ran on them
+        self._swept: dict[int, set[int]] = {}
         self._warn_about_order(options)
         blinded = blinding_settings(options)
         if blinded:
             sys.stderr.write(f"orm-lint: note: mypy's settings hide code from orm-lint's type-aware rules: {blinded}\n")
         self.settings = self._load_settings(options)
         reporting.use_settings(self.settings)
+        self._checks_by_fullname: dict[Hook, dict[str, list[TypeCheck]]] = {hook: {} for hook in Hook}
+        self._checks_by_member: dict[Hook, list[TypeCheck]] = {hook: [] for hook in Hook}
+        for check in TYPE_CHECKS:
+            if self._is_active(check):
+                if isinstance(check.target, ModelMember):
+                    self._checks_by_member[check.hook].append(check)
+                else:
+                    for fullname in check.target:
+                        self._checks_by_fullname[check.hook].setdefault(fullname, []).append(check)
 
     @staticmethod
     def _load_settings(options: Options) -> Settings:
@@ -121,16 +124,11 @@ class OrmLintPlugin(Plugin):
         return settings
 
     # -- configuration -------------------------------------------------------------------
-    def _any_on(self, rules: tuple[Rule, ...]) -> bool:
-        return any(rule_enabled(rule.code, self.settings) for rule in rules)
-
-    @cached_property
-    def _lazy_loads_enabled(self) -> bool:
-        return self._any_on(LAZY_LOAD_RULES)
-
-    @cached_property
-    def _untyped_items_enabled(self) -> bool:
-        return self._any_on(UNTYPED_ITEM_RULES)
+    def _is_active(self, check: TypeCheck) -> bool:
+        """Hooked only while one of its rules is on (each finding still passes its own rule's gate)."""
+        if check.active is not None and not check.active(self.settings):
+            return False
+        return any(rule_enabled(rule.code, self.settings) for rule in check.rules)
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
         """Every setting: a change to any of them must not reuse findings from mypy's cache."""
@@ -154,28 +152,26 @@ class OrmLintPlugin(Plugin):
         return None
 
     def get_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
-        owner = fullname.rpartition(".")[0]
-        if owner and self._is_model_class(owner):
-            return partial(self._on_attribute, fullname)
-        return None
+        return self._hook(Hook.ATTRIBUTE, fullname)
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
-        if fullname in UNTYPED_SOURCES:
-            return partial(self._on_untyped_source, fullname)
-        if self._tenant_column and fullname in tenant.QUERY_METHODS:
-            return partial(self._on_query_root, "get_method_hook", fullname)
-        return None
+        return self._hook(Hook.METHOD, fullname)
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
-        if self._tenant_column and fullname in tenant.SELECT_FUNCTIONS:
-            return partial(self._on_query_root, "get_function_hook", fullname)
-        return None
+        return self._hook(Hook.FUNCTION, fullname)
 
     def get_class_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
-        owner, _, attribute = fullname.rpartition(".")
-        if self._tenant_column and attribute == "objects" and self._is_model_class(owner):
-            return partial(self._on_query_root, "get_class_attribute_hook", fullname)
-        return None
+        return self._hook(Hook.CLASS_ATTRIBUTE, fullname)
+
+    def _hook(self, hook: Hook, fullname: str) -> Callable[[Any], Type] | None:
+        checks = self._checks_by_fullname[hook].get(fullname, [])
+        members = self._checks_by_member[hook]
+        if members:
+            owner, _, name = fullname.rpartition(".")
+            matching = [c for c in members if c.target.name in (None, name)]  # type: ignore[union-attr]
+            if matching and owner and self._is_model_class(owner):
+                checks = [*checks, *matching]
+        return partial(self._run_checks, hook, fullname, tuple(checks)) if checks else None
 
     def _is_model_class(self, fullname: str, allow_self: bool = False) -> bool:
         known = self._model_classes.get(fullname)
@@ -221,48 +217,35 @@ class OrmLintPlugin(Plugin):
         if hook is not None:
             hook(ctx)
 
-    def _on_attribute(self, fullname: str, ctx: AttributeContext) -> Type:
-        hook = self._next_hook(ctx.api, "get_attribute_hook", fullname)
-        result = hook(ctx) if hook is not None else ctx.default_attr_type
-        try:
-            if self._lazy_loads_enabled:
-                check_lazy_load(ctx, partial(self._function_map, ctx.api))
-        except Exception as error:
-            self._internal_error(ctx.api, ctx.context, error)
+    def _run_checks(self, hook: Hook, fullname: str, checks: tuple[TypeCheck, ...], ctx: Any) -> Type:
+        """The rest of the chain first (its type is the result), then each check, its findings through the gate."""
+        following = self._next_hook(ctx.api, hook.value, fullname)
+        if following is not None:
+            result = following(ctx)
+        elif hook in (Hook.ATTRIBUTE, Hook.CLASS_ATTRIBUTE):
+            result = ctx.default_attr_type
+        else:
+            result = ctx.default_return_type
+        call = HookCall(ctx, fullname, self.settings, partial(self._function_map, ctx.api))
+        for check in checks:
+            try:
+                if check.once_per_function and not self._first_run_in_function(check, call):
+                    continue
+                for finding in check.function(call):
+                    reporting.report(ctx.api, finding)
+            except Exception as error:
+                self._internal_error(ctx.api, ctx.context, error)
         return result
 
-    @cached_property
-    def _tenant_column(self) -> str | None:
-        column = getattr(self.settings, "tenant_column", None)
-        return column if column and self._any_on(TENANT_RULES) else None
-
-    def _on_query_root(self, method: str, fullname: str, ctx: Any) -> Type:
-        hook = self._next_hook(ctx.api, method, fullname)
-        default = getattr(ctx, "default_return_type", None) or getattr(ctx, "default_attr_type", None)
-        result = hook(ctx) if hook is not None else default
-        try:
-            function = self._function_map(ctx.api)
-            if function is not None and self._tenant_column:
-                tenant.check_tenant_filter(ctx.api, ctx.context, function, self._tenant_column)
-        except Exception as error:
-            self._internal_error(ctx.api, ctx.context, error)
-        return result
-
-    def _on_untyped_source(self, fullname: str, ctx: MethodContext) -> Type:
-        hook = self._next_hook(ctx.api, "get_method_hook", fullname)
-        result = hook(ctx) if hook is not None else ctx.default_return_type
-        self._sweep(ctx.api, ctx.context)
-        return result
-
-    def _sweep(self, api: Any, context: Any) -> None:
-        """Check the loops of the current function over items typed `Any`, once per function."""
-        try:
-            function = self._function_map(api)
-            if function is not None and id(function) not in self._swept and self._untyped_items_enabled:
-                self._swept.add(id(function))
-                sweep_untyped_items(api, function)
-        except Exception as error:
-            self._internal_error(api, context, error)
+    def _first_run_in_function(self, check: TypeCheck, call: HookCall) -> bool:
+        function = call.function
+        if function is None:
+            return False
+        swept = self._swept.setdefault(id(function), set())
+        if id(check) in swept:
+            return False
+        swept.add(id(check))
+        return True
 
     def _function_map(self, api: Any) -> FunctionMap | None:
         scope = getattr(api, "scope", None)
@@ -283,7 +266,7 @@ class OrmLintPlugin(Plugin):
         self._maps[id(function)] = (function, mapped)
         if len(self._maps) > _MAP_CACHE_SIZE:
             _, (_, evicted) = self._maps.popitem(last=False)
-            self._swept.discard(id(evicted))
+            self._swept.pop(id(evicted), None)
         return mapped
 
     def _internal_error(self, api: Any, context: Any, error: Exception) -> None:

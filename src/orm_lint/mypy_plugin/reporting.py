@@ -19,7 +19,8 @@ from mypy.errors import IterationErrorWatcher
 from mypy.nodes import Context
 
 from ..config import Settings, ignored_in_file, rule_enabled
-from .errorcodes import RULE_CODE_BY_ERROR_CODE
+from .errorcodes import CODES, RULE_CODE_BY_ERROR_CODE
+from .registry import TypeFinding
 
 _settings = Settings()
 _enabled: dict[str, bool] = {}  # mypy error code -> the rule is on
@@ -44,9 +45,15 @@ def ignored_here(api: Any, code: ErrorCode) -> bool:
     return bool(path and rule_code and rule_code.startswith(ignored_in_file(path, _settings)))
 
 
-def report(api: Any, message: str, context: Context, code: ErrorCode) -> None:
+def report(api: Any, finding: TypeFinding) -> None:
+    """The finding, unless its rule is off in the project or in this file: the one gate of every rule."""
+    code = CODES[finding.rule.code]
     if not _enabled.get(code.code, True) or ignored_here(api, code):
         return
+    _fail(api, finding.message, finding.context, code)
+
+
+def _fail(api: Any, message: str, context: Context, code: ErrorCode) -> None:
     errors = getattr(getattr(api, "msg", None), "errors", None)
     watchers = getattr(errors, "_watchers", None)
     if not watchers:

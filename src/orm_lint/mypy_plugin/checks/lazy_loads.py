@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
 
 from mypy.nodes import Expression, MemberExpr, NameExpr, OverloadedFuncDef, TypeInfo, Var
-from mypy.plugin import AttributeContext
 from mypy.types import Instance, Type, UnionType, get_proper_type
 
-from ..catalogue.correctness import LAZY_LOAD_THAT_RAISES
-from ..catalogue.performance import DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_PER_ITEM
-from ..frameworks import fullnames, models
-from .eager_loading import DeferralTracer, Tracer, _item_source, subtree
-from .errorcodes import CODES
-from .function_map import Frame, FunctionMap, access_text
-from .model_facts import column_declaration, framework_of, relation_declaration
-from .reporting import report
+from ...catalogue.correctness import LAZY_LOAD_THAT_RAISES
+from ...catalogue.performance import DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_PER_ITEM
+from ...frameworks import fullnames, models
+from ..eager_loading import DeferralTracer, Tracer, item_source, subtree
+from ..function_map import Frame, FunctionMap, access_text
+from ..model_facts import column_declaration, framework_of, relation_declaration
+from ..registry import ANY_MODEL_ATTRIBUTE, Hook, HookCall, TypeFinding, type_check
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-CODE = CODES[LAZY_LOAD_PER_ITEM.code]
-DEFERRED_CODE = CODES[DEFERRED_COLUMN_PER_ITEM.code]
-RAISE_CODE = CODES[LAZY_LOAD_THAT_RAISES.code]
 _KIND_TEXT = {"object": "related object", "collection": "related collection", "manager": "related manager"}
+# What reading the relation does, for the finding's `operation`.
+_OPERATION = {"object": "lazy load", "collection": "lazy load", "manager": "related manager query"}
 
 
 def _instances(t: Type) -> list[Instance]:
@@ -107,19 +102,13 @@ def _fix(kind: str, framework: str | None, owner: str, attribute: str, path: lis
     return f"add .options({loader}({owner}.{attribute})) to the query"
 
 
-def _loop_item(member: MemberExpr, function: FunctionMap) -> tuple[NameExpr, list[str], Frame] | None:
+def loop_item(member: MemberExpr, function: FunctionMap) -> tuple[NameExpr, list[str], Frame] | None:
     """The loop variable the access starts from, the relations in between, and its loop."""
     frame = function.frame_of.get(id(member))
-    if frame is None:
+    rooted = _root(member) if frame is not None else None
+    if rooted is None:
         return None
-    path: list[str] = []
-    root = member.expr
-    while isinstance(root, MemberExpr):
-        path.append(root.name)
-        root = root.expr
-    if not isinstance(root, NameExpr):
-        return None
-    path.reverse()
+    root, path = rooted
     binding: Frame | None = frame
     while binding is not None and not binding.binds(root.name):
         binding = binding.parent
@@ -155,7 +144,7 @@ def back_to_iterated_parent(api: Any, binding: Frame, item: TypeInfo | None, att
     return parent is not None and target is not None and parent.has_base(target.fullname)
 
 
-def lazy_load_message(
+def lazy_load_finding(
     member: MemberExpr,
     function: FunctionMap,
     info: TypeInfo,
@@ -163,8 +152,8 @@ def lazy_load_message(
     root: NameExpr,
     path: list[str],
     binding: Frame,
-) -> str | None:
-    """The finding's message when the access is a lazy load per item, else None."""
+) -> TypeFinding | None:
+    """lazy-load-per-item when the access is a lazy load per item, else None."""
     attribute = member.name
     if kind is None or id(member) in function.assigned or not _first_read_per_item(member, function):
         return None
@@ -176,17 +165,27 @@ def lazy_load_message(
     strategy = declaration["lazy"] if declaration else "select"
     if strategy not in models.LAZY_STRATEGIES:
         return None
-    loads = Tracer(function).loads(_item_source(binding.iterable, binding.target, root.name))
+    loads = Tracer(function).loads(item_source(binding.iterable, binding.target, root.name))
     if loads is None:
         return None  # where the items come from is not visible here: stay silent
     for name in path:
         loads = subtree(loads, name) or {}
     if subtree(loads, attribute) is not None:
         return None
-    return LAZY_LOAD_PER_ITEM.format_message(
-        access=".".join([root.name, *path, attribute]),
-        kind=_KIND_TEXT[kind],
-        fix=_fix(kind, framework_of(info), info.name, attribute, path),
+    framework = framework_of(info)
+    fix = _fix(kind, framework, info.name, attribute, path)
+    message = LAZY_LOAD_PER_ITEM.format_message(
+        access=".".join([root.name, *path, attribute]), kind=_KIND_TEXT[kind], fix=fix
+    )
+    return TypeFinding(
+        LAZY_LOAD_PER_ITEM,
+        message,
+        member,
+        framework=framework,
+        model=info.name,
+        attribute=attribute,
+        operation=_OPERATION[kind],
+        fix=fix,
     )
 
 
@@ -220,27 +219,35 @@ def _raising_reason(function: FunctionMap, framework: str | None, strategy: str)
     return None
 
 
-def check_raising_load(
-    ctx: AttributeContext, member: MemberExpr, function: FunctionMap, info: TypeInfo, kind: str
-) -> bool:
-    """lazy-load-that-raises; True when this access is that rule's business."""
+def raising_load(
+    member: MemberExpr, function: FunctionMap, info: TypeInfo, kind: str
+) -> tuple[bool, TypeFinding | None]:
+    """lazy-load-that-raises: (whether this access is that rule's business, its finding)."""
     declaration = relation_declaration(info, member.name)
     strategy = declaration["lazy"] if declaration else "select"
     framework = framework_of(info)
     reason = _raising_reason(function, framework, strategy)
     if reason is None:
-        return False
+        return False, None
     rooted = _root(member)
     if rooted is not None and _not_loaded(function, *rooted, member.name):
         root, path = rooted
         loader = "joinedload" if kind == "object" else "selectinload"
+        fix = f"add .options({loader}({info.name}.{member.name})) to the query"
         message = LAZY_LOAD_THAT_RAISES.format_message(
-            access=".".join([root.name, *path, member.name]),
-            reason=reason,
-            fix=f"add .options({loader}({info.name}.{member.name})) to the query",
+            access=".".join([root.name, *path, member.name]), reason=reason, fix=fix
         )
-        report(ctx.api, message, member, RAISE_CODE)
-    return True
+        return True, TypeFinding(
+            LAZY_LOAD_THAT_RAISES,
+            message,
+            member,
+            framework=framework,
+            model=info.name,
+            attribute=member.name,
+            operation=_OPERATION[kind],
+            fix=fix,
+        )
+    return True, None
 
 
 def _is_mapped_column(info: TypeInfo, attribute: str) -> bool:
@@ -254,21 +261,21 @@ def _is_mapped_column(info: TypeInfo, attribute: str) -> bool:
     return isinstance(declared, Instance) and declared.type.fullname.endswith(".Mapped")
 
 
-def check_deferred_column(ctx: AttributeContext, member: MemberExpr, function: FunctionMap, info: TypeInfo) -> None:
+def deferred_column(member: MemberExpr, function: FunctionMap, info: TypeInfo) -> TypeFinding | None:
     """deferred-column-per-item: a column the query left out, read per loop item."""
-    item = _loop_item(member, function)
+    item = loop_item(member, function)
     if item is None or item[1] or id(member) in function.assigned or not _first_read_per_item(member, function):
-        return
+        return None
     root, _, binding = item
     attribute = member.name
     if attribute in {"id", "pk"} or not _is_mapped_column(info, attribute):
-        return
+        return None
     column = column_declaration(info, attribute) or {}
     if column.get("primary"):
-        return
-    deferral = DeferralTracer(function).deferral(_item_source(binding.iterable, binding.target, root.name))
+        return None
+    deferral = DeferralTracer(function).deferral(item_source(binding.iterable, binding.target, root.name))
     if deferral is None or attribute in deferral.undeferred:
-        return
+        return None
     how = None
     if attribute in deferral.deferred:
         how = deferral.how or "defer()"
@@ -278,41 +285,61 @@ def check_deferred_column(ctx: AttributeContext, member: MemberExpr, function: F
     elif column.get("deferred"):
         how = "deferred on the model"
     if how is None:
-        return
+        return None
+    framework = framework_of(info)
     fix = (
         f'add "{attribute}" to .only(...)'
-        if framework_of(info) == "django"
+        if framework == "django"
         else f"load it with the query: .options(undefer({info.name}.{attribute})) or add it to load_only()"
     )
     message = DEFERRED_COLUMN_PER_ITEM.format_message(access=f"{root.name}.{attribute}", how=how, fix=fix)
-    report(ctx.api, message, member, DEFERRED_CODE)
+    return TypeFinding(
+        DEFERRED_COLUMN_PER_ITEM,
+        message,
+        member,
+        framework=framework,
+        model=info.name,
+        attribute=attribute,
+        operation="deferred column",
+        fix=fix,
+    )
 
 
-def check_lazy_load(ctx: AttributeContext, function_map: Callable[[], FunctionMap | None]) -> None:
-    """The attribute hook's checks: the receiver's type is known here."""
+@type_check(
+    LAZY_LOAD_PER_ITEM, DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_THAT_RAISES, hook=Hook.ATTRIBUTE, target=ANY_MODEL_ATTRIBUTE
+)
+def lazy_load_per_item(call: HookCall) -> Iterator[TypeFinding]:
+    """lazy-load-per-item, deferred-column-per-item and lazy-load-that-raises: the receiver's type is known here."""
+    ctx = call.ctx
     member = ctx.context
     if not isinstance(member, MemberExpr) or ctx.is_lvalue:
         return
     receiver = get_proper_type(ctx.type)
     if not isinstance(receiver, Instance):
         return
-    function = function_map()
+    function = call.function
     if function is None:
         return
+    found: TypeFinding | None
     kind = relation_kind(receiver.type, member.name, ctx.default_attr_type)
     if kind is None:
-        if id(member) in function.frame_of:
-            check_deferred_column(ctx, member, function, receiver.type)
+        if id(member) in function.frame_of and (found := deferred_column(member, function, receiver.type)):
+            yield found
         return
-    if id(member) in function.assigned or check_raising_load(ctx, member, function, receiver.type, kind):
+    if id(member) in function.assigned:
         return
-    item = _loop_item(member, function)
+    raising, found = raising_load(member, function, receiver.type, kind)
+    if found is not None:
+        yield found
+    if raising:
+        return
+    item = loop_item(member, function)
     if item is None:
         return
     root, path, binding = item
     item_type = _type_of(ctx.api, root)
     if back_to_iterated_parent(ctx.api, binding, item_type, path[0] if path else member.name):
         return  # `line.order` or `line.order.customer`: one parent object, loaded once
-    message = lazy_load_message(member, function, receiver.type, kind, root, path, binding)
-    if message is not None:
-        report(ctx.api, message, member, CODE)
+    found = lazy_load_finding(member, function, receiver.type, kind, root, path, binding)
+    if found is not None:
+        yield found

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from mypy.nodes import CallExpr, Expression, MemberExpr, NameExpr, RefExpr, TypeInfo, Var
 
-from ..catalogue.security import QUERY_WITHOUT_TENANT_FILTER
-from ..paths import is_test_module
-from .errorcodes import CODES
-from .function_map import FunctionMap
-from .reporting import report
+from ...catalogue.security import QUERY_WITHOUT_TENANT_FILTER
+from ...config import Settings
+from ...paths import is_test_module
+from ..function_map import FunctionMap
+from ..model_facts import framework_of
+from ..registry import Hook, HookCall, ModelMember, TypeFinding, type_check
 
-CODE = CODES[QUERY_WITHOUT_TENANT_FILTER.code]
 SELECT_FUNCTIONS = frozenset(
     {"sqlalchemy.sql._selectable_constructors.select", "sqlmodel.sql._expression_select_gen.select"}
 )
@@ -134,14 +135,32 @@ def _object_in_hand(call: CallExpr) -> bool:
     return False
 
 
-def check_tenant_filter(api: Any, root: Expression, function: FunctionMap, column: str) -> None:
+def _tenant_configured(settings: Settings) -> bool:
+    return bool(settings.tenant_column)
+
+
+@type_check(QUERY_WITHOUT_TENANT_FILTER, hook=Hook.METHOD, target=QUERY_METHODS, active=_tenant_configured)
+@type_check(QUERY_WITHOUT_TENANT_FILTER, hook=Hook.FUNCTION, target=SELECT_FUNCTIONS, active=_tenant_configured)
+@type_check(
+    QUERY_WITHOUT_TENANT_FILTER, hook=Hook.CLASS_ATTRIBUTE, target=ModelMember("objects"), active=_tenant_configured
+)
+def query_without_tenant_filter(call: HookCall) -> Iterator[TypeFinding]:
+    """query-without-tenant-filter: a read of a tenant-owned model from one of its query roots."""
+    column, function = call.settings.tenant_column, call.function
+    if column and function is not None:
+        found = _unfiltered_read(getattr(call.ctx.api, "path", "") or "", call.ctx.context, function, column)
+        if found is not None:
+            yield found
+
+
+def _unfiltered_read(path: str, root: Expression, function: FunctionMap, column: str) -> TypeFinding | None:
     info = model_of_query_root(root)
-    if info is None or not has_tenant_column(info, column) or is_test_module(getattr(api, "path", "") or ""):
-        return
+    if info is None or not has_tenant_column(info, column) or is_test_module(path):
+        return None
     if {column, column.removesuffix("_id")} & function.attribute_names - {_describe_name(root)}:
-        return  # the tenant is checked in the function (fetch, then authorise)
+        return None  # the tenant is checked in the function (fetch, then authorise)
     if function.attribute_names & _PRIVILEGE_FLAGS:
-        return  # a deliberate cross-tenant read behind an admin check
+        return None  # a deliberate cross-tenant read behind an admin check
     top, calls = _chain_top(root, function)
     tops = [top]
     name = function.assigned_to.get(id(top))
@@ -155,22 +174,27 @@ def check_tenant_filter(api: Any, root: Expression, function: FunctionMap, colum
                 calls.append(call)
         tops += [call for call in function.calls if any(isinstance(a, NameExpr) and a.name == name for a in call.args)]
     if any(_mentions(call, column) or _called(call) == "none" or _object_in_hand(call) for call in calls):
-        return
+        return None
     executed = bool(calls) and isinstance(top, CallExpr) and _called(top) in _EVALUATING
     for candidate in tops:
         if id(candidate) in function.returned and not (candidate is top and executed):
-            return  # the caller may add the filter
+            return None  # the caller may add the filter
         runner = function.argument_of.get(id(candidate))
         if runner is not None:
             if _called(runner) not in _RUNNERS:
-                return  # handed to a helper that may add the filter
-    message = QUERY_WITHOUT_TENANT_FILTER.format_message(
-        query=_describe(root),
+                return None  # handed to a helper that may add the filter
+    fix = f"filter on {column} (or mark a deliberate cross-tenant read with a type: ignore)"
+    message = QUERY_WITHOUT_TENANT_FILTER.format_message(query=_describe(root), model=info.name, column=column, fix=fix)
+    return TypeFinding(
+        QUERY_WITHOUT_TENANT_FILTER,
+        message,
+        root,
+        framework=framework_of(info),
         model=info.name,
-        column=column,
-        fix=f"filter on {column} (or mark a deliberate cross-tenant read with a type: ignore)",
+        attribute=column,
+        operation=_describe_name(root) or (_called(root) if isinstance(root, CallExpr) else None),
+        fix=fix,
     )
-    report(api, message, root, CODE)
 
 
 def _describe_name(root: Expression) -> str:

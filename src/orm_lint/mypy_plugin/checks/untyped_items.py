@@ -6,16 +6,17 @@ are checked against that model's declarations.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 from mypy.nodes import CallExpr, Expression, MemberExpr, NameExpr, RefExpr, TypeInfo, Var
 from mypy.types import Instance, get_proper_type
 
-from ..frameworks import sqlalchemy
-from .eager_loading import _item_source
-from .function_map import FunctionMap
-from .lazy_loads import CODE, _loop_item, lazy_load_message, relation_kind, relation_target
-from .reporting import report
+from ...catalogue.performance import LAZY_LOAD_PER_ITEM
+from ...frameworks import sqlalchemy
+from ..eager_loading import item_source
+from ..function_map import FunctionMap
+from ..registry import Hook, HookCall, TypeFinding, type_check
+from .lazy_loads import lazy_load_finding, loop_item, relation_kind, relation_target
 
 # Methods typed as returning `Any` whose call marks a function worth sweeping.
 UNTYPED_SOURCES = frozenset(
@@ -93,7 +94,7 @@ class EntityTracer:
         if frames:
             if len(frames) != 1:
                 return None
-            return self.entity(_item_source(frames[0].iterable, frames[0].target, name.name), depth + 1)
+            return self.entity(item_source(frames[0].iterable, frames[0].target, name.name), depth + 1)
         values = self.function.assignments.get(name.name)
         if not values or name.name in self.function.params:
             return None
@@ -101,15 +102,19 @@ class EntityTracer:
         return found.pop() if len(found) == 1 else None
 
 
-def sweep_untyped_items(api: Any, function: FunctionMap) -> None:
-    """Check every access on a loop item whose model the query names (once per function)."""
+@type_check(LAZY_LOAD_PER_ITEM, hook=Hook.METHOD, target=UNTYPED_SOURCES, once_per_function=True)
+def lazy_load_per_untyped_item(call: HookCall) -> Iterator[TypeFinding]:
+    """lazy-load-per-item on loop items typed `Any`: every access on one whose model the query names."""
+    function = call.function
+    if function is None:
+        return
     tracer = EntityTracer(function)
     for member in function.members_in_loops:
-        item = _loop_item(member, function)
+        item = loop_item(member, function)
         if item is None:
             continue
         root, path, binding = item
-        info = tracer.entity(_item_source(binding.iterable, binding.target, root.name))
+        info = tracer.entity(item_source(binding.iterable, binding.target, root.name))
         for name in path:
             info = relation_target(info, name) if info is not None else None
         if info is None:
@@ -125,6 +130,6 @@ def sweep_untyped_items(api: Any, function: FunctionMap) -> None:
             else node.type
         )
         kind = relation_kind(info, member.name, attribute_type)
-        message = lazy_load_message(member, function, info, kind, root, path, binding)
-        if message is not None:
-            report(api, message, member, CODE)
+        found = lazy_load_finding(member, function, info, kind, root, path, binding)
+        if found is not None:
+            yield found
