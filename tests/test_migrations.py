@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, expected_markers, run_flake8
+from conftest import FIXTURES, check_json, expected_markers, run_flake8
 from orm_lint.flake8_plugin import migration_reader
 from orm_lint.flake8_plugin.checks import migrations as migration_checks
 from orm_lint.flake8_plugin.scope import build_index
@@ -171,8 +171,7 @@ def test_longer_varchar_is_reported_only_where_it_copies_the_table(tmp_path: Pat
     revision = tmp_path / "versions/a1_widen.py"
     revision.parent.mkdir()
     revision.write_text(
-        textwrap.dedent(
-            """\
+        textwrap.dedent("""\
             from alembic import op
             import sqlalchemy as sa
 
@@ -186,8 +185,7 @@ def test_longer_varchar_is_reported_only_where_it_copies_the_table(tmp_path: Pat
 
             def downgrade():
                 op.alter_column("book", "title", existing_type=sa.String(length=300), type_=sa.VARCHAR(length=200))
-            """
-        ),
+            """),
         encoding="utf-8",
     )
     assert _codes_for_backend(revision, "postgresql") == _codes_for_backend(revision, None) == []
@@ -198,8 +196,7 @@ def test_more_digits_at_the_same_scale_is_reported_only_where_it_copies_the_tabl
     revision = tmp_path / "versions/b2_price.py"
     revision.parent.mkdir()
     revision.write_text(
-        textwrap.dedent(
-            """\
+        textwrap.dedent("""\
             from alembic import op
             import sqlalchemy as sa
 
@@ -213,8 +210,7 @@ def test_more_digits_at_the_same_scale_is_reported_only_where_it_copies_the_tabl
 
             def downgrade():
                 op.alter_column("book", "price", existing_type=sa.Numeric(14, 2), type_=sa.NUMERIC(10, 2))
-            """
-        ),
+            """),
         encoding="utf-8",
     )
     assert _codes_for_backend(revision, "postgresql") == _codes_for_backend(revision, None) == []
@@ -351,3 +347,20 @@ def test_makemigrations_output_is_linted_correctly(tmp_path: Path) -> None:
     assert any("builds index book_language_idx on book" in m for m in messages)
     assert any("builds a unique index for isbn on book" in m for m in messages)
     assert any("builds the implicit index of ForeignKey editor on book" in m for m in messages)
+
+
+def test_locks_on_tables_that_stay_small_are_said_at_a_lower_severity() -> None:
+    """A NOT NULL scan or an UPDATE under the lock of a lookup or configuration table is brief: low, and the
+    message says why; a table with a foreign key column grows with use and keeps its severity."""
+    found = check_json("alembic/versions/e4f5a6b7c8d9_small_tables.py", "--no-cache", cwd=MIGRATIONS)["findings"]
+    severities = {(f["line"], f["code"]): f["severity"] for f in found}  # type: ignore[index]
+    assert severities == {
+        (22, "ORM410"): "low",
+        (23, "ORM404"): "low",
+        (24, "ORM404"): "low",
+        (25, "ORM404"): "high",
+    }
+    messages = {f["line"]: f["message"] for f in found}  # type: ignore[index]
+    assert "Genre refers to no other table, like a lookup table that stays small: the lock is brief" in messages[23]
+    assert "SiteSettings is a configuration table" in messages[24]
+    assert "stays small" not in messages[25]

@@ -351,7 +351,7 @@ COLUMN_TYPE_OR_NULLABILITY_CHANGED = Rule(
     frameworks=_DJANGO_AND_ALEMBIC,
     engine=Engine.FLAKE8,
     summary="A column's type is changed or it is made NOT NULL in place, locking the table.",
-    message="{operation} {change}, which rewrites or scans the whole table under an exclusive lock; {fix}",
+    message="{operation} {change}, which rewrites or scans the whole table under an exclusive lock{scale}; {fix}",
     docs=Docs(
         what_it_does=(
             "Reports Django `AlterField` that changes the column's SQL type or turns a nullable field "
@@ -478,7 +478,7 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
     frameworks=_DJANGO_AND_ALEMBIC,
     engine=Engine.FLAKE8,
     summary="An index (or unique constraint) is built on PostgreSQL without CONCURRENTLY, blocking writes.",
-    message="{operation} builds {index} on {table} while blocking writes to it; {fix}",
+    message="{operation} builds {index} on {table} while blocking writes to it{scale}; {fix}",
     docs=Docs(
         what_it_does=(
             "Reports Django `AddIndex`, `AddConstraint(UniqueConstraint(...))`, `AddField` with "
@@ -568,7 +568,7 @@ CONSTRAINT_ADDED_WITHOUT_NOT_VALID = Rule(
     frameworks=_DJANGO_AND_ALEMBIC,
     engine=Engine.FLAKE8,
     summary="A CHECK or FOREIGN KEY constraint is added to an existing table and validated under a lock.",
-    message="{operation} adds {constraint} to {table} and checks every row under a lock; {fix}",
+    message="{operation} adds {constraint} to {table} and checks every row under a lock{scale}; {fix}",
     docs=Docs(
         what_it_does=(
             "Reports Django `AddConstraint(CheckConstraint(...))` and Alembic "
@@ -945,7 +945,7 @@ DATA_CHANGE_IN_SCHEMA_MIGRATION = Rule(
     frameworks=_DJANGO_AND_ALEMBIC,
     engine=Engine.FLAKE8,
     summary="SQL that changes rows runs in the same migration, and transaction, as a change to an existing table.",
-    message="{operation} changes rows ({sql}) in the migration that also runs {schema}, in one transaction; {fix}",
+    message="{operation} changes rows ({sql}) in the migration that also runs {schema}, in one transaction{scale}; {fix}",
     docs=Docs(
         what_it_does=(
             "Reports `UPDATE`, `DELETE` and `INSERT` statements in Django `RunSQL` (a string, a list "

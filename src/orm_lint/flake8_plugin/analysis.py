@@ -118,8 +118,9 @@ def _module_wide_reports(index: ModuleIndex) -> list[Report]:
 
 
 def _built_in_reports(index: ModuleIndex, filename: str, settings: Settings) -> list[Report]:
-    if not index.is_migration:  # migrations are read with their own history, not the models of today
-        index.project = index_for(filename, settings.cache_dir).seen_from(filename, index.imports)
+    # Migrations are read with their own history; today's models only tell them which tables stay small.
+    index.project = index_for(filename, settings.cache_dir).seen_from(filename, index.imports)
+    if not index.is_migration:
         follow_imports(index)
     reports: list[Report] = []
     is_test = is_test_module(filename)

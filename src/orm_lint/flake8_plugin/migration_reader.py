@@ -540,6 +540,12 @@ def data_change(op: Operation, created: set[str]) -> str | None:
     return None
 
 
+def changed_table(statement: str) -> str | None:
+    """The table an UPDATE / DELETE FROM / INSERT INTO statement changes."""
+    match = _DATA_STATEMENT.match(statement)
+    return match["table"] if match is not None else None
+
+
 def _clipped(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3].rstrip() + "..."
 

@@ -28,6 +28,8 @@ from ...catalogue.migrations import (
 )
 from ...catalogue.model import Rule
 from ...frameworks import migrations as fw
+from ...project.index import module_name
+from ...project.table_size import model_of_table, stays_small
 from ..migration_reader import (
     ALEMBIC,
     DJANGO,
@@ -41,6 +43,7 @@ from ..migration_reader import (
     column_name,
     column_type,
     created_tables,
+    changed_table,
     data_change,
     display_text,
     django_field,
@@ -219,7 +222,7 @@ def column_type_or_nullability_changed(index: ModuleIndex) -> Iterator[Report]:
             continue
         if found is not None:
             change, fix = found
-            yield _report(COLUMN_TYPE_OR_NULLABILITY_CHANGED, op, change=change, fix=fix)
+            yield _report(COLUMN_TYPE_OR_NULLABILITY_CHANGED, op, change=change, fix=fix, **_size(index, op.table))
 
 
 @check(INDEX_CREATED_WITHOUT_CONCURRENTLY, runs_on_migrations=True)
@@ -238,7 +241,14 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
                 fix = _UNIQUE_FIX[op.framework]
             elif not fix:
                 fix = _FIX[INDEX_CREATED_WITHOUT_CONCURRENTLY.code, op.framework]
-            yield _report(INDEX_CREATED_WITHOUT_CONCURRENTLY, op, index=what, table=op.table_text, fix=fix)
+            yield _report(
+                INDEX_CREATED_WITHOUT_CONCURRENTLY,
+                op,
+                index=what,
+                table=op.table_text,
+                fix=fix,
+                **_size(index, op.table),
+            )
 
 
 @check(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, runs_on_migrations=True)
@@ -253,7 +263,7 @@ def constraint_added_without_not_valid(index: ModuleIndex) -> Iterator[Report]:
         found = _django_constraint(op, migration.imports) if op.framework == DJANGO else _alembic_constraint(op)
         if found is not None:
             constraint, fix = found
-            values = {"constraint": constraint, "table": op.table_text}
+            values = {"constraint": constraint, "table": op.table_text, **_size(index, op.table)}
             if fix:
                 values["fix"] = fix
             yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, **values)
@@ -347,6 +357,7 @@ def data_change_in_schema_migration(index: ModuleIndex) -> Iterator[Report]:
                 sql=statement,
                 schema=f"{_operation_text(altering[0])} on {altering[0].table_text}",
                 fix=_DATA_CHANGE_FIX[op.framework],
+                **_size(index, changed_table(statement)),
             )
 
 
@@ -645,7 +656,17 @@ def _per_row(frame: LoopFrame | None, index: ModuleIndex) -> bool:
 
 def _report(rule: Rule, op: Operation, **values: str) -> Report:
     values.setdefault("fix", _FIX.get((rule.code, op.framework), ""))
-    return Report(rule, op.call, {"operation": _operation_text(op), **values})
+    values.setdefault("scale", "")
+    # A brief lock on a table that stays small is low, whatever the rule's severity.
+    return Report(rule, op.call, {"operation": _operation_text(op), **values}, lowered_by=3 if values["scale"] else 0)
+
+
+def _size(index: ModuleIndex, table: str | None) -> dict[str, str]:
+    """`scale` for the message when the table is a lookup or configuration table: the lock is brief there."""
+    models = [m for found in index.project.candidates.values() for m in found]
+    model = model_of_table(models, table, near=module_name(index.project.root, index.filename)) if table else None
+    small = stays_small(model) if model is not None else None
+    return {"scale": f" ({small}: the lock is brief)"} if small else {}
 
 
 def _operation_text(op: Operation) -> str:

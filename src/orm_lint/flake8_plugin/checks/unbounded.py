@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from ...catalogue.performance import UNBOUNDED_ALL_IN_ENDPOINT
 from ...frameworks import django
 from ..endpoints import endpoint_name
-from ...project import ModelFacts, ProjectIndex
+from ...project import ProjectIndex
+from ...project.table_size import stays_small
 from ..queries import QueryShape, describe_query, dotted_name, unchain
 from ..registry import Report, check
 from ..render import short_call
@@ -107,25 +108,15 @@ def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIn
         scale = " (one user's rows: fewer, but still no bound)"
     else:
         model = project.model(shape.entity)
-        if model is not None and _like_a_lookup_table(model):
-            scale = f" ({model.name} refers to no other table, like a lookup table that stays small)"
+        small = stays_small(model) if model is not None else None
+        if small is not None:
+            scale = f" ({small})"
     return Report(
         UNBOUNDED_ALL_IN_ENDPOINT,
         call,
         {"call": short_call(call), "endpoint": endpoint, "scale": scale},
         lowered_by=1 if scale else 0,
     )
-
-
-# Columns that record when a row came: tables that have them grow with use.
-_WHEN_COLUMN = re.compile(r"(^|_)(created|updated|modified|joined|date|time|timestamp)|_(at|on)$")
-
-
-def _like_a_lookup_table(model: ModelFacts) -> bool:
-    """No foreign key of its own, no column saying when a row came, and not contrib's User (sign-ups grow it)."""
-    if model.module == "django.contrib" or any(not r.many for r in model.relations.values()):
-        return False
-    return not any(_WHEN_COLUMN.search(column) for column in model.columns)
 
 
 def _filtered_by_current_user(shape: QueryShape) -> bool:

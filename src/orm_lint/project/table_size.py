@@ -1,0 +1,74 @@
+"""Which tables stay small, judged from the model's declaration alone.
+
+Rules whose cost grows with a table's rows (a whole-table read, a NOT NULL scan, an UPDATE while
+a lock is held) say so at a lower severity when the table is a lookup or configuration table: a
+dozen sports, a handful of roles, one row of settings. A table that holds accounts, or that points
+at another table (rows per owner), or that records when each row came, grows with use.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .model_facts import ModelFacts
+
+# Columns that record when a row came: tables that have them grow with use.
+_WHEN_COLUMN = re.compile(r"(^|_)(created|updated|modified|joined|date|time|timestamp)|_(at|on)$")
+# Columns of something people sign up for or log into (users, accounts, projects): one row per sign-up.
+_ACCOUNT_COLUMN = re.compile(r"(^|_)(password|email|token|secret)($|_)")
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+# A model named for settings holds one row, or one per setting.
+_CONFIGURATION_WORDS = frozenset({"config", "configuration", "settings", "preferences"})
+# A model named for a short list (a type, a status, a role) with few columns holds few rows.
+LOOKUP_WORDS = frozenset(
+    {
+        "type", "types", "kind", "kinds", "status", "statuses", "category", "categories", "country", "countries",
+        "language", "languages", "currency", "currencies", "locale", "timezone", "unit", "units", "role", "roles",
+        "permission", "permissions", "setting", "settings", "config", "configuration", "choice", "choices",
+        "option", "options", "flag", "flags", "level", "levels", "state", "states", "region", "regions",
+    }
+)  # fmt: skip
+LOOKUP_COLUMNS = 4
+
+
+def name_words(name: str) -> set[str]:
+    """`EquipmentType` -> {"equipment", "type"}."""
+    return {word.lower() for word in _WORD.findall(name)}
+
+
+def stays_small(model: ModelFacts) -> str | None:
+    """Why the model's table likely holds few rows (said in a finding's message), or None."""
+    columns = set(model.columns) - {"id"}
+    if model.module.startswith("django.contrib") or any(not r.many for r in model.relations.values()):
+        return None
+    if any(column.endswith("_id") for column in columns):
+        return None  # a foreign key column without a relationship(): rows per owner
+    if any(_ACCOUNT_COLUMN.search(column) for column in columns):
+        return None
+    words = name_words(model.name)
+    if words & _CONFIGURATION_WORDS:
+        return f"{model.name} is a configuration table, which stays small"
+    if not any(_WHEN_COLUMN.search(column) for column in columns):
+        return f"{model.name} refers to no other table, like a lookup table that stays small"
+    if words & LOOKUP_WORDS and len(columns) <= LOOKUP_COLUMNS:
+        return f"{model.name} is named and shaped like a lookup table, which stays small"
+    return None
+
+
+def model_of_table(models: list[ModelFacts], table: str, near: str = "") -> ModelFacts | None:
+    """The model whose table a migration names: `__tablename__`, a Django model's lowercased name, or its
+    default `<app>_<model>` table; None when none or several match."""
+    table = table.strip('"`').lower().rsplit(".", 1)[-1]
+    found = [
+        m
+        for m in models
+        if not m.abstract
+        and (
+            m.table.lower() == table
+            if m.table
+            else m.name.lower() == table or table.endswith("_" + m.name.lower())  # Django: `<app>_<model>`
+        )
+    ]
+    if len(found) > 1 and near:
+        found = [m for m in found if m.module.split(".")[0] == near.split(".")[0]] or found
+    return found[0] if len(found) == 1 else None
