@@ -3,8 +3,10 @@ the finding is at the call in the loop and names the helper.
 
 Each project is checked by real flake8 on the module with the loops only (as an editor does): the helper's
 module is found through the imports (`from app.services import f`, `from app import services`) and read from
-source. Look-alikes stay silent: a helper that queries only on a branch, a loop over a constant, a helper
-that remembers its results, a helper whose query eager-loads what is read.
+source. A helper of another module that queries is reported per row of a query (the loop's own query, a
+helper's, an admin action's `queryset`). Look-alikes stay silent: a helper that queries only on a branch, a loop
+over a constant or over a list a message holds, a helper that remembers its results, a helper whose query
+eager-loads what is read.
 """
 
 from __future__ import annotations
@@ -69,24 +71,28 @@ from shelf.models import Book
 from shelf.services import author_line, price_of, remembered_price, visible_books
 
 
-def prices(isbns):
-    return [price_of(isbn) for isbn in isbns]  # error: ORM101
+def prices():
+    return [price_of(book.isbn) for book in Book.objects.filter(public=True)]  # error: ORM101
 
 
-def prices_through_the_module(isbns):
-    return [services.price_of(isbn) for isbn in isbns]  # error: ORM101
+def prices_through_the_module(queryset):
+    return [services.price_of(book.isbn) for book in queryset]  # error: ORM101
 
 
 def prices_of_a_constant_list():
     return [price_of(isbn) for isbn in ("0306406152", "0131103628")]
 
 
-def prices_queried_only_when_unknown(isbns, known):
-    return [services.maybe_price(isbn, known) for isbn in isbns]
+def prices_of_the_isbns_a_message_holds(message):
+    return [price_of(isbn) for isbn in message["isbns"]]
 
 
-def prices_remembered(isbns):
-    return [remembered_price(isbn) for isbn in isbns]
+def prices_queried_only_when_unknown(known):
+    return [services.maybe_price(book.isbn, known) for book in Book.objects.all()]
+
+
+def prices_remembered():
+    return [remembered_price(book.isbn) for book in Book.objects.all()]
 
 
 def lines():
@@ -159,18 +165,20 @@ def customers_with_orders(session):
     return session.scalars(select(Customer).options(selectinload(Customer.orders)).limit(50)).all()
 """,
     "shop/reports.py": """\
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop import repository
+from shop.models import Order
 from shop.repository import customers, order_count
 
 
-def customers_by_id(session: Session, ids):
-    return [repository.customer_of(session, pk) for pk in ids]  # error: ORM101
+def customers_of_orders(session: Session):
+    return [repository.customer_of(session, o.customer_id) for o in session.scalars(select(Order))]  # error: ORM101
 
 
-def customers_by_id_unless_known(session, ids, known):
-    return [repository.customer_unless_known(session, pk, known) for pk in ids]
+def customers_of_orders_unless_known(session, known):
+    return [repository.customer_unless_known(session, o.customer_id, known) for o in session.scalars(select(Order))]
 
 
 def order_counts(session):
@@ -205,8 +213,8 @@ def test_the_finding_names_the_helper_and_what_it_does(tmp_path: Path) -> None:
     messages = dict(flake8(root, "shelf/views.py", tmp_path / "cache"))
     assert "price_of(...), which calls Book.objects.get(...)," in messages[7]
     assert "services.price_of(...), which calls Book.objects.get(...)," in messages[11]
-    assert "author_line(...), which reads book.author," in messages[27]
-    assert 'select_related("author")' in messages[27] and 'select_related("author")' in messages[35]
+    assert "author_line(...), which reads book.author," in messages[31]
+    assert 'select_related("author")' in messages[31] and 'select_related("author")' in messages[39]
 
 
 def test_a_helper_module_edited_changes_the_findings(tmp_path: Path) -> None:

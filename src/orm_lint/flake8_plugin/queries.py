@@ -18,7 +18,7 @@ from pathlib import Path
 from ..files import read_source
 from ..frameworks import django, sqlalchemy
 from ..project.functions import imported_function
-from .scope import ModuleIndex, Scope, build_index
+from .scope import LoopFrame, ModuleIndex, Scope, build_index
 
 _MAX_DEPTH = 6
 MATERIALIZERS = frozenset({"list", "tuple", "sorted", "set", "iter", "reversed", "frozenset"})
@@ -307,9 +307,10 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
     return None
 
 
-# Modules of the project whose functions were followed from another module: (path, size, mtime) -> their index.
+# Modules of the project whose functions were followed from another module: (path, size, mtime) -> their index,
+# least recently used first.
 _HELPER_MODULES: dict[tuple[str, int, int], ModuleIndex | None] = {}
-_KEPT_HELPER_MODULES = 32
+_KEPT_HELPER_MODULES = 16  # a parsed module is ~30 bytes of memory per byte of source
 # Each module being analysed, by its module scope: a query built from an imported function is resolved through
 # that module's imports (a scope does not know its module's index). Entries go when the index is freed.
 _MODULES: weakref.WeakValueDictionary[int, ModuleIndex] = weakref.WeakValueDictionary()
@@ -348,13 +349,40 @@ def imported_helper(func: ast.expr, index: ModuleIndex) -> tuple[Scope, ModuleIn
     return (helper, helper_module) if helper is not None else None
 
 
+def calls_another_module(call: ast.Call, index: ModuleIndex) -> bool:
+    """The called function is not one of this module's own (nor a method of the caller's class)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return ("", func.id) not in index.module.functions
+    return not _is_self_method(func)
+
+
+# Names that hold a query's rows by convention: a Django admin action's `queryset` argument.
+_ROWS_BY_NAME = frozenset({"queryset", "qs"})
+
+
+def iterates_rows(frame: LoopFrame | None, scope: Scope) -> bool:
+    """Some enclosing loop goes over the rows of a query (`Book.objects.filter(...)`, a helper's query, an admin
+    action's `queryset`), not over a list a document or a message holds."""
+    while frame is not None:
+        iterable = frame.iter
+        if isinstance(iterable, ast.Name) and iterable.id in _ROWS_BY_NAME:
+            return True
+        if iterable is not None and describe_query(iterable, scope) is not None:
+            return True
+        frame = frame.parent
+    return False
+
+
 def _helper_module(path: str, caller: ModuleIndex) -> ModuleIndex | None:
     try:
         status = os.stat(path)
         key = (path, status.st_size, status.st_mtime_ns)
-        if key not in _HELPER_MODULES:
+        if key in _HELPER_MODULES:
+            _HELPER_MODULES[key] = _HELPER_MODULES.pop(key)  # the most recently used last
+        else:
             if len(_HELPER_MODULES) >= _KEPT_HELPER_MODULES:
-                del _HELPER_MODULES[next(iter(_HELPER_MODULES))]
+                del _HELPER_MODULES[next(iter(_HELPER_MODULES))]  # the least recently used
             _HELPER_MODULES[key] = None  # a module that imports itself back is not followed into itself
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

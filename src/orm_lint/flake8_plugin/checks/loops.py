@@ -14,10 +14,12 @@ from ..provenance import from_request
 from ..queries import (
     QueryShape,
     call_name,
+    calls_another_module,
     dotted_name,
     describe_query,
     imported_helper,
     is_session_like,
+    iterates_rows,
     looks_like_model,
     unchain,
 )
@@ -433,6 +435,8 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
                 through = _querying_helper(site.node, scope, index)
                 if through is None:
                     continue
+                if calls_another_module(site.node, index) and not iterates_rows(site.frame, scope):
+                    continue  # another module's helper: reported per row of a query only (a precision choice)
                 verdict = through[1], through[2]
             scale = loop_scale(site.frame, scope, index)
             if scale is LoopScale.FIXED or _served_by_prefetch(site.node, site.frame, scope):
