@@ -53,6 +53,9 @@ def non_unique_lookup(index: ModuleIndex) -> Iterator[Report]:
                 NON_UNIQUE_LOOKUP,
                 call,
                 {"lookup": short_call(call), "columns": columns, "fix": _unique_fix(known.framework, model, names)},
+                model=model,
+                attribute=", ".join(sorted(names)),
+                operation=call_name(call),
             )
 
 
@@ -258,7 +261,13 @@ def money_in_float_column(index: ModuleIndex) -> Iterator[Report]:
                 words & _MONEY_WORDS or (words & _WEAK_MONEY_WORDS and model_words & _MONEY_MODELS)
             ):
                 continue
-            yield Report(MONEY_IN_FLOAT_COLUMN, stmt, {"column": f"{cls.name}.{target.id}", "fix": _MONEY_FIX[kind]})
+            yield Report(
+                MONEY_IN_FLOAT_COLUMN,
+                stmt,
+                {"column": f"{cls.name}.{target.id}", "fix": _MONEY_FIX[kind]},
+                model=cls.name,
+                attribute=target.id,
+            )
 
 
 _MONEY_FIX = {
@@ -377,6 +386,8 @@ def unfiltered_delete_or_update(index: ModuleIndex) -> Iterator[Report]:
                 UNFILTERED_DELETE_OR_UPDATE,
                 call,
                 {"expr": expr, "verb": _WRITE_VERBS[str(name)], "model": model, "fix": fix},
+                model=model,
+                operation=str(name),
             )
 
 
