@@ -35,7 +35,7 @@ def connection_per_request(index: ModuleIndex) -> Iterator[Report]:
         for key, entry in zip(value.keys, value.values):
             alias = key.value if isinstance(key, ast.Constant) else "entry"
             if _without_persistent_connections(entry):
-                yield Report(CONNECTION_PER_REQUEST, entry, {"alias": repr(alias), "fix": _FIX})
+                yield Report(CONNECTION_PER_REQUEST, entry, {"alias": repr(alias), "fix": _FIX}, framework="django")
 
 
 def _assigns(statement: ast.Assign, name: str) -> bool:
@@ -101,6 +101,7 @@ def engine_without_pool_pre_ping(index: ModuleIndex) -> Iterator[Report]:
             site.node,
             {"engine": f"{call_name(site.node)}(...)", "fix": f"pass pool_pre_ping=True to {call_name(site.node)}()"},
             framework="sqlalchemy",
+            operation=call_name(site.node),
         )
         for scope in index.scopes
         for site in scope.calls
