@@ -69,24 +69,33 @@ def len_of_queryset(index: ModuleIndex) -> Iterator[Report]:
             if not (isinstance(call.func, ast.Name) and call.func.id == "len" and len(call.args) == 1):
                 continue
             arg = call.args[0]
-            if _lazy_django_queryset(arg, scope) is not None:
+            shape = _lazy_django_queryset(arg, scope)
+            if shape is not None:
                 if isinstance(arg, ast.Name) and not only_counted_or_tested(arg.id, scope):
                     continue
                 name = arg.id if isinstance(arg, ast.Name) else short_call(arg)
-                yield Report(LEN_OF_QUERYSET, call, {"name": name, "fix": f"use {name}.count()"})
-            elif _inline_sqlalchemy_all(arg, scope):
+                yield Report(
+                    LEN_OF_QUERYSET,
+                    call,
+                    {"name": name, "fix": f"use {name}.count()"},
+                    model=shape.entity,
+                    operation="len",
+                )
+            elif (shape := _inline_sqlalchemy_all(arg, scope)) is not None:
                 yield Report(
                     LEN_OF_QUERYSET,
                     call,
                     {"name": short_call(arg), "fix": "select func.count() instead"},
+                    model=shape.entity,
+                    operation="len",
                 )
 
 
-def _inline_sqlalchemy_all(expr: ast.expr, scope: Scope) -> bool:
+def _inline_sqlalchemy_all(expr: ast.expr, scope: Scope) -> QueryShape | None:
     if not (isinstance(expr, ast.Call) and call_name(expr) == "all" and not expr.args):
-        return False
+        return None
     shape = describe_query(expr, scope)
-    return shape is not None and shape.framework == "sqlalchemy" and not shape.is_bounded
+    return shape if shape is not None and shape.framework == "sqlalchemy" and not shape.is_bounded else None
 
 
 def tested_for_truth(scope: Scope) -> list[ast.expr]:
@@ -110,12 +119,13 @@ def queryset_truthiness(index: ModuleIndex) -> Iterator[Report]:
         for expr in tested_for_truth(scope):
             if not isinstance(expr, (ast.Name, ast.Call)):
                 continue
-            if _lazy_django_queryset(expr, scope) is None:
+            shape = _lazy_django_queryset(expr, scope)
+            if shape is None:
                 continue
             if isinstance(expr, ast.Name) and not only_counted_or_tested(expr.id, scope):
                 continue
             name = expr.id if isinstance(expr, ast.Name) else short_call(expr)
-            yield Report(QUERYSET_TRUTHINESS, expr, {"name": name})
+            yield Report(QUERYSET_TRUTHINESS, expr, {"name": name}, model=shape.entity, operation="bool")
 
 
 _ZERO_TESTS = {
@@ -129,13 +139,14 @@ _ZERO_TESTS = {
 _ZERO_TESTS_REVERSED = {(ast.Lt, 0), (ast.NotEq, 0), (ast.Eq, 0), (ast.LtE, 1), (ast.Gt, 1), (ast.GtE, 0)}
 
 
-def _is_query_count(expr: ast.expr, scope: Scope) -> bool:
+def _counted_query(expr: ast.expr, scope: Scope) -> QueryShape | None:
+    """The query `expr` counts (`qs.count()`), unless it is limited: `.limit(1).count()` reads one row."""
     if not (isinstance(expr, ast.Call) and call_name(expr) == "count" and not expr.args):
-        return False
+        return None
     if not isinstance(expr.func, ast.Attribute):
-        return False
+        return None
     shape = describe_query(expr.func.value, scope)
-    return shape is not None and not shape.has_step(_LIMITING_METHODS)  # `.limit(1).count()` reads one row
+    return shape if shape is not None and not shape.has_step(_LIMITING_METHODS) else None
 
 
 _LIMITING_METHODS = frozenset({"limit", "slice"})
@@ -149,14 +160,15 @@ def count_compared_to_zero(index: ModuleIndex) -> Iterator[Report]:
             if len(compare.ops) != 1:
                 continue
             left, op, right = compare.left, type(compare.ops[0]), compare.comparators[0]
-            if isinstance(right, ast.Constant) and (op, right.value) in _ZERO_TESTS and _is_query_count(left, scope):
-                yield Report(COUNT_COMPARED_TO_ZERO, compare, {"expr": source(compare)})
-            elif (
-                isinstance(left, ast.Constant)
-                and (op, left.value) in _ZERO_TESTS_REVERSED
-                and _is_query_count(right, scope)
-            ):
-                yield Report(COUNT_COMPARED_TO_ZERO, compare, {"expr": source(compare)})
+            shape = None
+            if isinstance(right, ast.Constant) and (op, right.value) in _ZERO_TESTS:
+                shape = _counted_query(left, scope)
+            elif isinstance(left, ast.Constant) and (op, left.value) in _ZERO_TESTS_REVERSED:
+                shape = _counted_query(right, scope)
+            if shape is not None:
+                yield Report(
+                    COUNT_COMPARED_TO_ZERO, compare, {"expr": source(compare)}, model=shape.entity, operation="count"
+                )
 
 
 @check(INDEX_INTO_EVALUATED_QUERY)
@@ -172,7 +184,8 @@ def index_into_evaluated_query(index: ModuleIndex) -> Iterator[Report]:
             assert isinstance(call, ast.Call)
             name = call_name(call)
             if isinstance(call.func, ast.Name) and name in {"list", "tuple"} and len(call.args) == 1:
-                if describe_query(call.args[0], scope) is None:
+                shape = describe_query(call.args[0], scope)
+                if shape is None:
                     continue
             elif name in {"all", "fetchall"} and not call.args:
                 shape = describe_query(call, scope)
@@ -180,7 +193,13 @@ def index_into_evaluated_query(index: ModuleIndex) -> Iterator[Report]:
                     continue
             else:
                 continue
-            yield Report(INDEX_INTO_EVALUATED_QUERY, subscript, {"expr": f"{short_call(call)}[{source(key)}]"})
+            yield Report(
+                INDEX_INTO_EVALUATED_QUERY,
+                subscript,
+                {"expr": f"{short_call(call)}[{source(key)}]"},
+                model=shape.entity,
+                operation=name,
+            )
 
 
 def _is_random_order(arg: ast.expr) -> bool:
@@ -231,4 +250,6 @@ def random_ordering(index: ModuleIndex) -> Iterator[Report]:
                 shape = describe_query(call, scope)
                 if shape is None or _filtered_to_a_few(shape):
                     continue  # a related manager's or a parent's few rows, or a query syntax cannot see
-                yield Report(RANDOM_ORDERING, call, {"expr": short_call(call)})
+                yield Report(
+                    RANDOM_ORDERING, call, {"expr": short_call(call)}, model=shape.entity, operation="order_by"
+                )

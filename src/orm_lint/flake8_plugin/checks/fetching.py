@@ -41,7 +41,13 @@ def first_row_by_index(index: ModuleIndex) -> Iterator[Report]:
                 continue
             if _guarded(scope, subscript):
                 continue
-            yield Report(FIRST_ROW_BY_INDEX, subscript, {"expr": f"{short_call(call)}[0]", "fix": _first(call)})
+            yield Report(
+                FIRST_ROW_BY_INDEX,
+                subscript,
+                {"expr": f"{short_call(call)}[0]", "fix": _first(call)},
+                model=shape.entity,
+                operation="[0]",
+            )
 
 
 def _first(call: ast.Call) -> str:
@@ -100,6 +106,8 @@ def fetched_rows_truthiness(index: ModuleIndex) -> Iterator[Report]:
                 FETCHED_ROWS_TRUTHINESS,
                 expr,
                 {"expr": expr.id if isinstance(expr, ast.Name) else short_call(expr), "fix": f"{fix} or test first()"},
+                model=fetched.entity,
+                operation=fetched.terminal,
             )
 
 
@@ -154,6 +162,9 @@ def whole_rows_for_one_column(index: ModuleIndex) -> Iterator[Report]:
                 WHOLE_ROWS_FOR_ONE_COLUMN,
                 iterable,
                 {"expr": short_call(iterable), "model": shape.entity, "columns": columns, "fix": _fix(shape, read)},
+                model=shape.entity,
+                attribute=", ".join(read),
+                operation=shape.terminal or "iteration",
             )
 
 

@@ -39,23 +39,34 @@ def _operator_fix(compare: ast.Compare, method: str) -> str:
     return f"{source(column)}.{method}({source(other)})"
 
 
-def _inspect(arg: ast.expr) -> Iterator[Report]:
+def _first_column(expr: ast.expr) -> tuple[str | None, str | None]:
+    """(model, column) of the first `Model.column` / `table.c.column` in the expression."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Attribute) and _is_column(node):
+            return looks_like_model(node.value), node.attr
+    return None, None
+
+
+def _inspect(arg: ast.expr, operation: str | None) -> Iterator[Report]:
+    found = None
     if isinstance(arg, ast.Compare) and _compares_column(arg):
         ops = {type(op) for op in arg.ops}
         if ops & {ast.Is, ast.IsNot}:
-            fix = _operator_fix(arg, "is_not" if ast.IsNot in ops else "is_")
-            yield Report(IDENTITY_TEST_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
+            found = IDENTITY_TEST_IN_FILTER, _operator_fix(arg, "is_not" if ast.IsNot in ops else "is_")
         elif ops & {ast.In, ast.NotIn}:
-            fix = _operator_fix(arg, "not_in" if ast.NotIn in ops else "in_")
-            yield Report(MEMBERSHIP_TEST_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
+            found = MEMBERSHIP_TEST_IN_FILTER, _operator_fix(arg, "not_in" if ast.NotIn in ops else "in_")
     elif isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.Not):
         if _is_column(arg.operand) or _compares_column(arg.operand):
             fix = f"~{source(arg.operand)}" if _is_column(arg.operand) else f"not_({source(arg.operand)})"
-            yield Report(NOT_OPERATOR_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
+            found = NOT_OPERATOR_IN_FILTER, fix
     elif isinstance(arg, ast.BoolOp):
         if any(_is_column(v) or _compares_column(v) for v in arg.values):
             fix = "and_(...) or separate arguments" if isinstance(arg.op, ast.And) else "or_(...)"
-            yield Report(BOOLEAN_OPERATOR_IN_FILTER, arg, {"expr": source(arg), "fix": fix})
+            found = BOOLEAN_OPERATOR_IN_FILTER, fix
+    if found is not None:
+        rule, fix = found
+        model, column = _first_column(arg)
+        yield Report(rule, arg, {"expr": source(arg), "fix": fix}, model=model, attribute=column, operation=operation)
 
 
 @check(
@@ -75,4 +86,4 @@ def python_operator_in_filter(index: ModuleIndex) -> Iterator[Report]:
             if not is_filter and name not in sqlalchemy.BOOLEAN_FUNCTIONS:
                 continue
             for arg in call.args:
-                yield from _inspect(arg)
+                yield from _inspect(arg, name)

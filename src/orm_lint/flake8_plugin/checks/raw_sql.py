@@ -480,5 +480,6 @@ def sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
                             "origin": _ORIGIN_WORDS[found_origin],
                         },
                         lowered_by=_LOWERED_BY[found_origin],
+                        operation=sink,
                     )
                     break

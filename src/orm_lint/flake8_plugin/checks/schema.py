@@ -197,4 +197,4 @@ def foreign_key_without_index(index: ModuleIndex) -> Iterator[Report]:
             found = _table_foreign_keys(cls, module_calls)
             rule = FOREIGN_KEY_WITHOUT_INDEX_ON_UNTYPED_MODEL if untyped else FOREIGN_KEY_WITHOUT_INDEX
         for name, call, fix in found:
-            yield Report(rule, call, {"column": f"{cls.name}.{name}", "fix": fix})
+            yield Report(rule, call, {"column": f"{cls.name}.{name}", "fix": fix}, model=cls.name, attribute=name)

@@ -138,6 +138,8 @@ def _unloaded_reads(
             "iterable": short_call(queryset),
             "fix": f"add {calls} to {where}",
         },
+        model=shape.entity,
+        attribute=", ".join(read),
     )
 
 
