@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
-from orm_lint.catalogue import RULES, Engine
+from conftest import SHARED, run_flake8, run_orm_lint
+from orm_lint.catalogue import RULES, RULES_BY_CODE, Engine
 
 MYPY_RULES = [r for r in RULES if r.engine is Engine.MYPY]
 ORM_LINE = re.compile(r"\[orm-[a-z-]+\]$")
+# mypy run without flake8: with the syntax twin of lazy-load-per-item off, plain mypy leaves no place to flake8.
+MYPY_ALONE = "[orm-lint]\nignore = ORM102\n"
 
 
 def mypy(folder: Path, *args: str, plugins: str = "orm_lint.mypy_plugin", extra: str = "") -> list[str]:
@@ -71,9 +74,12 @@ def test_catalogue_examples_through_mypy_and_selecting_only_that_rule(rule, tmp_
 
 @pytest.mark.parametrize("rule", MYPY_RULES, ids=lambda r: r.code)
 def test_ignoring_one_rule_leaves_the_others_on(rule, tmp_path: Path) -> None:
-    """One gate per rule: ignoring one (ORM110, say) must not switch off another (ORM510, ORM111)."""
+    """One gate per rule: ignoring one (ORM110, say) must not switch off another (ORM510, ORM111).
+
+    ORM102 is off too: ORM110's bad example is also ORM102's, which plain mypy leaves to flake8.
+    """
     expected = sorted(f"bad_{r.code} orm-{r.name}]" for r in MYPY_RULES if r is not rule)
-    assert every_bad_example(tmp_path, f'ignore = ["{rule.code}"]') == expected
+    assert every_bad_example(tmp_path, f'ignore = ["ORM102", "{rule.code}"]') == expected
 
 
 DJANGO_PROJECT = {
@@ -127,7 +133,9 @@ DJANGO_SETTINGS = """\
 def test_django_findings_and_django_stubs_output_unchanged(tmp_path: Path) -> None:
     write(tmp_path, DJANGO_PROJECT)
     alone = mypy(tmp_path, "shelf", plugins="mypy_django_plugin.main", extra=DJANGO_SETTINGS)
-    both = mypy(tmp_path, "shelf", plugins="orm_lint.mypy_plugin, mypy_django_plugin.main", extra=DJANGO_SETTINGS)
+    both = mypy(
+        tmp_path, "shelf", plugins="orm_lint.mypy_plugin, mypy_django_plugin.main", extra=DJANGO_SETTINGS + MYPY_ALONE
+    )
     assert [line for line in both if not ORM_LINE.search(line)] == alone
     assert any('has no attribute "pages"' in line for line in alone), "the project has django-stubs errors"
     ours = [line for line in both if ORM_LINE.search(line)]
@@ -198,17 +206,40 @@ SQLALCHEMY_PROJECT = {
 
 def test_same_output_cold_warm_after_unrelated_edit_and_lazy_change(tmp_path: Path) -> None:
     write(tmp_path, SQLALCHEMY_PROJECT)
-    cold = mypy(tmp_path, "shop")
+    cold = mypy(tmp_path, "shop", extra=MYPY_ALONE)
     assert [line.split(":")[0:2] for line in cold] == [["shop/reports.py", "8"], ["shop/reports.py", "12"]]
-    assert mypy(tmp_path, "shop") == cold
+    assert mypy(tmp_path, "shop", extra=MYPY_ALONE) == cold
     (tmp_path / "shop/unrelated.py").write_text("VALUE = 2\n")
-    assert mypy(tmp_path, "shop") == cold
-    assert mypy(tmp_path, "shop/reports.py", "shop/unrelated.py") == cold  # models from the cache, errors replayed
+    assert mypy(tmp_path, "shop", extra=MYPY_ALONE) == cold
+    # models from the cache, errors replayed
+    assert mypy(tmp_path, "shop/reports.py", "shop/unrelated.py", extra=MYPY_ALONE) == cold
     shutil.rmtree(tmp_path / ".cache")
-    assert mypy(tmp_path, "shop", "--num-workers", "2") == cold  # mypy's parallel mode
+    assert mypy(tmp_path, "shop", "--num-workers", "2", extra=MYPY_ALONE) == cold  # mypy's parallel mode
     models = tmp_path / "shop/models.py"
     models.write_text(models.read_text().replace('lazy="select"', 'lazy="selectin"'))
+    assert mypy(tmp_path, "shop", extra=MYPY_ALONE) == cold[1:]
+    # The same project with ORM102 on (the default): its relation load is flake8's, a settings change mypy's cache sees.
     assert mypy(tmp_path, "shop") == cold[1:]
+    models.write_text(models.read_text().replace('lazy="selectin"', 'lazy="select"'))
+    assert mypy(tmp_path, "shop") == cold[1:]
+
+
+def test_flake8_and_mypy_side_by_side_give_one_finding_per_place(tmp_path: Path) -> None:
+    """A team running both tools sees each relation load once, as `orm-lint check` shows it after merging."""
+    write(tmp_path, SQLALCHEMY_PROJECT)
+    # deferred-column-per-item: a rule of the type engine alone
+    (tmp_path / "shop/articles.py").write_text(RULES_BY_CODE["ORM111"].bad_example, encoding="utf-8")
+    flake8 = [f"{f['path']}:{f['line']} {f['code']}" for f in run_flake8("shop", cwd=tmp_path)]
+    typed = [f"{line.split(': error')[0]} {line.rsplit('[', 1)[1]}" for line in mypy(tmp_path, "shop")]
+    assert flake8 == ["shop/models.py:19 ORM301", "shop/reports.py:8 ORM102"]
+    # mypy keeps what flake8 does not see: a deferred column per item, a lazy="raise" relation read unloaded.
+    assert typed == [
+        "shop/articles.py:18 orm-deferred-column-per-item]",
+        "shop/reports.py:12 orm-lazy-load-that-raises]",
+    ]
+    checked = run_orm_lint("check", "shop", "--format", "json", cwd=tmp_path)
+    merged = sorted(f"{f['path']}:{f['line']}" for f in json.loads(checked.stdout)["findings"])
+    assert merged == sorted(place.split()[0] for place in flake8 + typed)
 
 
 def test_error_codes_can_be_disabled_one_by_one_or_all(tmp_path: Path) -> None:
@@ -248,6 +279,8 @@ def test_settings_select_and_ignore_rules(tmp_path: Path) -> None:
     write(tmp_path, SQLALCHEMY_PROJECT)
     (tmp_path / "setup.cfg").write_text("[orm-lint]\nignore = ORM110\n")
     assert [line.rsplit("[", 1)[1] for line in mypy(tmp_path, "shop")] == ["orm-lazy-load-that-raises]"]
+    (tmp_path / "setup.cfg").write_text("[orm-lint]\nignore = ORM102\n")  # mypy run alone: nothing left to flake8
+    assert len(mypy(tmp_path, "shop")) == 2
 
 
 TENANT_PROJECT = {

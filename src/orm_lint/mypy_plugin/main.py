@@ -95,7 +95,9 @@ class OrmLintPlugin(Plugin):
         if blinded:
             sys.stderr.write(f"orm-lint: note: mypy's settings hide code from orm-lint's type-aware rules: {blinded}\n")
         self.settings = self._load_settings(options)
-        reporting.use_settings(self.settings)
+        # `orm-lint check` merges mypy's findings with the syntax engine's; plain mypy leaves shared places to flake8.
+        self.merged_by_check = bool(os.environ.get(SETTINGS_FOLDER_VARIABLE))
+        reporting.use_settings(self.settings, defer_to_syntax=not self.merged_by_check)
         self._checks_by_fullname: dict[Hook, dict[str, list[TypeCheck]]] = {hook: {} for hook in Hook}
         self._checks_by_member: dict[Hook, list[TypeCheck]] = {hook: [] for hook in Hook}
         for check in TYPE_CHECKS:
@@ -132,7 +134,12 @@ class OrmLintPlugin(Plugin):
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
         """Every setting: a change to any of them must not reuse findings from mypy's cache."""
-        return {"orm_lint": __version__, "source": SOURCE_FINGERPRINT, "settings": settings_document(self.settings)}
+        return {
+            "orm_lint": __version__,
+            "source": SOURCE_FINGERPRINT,
+            "settings": settings_document(self.settings),
+            "merged_by_check": self.merged_by_check,
+        }
 
     @staticmethod
     def _warn_about_order(options: Options) -> None:

@@ -7,7 +7,9 @@ the speculative watchers set aside. Loop-iteration watchers stay: they only coll
 
 Each rule's gate is here too: `select`/`ignore` decide per rule, by the error code the
 finding carries, and `per-path-ignores` by the path of the file being analysed, so every
-rule of the plugin honours them and no rule is switched by another's setting.
+rule of the plugin honours them and no rule is switched by another's setting. Under plain
+mypy a finding also gives way to the syntax engine's on the same line and problem
+(`syntax_places`); `orm-lint check` merges the two engines itself.
 """
 
 from __future__ import annotations
@@ -21,16 +23,19 @@ from mypy.nodes import Context
 from ..config import Settings, ignored_in_file, rule_enabled
 from .errorcodes import CODES, RULE_CODE_BY_ERROR_CODE
 from .registry import TypeFinding
+from .syntax_places import reported_by_syntax_engine
 
 _settings = Settings()
 _enabled: dict[str, bool] = {}  # mypy error code -> the rule is on
+_defer_to_syntax = True  # plain mypy: flake8's plugin may report the same place
 
 
-def use_settings(settings: Settings) -> None:
-    """The settings the plugin loaded (one plugin per mypy process)."""
-    global _settings, _enabled
+def use_settings(settings: Settings, defer_to_syntax: bool = True) -> None:
+    """The settings the plugin loaded (one plugin per mypy process), and whether mypy runs on its own."""
+    global _settings, _enabled, _defer_to_syntax
     _settings = settings
     _enabled = {error: rule_enabled(rule, settings) for error, rule in RULE_CODE_BY_ERROR_CODE.items()}
+    _defer_to_syntax = defer_to_syntax
 
 
 def _current_path(api: Any) -> str | None:
@@ -50,6 +55,10 @@ def report(api: Any, finding: TypeFinding) -> None:
     code = CODES[finding.rule.code]
     if not _enabled.get(code.code, True) or ignored_here(api, code):
         return
+    if _defer_to_syntax and reported_by_syntax_engine(
+        _current_path(api), finding.context.line, finding.rule.problem, _settings
+    ):
+        return  # one finding per place when flake8 runs beside mypy: flake8's
     _fail(api, finding.message, finding.context, code)
 
 
