@@ -9,6 +9,8 @@ from .catalogue import RULES_BY_CODE, Rule, Severity
 
 # What the engine knew at the place, beyond the message: optional, written once, read by every output.
 DETAILS = ("framework", "function", "model", "attribute", "operation", "fix")
+# The mypy plugin, run by `orm-lint check`, attaches the details to each finding as a note: this, then JSON.
+DETAILS_NOTE = "orm-lint details: "
 
 
 @dataclass(frozen=True, order=True)

@@ -25,7 +25,7 @@ from typing import Any
 from .config import LEFT_OUT_VARIABLE, SETTINGS_FOLDER_VARIABLE
 from .sources import display_path
 from .frameworks import fullnames
-from .findings import FileProblem, Finding
+from .findings import DETAILS, DETAILS_NOTE, FileProblem, Finding
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -346,6 +346,22 @@ def _raise_failure(proc: subprocess.CompletedProcess[str], cache: Path, given: s
     raise MypyFailure(f"mypy stopped (exit status {proc.returncode}): {detail}; fix its configuration, {_SKIP_HINT}")
 
 
+def _details(hint: object) -> dict[str, str]:
+    """What the plugin knew at the finding, from the note it attached (mypy's JSON calls notes `hint`)."""
+    for line in str(hint or "").splitlines():
+        if line.startswith(DETAILS_NOTE):
+            try:
+                known = json.loads(line.removeprefix(DETAILS_NOTE))
+            except ValueError:
+                return {}
+            return (
+                {k: v for k, v in known.items() if k in DETAILS and isinstance(v, str)}
+                if isinstance(known, dict)
+                else {}
+            )
+    return {}
+
+
 def _read_findings(proc: subprocess.CompletedProcess[str], request: MypyRequest, result: MypyResult) -> None:
     result.ran = True
     shown_as = {}
@@ -377,6 +393,7 @@ def _read_findings(proc: subprocess.CompletedProcess[str], request: MypyRequest,
                     code=request.rule_codes[code],
                     message=error["message"],
                     engine="mypy",
+                    **_details(error.get("hint")),
                 )
             )
         else:

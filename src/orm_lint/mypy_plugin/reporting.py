@@ -9,18 +9,22 @@ Each rule's gate is here too: `select`/`ignore` decide per rule, by the error co
 finding carries, and `per-path-ignores` by the path of the file being analysed, so every
 rule of the plugin honours them and no rule is switched by another's setting. Under plain
 mypy a finding also gives way to the syntax engine's on the same line and problem
-(`syntax_places`); `orm-lint check` merges the two engines itself.
+(`syntax_places`); `orm-lint check` merges the two engines itself, and reads what the check
+knew (model, attribute, fix, ...) from a note attached to each finding, mypy's only channel
+that survives its cache. Plain mypy shows no such note.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mypy.errorcodes import ErrorCode
 from mypy.errors import IterationErrorWatcher
-from mypy.nodes import Context
+from mypy.nodes import FuncDef, TypeInfo
 
 from ..config import Settings, ignored_in_file, rule_enabled
+from ..findings import DETAILS_NOTE
 from .errorcodes import CODES, RULE_CODE_BY_ERROR_CODE
 from .registry import TypeFinding
 from .syntax_places import reported_by_syntax_engine
@@ -59,17 +63,38 @@ def report(api: Any, finding: TypeFinding) -> None:
         _current_path(api), finding.context.line, finding.rule.problem, _settings
     ):
         return  # one finding per place when flake8 runs beside mypy: flake8's
-    _fail(api, finding.message, finding.context, code)
-
-
-def _fail(api: Any, message: str, context: Context, code: ErrorCode) -> None:
     errors = getattr(getattr(api, "msg", None), "errors", None)
     watchers = getattr(errors, "_watchers", None)
-    if not watchers:
-        api.fail(message, context, code=code)
-        return
-    errors._watchers = [w for w in watchers if isinstance(w, IterationErrorWatcher)]
+    if watchers:
+        errors._watchers = [w for w in watchers if isinstance(w, IterationErrorWatcher)]
     try:
-        api.fail(message, context, code=code)
+        error = api.fail(finding.message, finding.context, code=code)
+        if not _defer_to_syntax:  # run by `orm-lint check`
+            _attach_details(api, finding, code, error)
     finally:
-        errors._watchers = watchers
+        if watchers:
+            errors._watchers = watchers
+
+
+def _attach_details(api: Any, finding: TypeFinding, code: ErrorCode, error: Any) -> None:
+    details = {
+        "framework": finding.framework,
+        "function": _enclosing_function(api),
+        "model": finding.model,
+        "attribute": finding.attribute,
+        "operation": finding.operation,
+        "fix": finding.fix,
+    }
+    text = DETAILS_NOTE + json.dumps({k: v for k, v in details.items() if v is not None}, sort_keys=True)
+    msg = getattr(api, "msg", None)
+    if msg is not None and error is not None:
+        msg.note(text, finding.context, code=code, parent_error=error)  # kept and dropped with its error
+    else:
+        api.note(text, finding.context, code=code)
+
+
+def _enclosing_function(api: Any) -> str | None:
+    """`Class.method` or `function` around the hook's expression, as the syntax engine names it."""
+    stack = getattr(getattr(api, "scope", None), "stack", None) or []
+    names = [entry.name for entry in stack if isinstance(entry, (TypeInfo, FuncDef))]
+    return ".".join(names) if names and isinstance(stack[-1], FuncDef) else None
