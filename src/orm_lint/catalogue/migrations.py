@@ -683,7 +683,9 @@ MIGRATION_WITHOUT_REVERSE = Rule(
             "Reports Django `RunPython` without `reverse_code` and `RunSQL` without `reverse_sql` "
             "(an explicit `RunPython.noop` / `RunSQL.noop` is a decision and is accepted), and an "
             "Alembic `downgrade()` whose body is empty (`pass`, a docstring, `...`) while `upgrade()` "
-            "runs `op` directives. A `downgrade()` that raises (for example `NotImplementedError`) "
+            "runs `op` directives. A revision that only changes rows (`op.execute` of an UPDATE, "
+            "INSERT or DELETE, `op.bulk_insert`) may leave `downgrade()` empty: there is no schema to "
+            "take back. A `downgrade()` that raises (for example `NotImplementedError`) "
             "declares the revision irreversible on purpose and is not reported." + _ALL_BACKENDS + _reviewed("ORM407")
         ),
         why_bad=(

@@ -304,9 +304,11 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
             "context, or copied into the returned list by a loop. Rows that only feed a count, an "
             "`exists()`, an aggregate or a narrowing `filter()`/`get()` are not reported. DRF list "
             "views that do not opt out of pagination are left alone: the project's "
-            "`DEFAULT_PAGINATION_CLASS` may page them. One user's rows (`filter(owner=request.user)`) "
-            "and a table that looks like a lookup table (no foreign key, no column saying when a row "
-            "came) are reported at low, and the message says why."
+            "`DEFAULT_PAGINATION_CLASS` may page them. One user's rows (`filter(owner=request.user)`, "
+            "also through a list of conditions or the parameters of a SQL text) and a table that stays "
+            "small (a lookup or configuration table: no foreign key, no account columns, and named for "
+            "settings, or no column saying when a row came, or named and shaped like a short list) are "
+            "reported at low, and the message says why."
         ),
         why_bad=(
             "The response grows with the table. What returns 20 rows today returns "
@@ -445,7 +447,9 @@ COUNT_COMPARED_TO_ZERO = Rule(
     message="{expr} counts every matching row; use exists()",
     docs=Docs(
         what_it_does=(
-            "Reports `qs.count()` compared with 0 or 1 (`> 0`, `!= 0`, `== 0`, `>= 1`, `< 1`) on a query chain."
+            "Reports `qs.count()` compared with 0 or 1 (`> 0`, `!= 0`, `== 0`, `>= 1`, `< 1`) on a query chain. "
+            "A Django filter by equality on a unique column set is left alone: it matches one row at most, "
+            "and counting it costs what `exists()` costs."
         ),
         why_bad=("`COUNT(*)` has to visit every matching row; `EXISTS` stops at the first one."),
         fix_steps=(

@@ -423,7 +423,16 @@ def _returned_by_helper(call: ast.expr, scope: Scope, depth: int) -> QueryShape 
     first = shapes[0]
     if first is None or any(s is None or s.entity != first.entity or s.framework != first.framework for s in shapes):
         return None
-    return replace(first, loaded=set.intersection(*(s.loaded for s in shapes if s is not None)))
+    # `return Model.objects.none()` (the anonymous user's case) has no rows: it loads nothing that matters.
+    rows = [s for s in shapes if s is not None and not s.has_step(_NO_ROWS)] or shapes
+    return replace(
+        first,
+        loaded=set.intersection(*(s.loaded for s in rows if s is not None)),
+        loads_everything=all(s is not None and s.loads_everything for s in rows),
+    )
+
+
+_NO_ROWS = frozenset({"none"})
 
 
 def _statement(arg: ast.expr, scope: Scope, depth: int) -> QueryShape | None:

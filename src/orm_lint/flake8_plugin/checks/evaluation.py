@@ -13,6 +13,8 @@ from ...catalogue.performance import (
     RANDOM_ORDERING,
 )
 from ...frameworks import django, sqlalchemy
+from ...project import ProjectIndex
+from ..lookups import at_most_one_row
 from ..queries import MATERIALIZERS, QueryShape, call_name, describe_query, unchain
 from ..registry import Report, check
 from ..render import short_call, source
@@ -139,14 +141,17 @@ _ZERO_TESTS = {
 _ZERO_TESTS_REVERSED = {(ast.Lt, 0), (ast.NotEq, 0), (ast.Eq, 0), (ast.LtE, 1), (ast.Gt, 1), (ast.GtE, 0)}
 
 
-def _counted_query(expr: ast.expr, scope: Scope) -> QueryShape | None:
-    """The query `expr` counts (`qs.count()`), unless it is limited: `.limit(1).count()` reads one row."""
+def _counted_query(expr: ast.expr, scope: Scope, project: ProjectIndex) -> QueryShape | None:
+    """The query `expr` counts (`qs.count()`), unless it is limited (`.limit(1).count()` reads one row) or matches
+    one row at most (a filter on a unique column: counting costs what `exists()` costs)."""
     if not (isinstance(expr, ast.Call) and call_name(expr) == "count" and not expr.args):
         return None
     if not isinstance(expr.func, ast.Attribute):
         return None
     shape = describe_query(expr.func.value, scope)
-    return shape if shape is not None and not shape.has_step(_LIMITING_METHODS) else None
+    if shape is None or shape.has_step(_LIMITING_METHODS) or at_most_one_row(expr.func.value, scope, project):
+        return None
+    return shape
 
 
 _LIMITING_METHODS = frozenset({"limit", "slice"})
@@ -162,9 +167,9 @@ def count_compared_to_zero(index: ModuleIndex) -> Iterator[Report]:
             left, op, right = compare.left, type(compare.ops[0]), compare.comparators[0]
             shape = None
             if isinstance(right, ast.Constant) and (op, right.value) in _ZERO_TESTS:
-                shape = _counted_query(left, scope)
+                shape = _counted_query(left, scope, index.project)
             elif isinstance(left, ast.Constant) and (op, left.value) in _ZERO_TESTS_REVERSED:
-                shape = _counted_query(right, scope)
+                shape = _counted_query(right, scope, index.project)
             if shape is not None:
                 yield Report(
                     COUNT_COMPARED_TO_ZERO, compare, {"expr": source(compare)}, model=shape.entity, operation="count"

@@ -8,19 +8,14 @@ from collections.abc import Iterator
 
 from ...catalogue.correctness import UNFILTERED_DELETE_OR_UPDATE
 from ...catalogue.schema import MONEY_IN_FLOAT_COLUMN, NON_UNIQUE_LOOKUP
-from ...frameworks import django, sqlalchemy
+from ...frameworks import sqlalchemy
 from ...project.columns import known_columns
-from ..queries import QueryShape, call_name, describe_query, looks_like_model, unchain
+from ..lookups import DJANGO_SINGLE_LOOKUPS, django_conditions, django_field, django_shape_lookup
+from ..queries import call_name, describe_query, looks_like_model, unchain
 from ..registry import Report, check
 from ..render import short_call, source
 from ..scope import ModuleIndex, Scope
 
-# Django lookups that return one object, and the keywords that are not conditions.
-_DJANGO_SINGLE_LOOKUPS = frozenset({"get", "get_or_create", "update_or_create"})
-_DJANGO_NOT_CONDITIONS = frozenset({"defaults", "create_defaults"})
-_DJANGO_NEUTRAL_STEPS = frozenset(
-    {"all", "filter", "select_related", "prefetch_related", "only", "defer", "using", "select_for_update", "order_by"}
-)
 _SQLALCHEMY_SINGLE_RESULTS = frozenset({"one", "one_or_none", "scalar_one", "scalar_one_or_none", "one_or_404"})
 _SQLALCHEMY_NEUTRAL_STEPS = frozenset({"options", "execution_options", "order_by", "scalars", "unique"})
 _SQLALCHEMY_CONDITIONS = frozenset({"where", "filter", "filter_by"})
@@ -41,7 +36,7 @@ def non_unique_lookup(index: ModuleIndex) -> Iterator[Report]:
             if known is None:
                 continue
             if known.framework == "django":  # `author_id=` is the `author` foreign key's column
-                names = {_django_field(name, known.columns) for name in names}
+                names = {django_field(name, known.columns) for name in names}
             if not names or not names <= known.columns or names & known.uncertain:
                 continue
             if known.covers(names) or _handles(scope, call, _MULTIPLE_ROWS_ERRORS):
@@ -80,54 +75,18 @@ def _django_lookup(call: ast.Call, scope: Scope) -> tuple[str, set[str]] | None:
         target = call.args[0]
         model = looks_like_model(target) if isinstance(target, ast.Name) else None
         if model is not None and scope.values_of(model) is None:
-            names = _django_conditions([call.keywords], call.args[1:])
+            names = django_conditions([call.keywords], call.args[1:])
             return (model, names) if names is not None else None
         shape = describe_query(target, scope)
         if shape is None or shape.framework != "django" or shape.entity is None:
             return None
-        return _django_shape_lookup(shape, [call.keywords], call.args[1:])
-    if name not in _DJANGO_SINGLE_LOOKUPS or not isinstance(call.func, ast.Attribute):
+        return django_shape_lookup(shape, [call.keywords], call.args[1:])
+    if name not in DJANGO_SINGLE_LOOKUPS or not isinstance(call.func, ast.Attribute):
         return None
     shape = describe_query(call, scope)
     if shape is None or shape.framework != "django" or shape.entity is None or shape.steps[-1].call is not call:
         return None
-    return _django_shape_lookup(shape, [], [])
-
-
-def _django_shape_lookup(
-    shape: QueryShape, keywords: list[list[ast.keyword]], args: list[ast.expr]
-) -> tuple[str, set[str]] | None:
-    steps = shape.steps[:-1] if shape.steps and shape.steps[-1].name in _DJANGO_SINGLE_LOOKUPS else shape.steps
-    if any(step.name not in _DJANGO_NEUTRAL_STEPS for step in steps):
-        return None
-    conditions = [step.call for step in shape.steps if step.name in _DJANGO_SINGLE_LOOKUPS | {"filter"} and step.call]
-    names = _django_conditions(
-        [*keywords, *(c.keywords for c in conditions)], [*args, *(a for c in conditions for a in c.args)]
-    )
-    return (str(shape.entity), names) if names is not None else None
-
-
-def _django_conditions(keyword_lists: list[list[ast.keyword]], args: list[ast.expr]) -> set[str] | None:
-    """The fields compared by plain equality; None when any condition is something else (Q, `__in`, `**kw`)."""
-    if args:
-        return None
-    names: set[str] = set()
-    for keywords in keyword_lists:
-        for keyword in keywords:
-            if keyword.arg in _DJANGO_NOT_CONDITIONS:
-                continue
-            if keyword.arg is None:
-                return None
-            field = keyword.arg.removesuffix("__exact")
-            if django.LOOKUP_SEPARATOR in field:
-                return None
-            names.add(field)
-    return names
-
-
-def _django_field(name: str, columns: frozenset[str]) -> str:
-    field = name.removesuffix("_id")
-    return field if name not in columns and field in columns else name
+    return django_shape_lookup(shape, [], [])
 
 
 def _sqlalchemy_lookup(call: ast.Call, scope: Scope) -> tuple[str, set[str]] | None:

@@ -64,7 +64,7 @@ from ..migration_reader import (
     widens_numeric,
     widens_string,
 )
-from ..queries import call_name
+from ..queries import call_name, unchain
 from ..registry import Report, check
 from ..render import short_call, source
 from ..scope import CONSTANT_NAME, LoopFrame, ModuleIndex
@@ -617,7 +617,7 @@ def _empty_downgrade(migration: MigrationFile) -> Iterator[Report]:
     if downgrade is None or not _does_nothing(downgrade.body):
         return
     changes = [op for op in migration.operations if not op.batch and op.name in fw.SCHEMA_DIRECTIVES]
-    if changes:
+    if changes and not all(_changes_rows_only(op) for op in changes):
         yield Report(
             MIGRATION_WITHOUT_REVERSE,
             downgrade,
@@ -627,6 +627,27 @@ def _empty_downgrade(migration: MigrationFile) -> Iterator[Report]:
                 "fix": _REVERSE_FIX[fw.DOWNGRADE],
             },
         )
+
+
+# SQLAlchemy constructs that change rows: `table.update().where(...).values(...)`, `sa.insert(table)`.
+_ROW_STATEMENTS = frozenset({"update", "insert", "delete"})
+
+
+def _changes_rows_only(op: Operation) -> bool:
+    """A data fix (`op.execute("UPDATE ...")`, `op.execute(table.update()...)`, `op.bulk_insert`): a revision made
+    only of these has no schema to take back, and its lost values cannot be restored; `pass` is its reverse."""
+    if op.name == fw.BULK_INSERT:
+        return True
+    if op.name != fw.EXECUTE:
+        return False
+    if data_change(op, set()) is not None:
+        return True
+    argument = op.alembic_argument(0, "sqltext")
+    root, steps = unchain(argument) if argument is not None else (None, [])
+    names = [s.name for s in steps if s.call is not None]
+    if isinstance(root, ast.Call):
+        names.insert(0, call_name(root) or "")
+    return bool(names) and names[0] in _ROW_STATEMENTS or (len(names) > 1 and names[1] in _ROW_STATEMENTS)
 
 
 def _does_nothing(body: list[ast.stmt]) -> bool:

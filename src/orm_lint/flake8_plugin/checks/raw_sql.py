@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...catalogue.security import SQL_BUILT_FROM_STRINGS
 from ...frameworks import django
@@ -93,6 +93,8 @@ class SqlContext:
     scope: Scope
     # Look for request data only: every other value counts as trusted.
     request_only: bool = False
+    # The object that runs the SQL (`db` of `db.execute(...)`): its own attributes are its dialect's text.
+    connection: str | None = None
 
 
 def _sql_arguments(call: ast.Call, index: ModuleIndex) -> tuple[str, list[ast.expr]] | None:
@@ -312,6 +314,7 @@ def trusted(expr: ast.expr, ctx: SqlContext, depth: int = 0) -> bool:
             or parts[0] in _CONFIG_ROOTS
             or any(part in _TRUSTED_ATTRIBUTES for part in parts)
             or bool(_SQL_HOLDER.search(expr.attr.lower()))
+            or (len(parts) == 2 and parts[0] == ctx.connection)  # `db.timestamp_now` inside `db.execute(...)`
         )
     if isinstance(expr, ast.Subscript):
         return trusted(expr.value, ctx, depth + 1)
@@ -458,6 +461,8 @@ def sql_built_from_strings(index: ModuleIndex) -> Iterator[Report]:
             if found is None:
                 continue
             sink, arguments = found
+            receiver = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
+            ctx = replace(ctx, connection=receiver.id if isinstance(receiver, ast.Name) else None)
             for argument in arguments:
                 built = built_from_outside(argument, SqlContext(index, scope, request_only=True))
                 found_origin = Origin.REQUEST

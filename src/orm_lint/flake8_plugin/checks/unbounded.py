@@ -101,10 +101,10 @@ def unbounded_all_in_endpoint(index: ModuleIndex) -> Iterator[Report]:
     yield from _list_view_findings(index)
 
 
-def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIndex) -> Report:
+def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIndex, scope: Scope) -> Report:
     """The finding, at low severity when the rows are likely few: one user's, or a lookup table's."""
     scale = ""
-    if _filtered_by_current_user(shape):
+    if _filtered_by_current_user(shape, scope):
         scale = " (one user's rows: fewer, but still no bound)"
     else:
         model = project.model(shape.entity)
@@ -119,15 +119,28 @@ def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIn
     )
 
 
-def _filtered_by_current_user(shape: QueryShape) -> bool:
-    """`filter(owner=request.user)`, `where(Item.user_id == current_user.id)`: one user's rows."""
+def _filtered_by_current_user(shape: QueryShape, scope: Scope) -> bool:
+    """`filter(owner=request.user)`, `where(Item.user_id == current_user.id)`: one user's rows; also through a
+    local the call is given (`filter(*filters)` with `filters = [Item.user_id == auth_user.id]`,
+    `.params(**params)` of a SQL text with `params = {"user_id": auth_user.id}`)."""
     for step in shape.steps:
         if step.call is None:
             continue
         for node in ast.walk(step.call):
             if isinstance(node, (ast.Attribute, ast.Name)) and _CURRENT_USER.search(dotted_name(node) or ""):
                 return True
+            if isinstance(node, ast.Name) and _holds_current_user(node.id, scope):
+                return True
     return False
+
+
+def _holds_current_user(name: str, scope: Scope) -> bool:
+    values = [*(scope.values_of(name) or []), *scope.contributions.get(name, [])]
+    return any(
+        isinstance(node, (ast.Attribute, ast.Name)) and _CURRENT_USER.search(dotted_name(node) or "")
+        for value in values
+        for node in ast.walk(value)
+    )
 
 
 def _endpoint_findings(
@@ -161,7 +174,7 @@ def _endpoint_findings(
                 continue
             if any(_bounded_later(name, scope.node, paginators) for name in holders):
                 continue
-        yield _report(call, shape, endpoint, project)
+        yield _report(call, shape, endpoint, project, scope)
 
 
 def _list_view_findings(index: ModuleIndex) -> Iterator[Report]:
@@ -186,4 +199,4 @@ def _list_view_findings(index: ModuleIndex) -> Iterator[Report]:
         if isinstance(queryset, ast.Call):
             shape = _unbounded_all(queryset, index.module)
             if shape is not None:
-                yield _report(queryset, shape, cls.name, index.project)
+                yield _report(queryset, shape, cls.name, index.project, index.module)
