@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import warnings
 import weakref
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from ..files import read_source
 from ..frameworks import django, sqlalchemy
-from ..project.functions import imported_function
+from ..project.functions import ProjectFunction, imported_function
 from .scope import LoopFrame, ModuleIndex, Scope, build_index
 
 _MAX_DEPTH = 6
@@ -310,7 +311,7 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
 # Modules of the project whose functions were followed from another module: (path, size, mtime) -> their index,
 # least recently used first.
 _HELPER_MODULES: dict[tuple[str, int, int], ModuleIndex | None] = {}
-_KEPT_HELPER_MODULES = 16  # a parsed module is ~30 bytes of memory per byte of source
+_KEPT_HELPER_MODULES = 4  # a parsed module is ~30 bytes of memory per byte of source
 # Each module being analysed, by its module scope: a query built from an imported function is resolved through
 # that module's imports (a scope does not know its module's index). Entries go when the index is freed.
 _MODULES: weakref.WeakValueDictionary[int, ModuleIndex] = weakref.WeakValueDictionary()
@@ -321,29 +322,49 @@ def follow_imports(index: ModuleIndex) -> None:
     _MODULES[id(index.module)] = index
 
 
-def _imported_in(scope: Scope, func: ast.expr) -> tuple[Scope, ModuleIndex] | None:
+def _module_of(scope: Scope) -> ModuleIndex | None:
     module = scope
     while module.parent is not None:
         module = module.parent
     index = _MODULES.get(id(module))
-    if index is None or index.module is not module:
-        return None
-    return imported_helper(func, index)
+    return index if index is not None and index.module is module else None
 
 
-def imported_helper(func: ast.expr, index: ModuleIndex) -> tuple[Scope, ModuleIndex] | None:
+def imported_helper(func: ast.expr, index: ModuleIndex, querying: bool = True) -> tuple[Scope, ModuleIndex] | None:
     """The function of another module of the project that `func` names (`visible_posts` imported from
     `app.services`, or `services.visible_posts`), with the index of its module: read and walked once per
-    process, judged with the same checks as a function of the caller's own module."""
+    process, judged with the same checks as a function of the caller's own module.
+
+    `querying`: only a function whose text may query (or calls another function of its module) is wanted, so the
+    module is parsed only when a cheap test on its bytes says so."""
+    found = _located(func, index, _SENDING if querying else None)
+    return _function_of(found[0], index) if found is not None else None
+
+
+def _located(
+    func: ast.expr, index: ModuleIndex, words: int | None
+) -> tuple[ProjectFunction, tuple[str, int, int]] | None:
+    """The project function `func` names and its module's stamp; None when its text lacks the `words` wanted."""
     dotted = dotted_name(func)
     project = index.project
     if dotted is None or not project.root:
         return None
     found = imported_function(project.root, project.near, index.imports, dotted)
-    if found is None:
+    if found is None or os.path.abspath(found.path) == os.path.abspath(index.filename):
         return None
-    helper_module = _helper_module(found.path, index)
-    if helper_module is None or helper_module.filename == index.filename:
+    try:
+        status = os.stat(found.path)
+    except OSError:
+        return None
+    stamp = (found.path, status.st_size, status.st_mtime_ns)
+    if words is not None and found.name not in _texts_with(stamp)[words]:
+        return None
+    return found, stamp
+
+
+def _function_of(found: ProjectFunction, caller: ModuleIndex) -> tuple[Scope, ModuleIndex] | None:
+    helper_module = _helper_module(found.path, caller)
+    if helper_module is None:
         return None
     helper = helper_module.module.functions.get(("", found.name))
     return (helper, helper_module) if helper is not None else None
@@ -365,13 +386,59 @@ def iterates_rows(frame: LoopFrame | None, scope: Scope) -> bool:
     """Some enclosing loop goes over the rows of a query (`Book.objects.filter(...)`, a helper's query, an admin
     action's `queryset`), not over a list a document or a message holds."""
     while frame is not None:
-        iterable = frame.iter
-        if isinstance(iterable, ast.Name) and iterable.id in _ROWS_BY_NAME:
-            return True
-        if iterable is not None and describe_query(iterable, scope) is not None:
+        if frame not in _OVER_ROWS:  # once per loop, however many calls it holds
+            iterable = frame.iter
+            _OVER_ROWS[frame] = (isinstance(iterable, ast.Name) and iterable.id in _ROWS_BY_NAME) or (
+                iterable is not None and describe_query(iterable, scope) is not None
+            )
+        if _OVER_ROWS[frame]:
             return True
         frame = frame.parent
     return False
+
+
+_OVER_ROWS: weakref.WeakKeyDictionary[LoopFrame, bool] = weakref.WeakKeyDictionary()
+
+
+# Which module-level functions' text may send a query (_SENDING) or build one (_BUILDING), by module stamp,
+# from the bytes alone: most imported helpers do neither, and their module is then never parsed.
+_SENDING, _BUILDING = 0, 1
+_TEXT_KINDS: dict[tuple[str, int, int], tuple[frozenset[str], frozenset[str]]] = {}
+_TOP_LEVEL = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(|^(?:class|@|if|try)\b", re.MULTILINE)
+_BUILDING_WORDS = re.compile(
+    rb"\.objects\b|\.query\b|select\(|\.filter|\.exclude\(|\.order_by\(|\.options\(|select_related|"
+    rb"prefetch_related|\.scalars\(|\.annotate\(|\.all\(|QuerySet|\.execute\(|\.exec\("
+)
+_SENDING_WORDS = re.compile(
+    rb"\.objects\b|session|\.query\b|select\(|execute|cursor|\.save\(|\.delete\(|\.create\(|\.update\(|"
+    rb"\.filter|\.get\(|\.commit\(|\.flush\(|\.refresh|\.scalar|\.all\(|\.first\(|\.exists\(|\.count\(|"
+    rb"get_or_create|bulk_|Query|QuerySet|\.exec\("
+)
+
+
+def _texts_with(stamp: tuple[str, int, int]) -> tuple[frozenset[str], frozenset[str]]:
+    """(functions whose text may send a query or calls another function of the module, functions whose text
+    builds a query and returns something)."""
+    if stamp not in _TEXT_KINDS:
+        try:
+            data = Path(stamp[0]).read_bytes()
+        except OSError:
+            data = b""
+        starts = [(m.start(), m.group(1)) for m in _TOP_LEVEL.finditer(data)]
+        texts = {
+            name.decode("ascii", "replace"): data[start : starts[i + 1][0] if i + 1 < len(starts) else len(data)]
+            for i, (start, name) in enumerate(starts)
+            if name is not None
+        }
+        calls = {name: (name + "(").encode() for name in texts}
+        sending = frozenset(
+            name
+            for name, text in texts.items()
+            if _SENDING_WORDS.search(text) or any(c in text for other, c in calls.items() if other != name)
+        )
+        building = frozenset(name for name, text in texts.items() if b"return" in text and _BUILDING_WORDS.search(text))
+        _TEXT_KINDS[stamp] = (sending, building)
+    return _TEXT_KINDS[stamp]
 
 
 def _helper_module(path: str, caller: ModuleIndex) -> ModuleIndex | None:
@@ -415,10 +482,37 @@ def _returned_by_helper(call: ast.expr, scope: Scope, depth: int) -> QueryShape 
     elif _is_self_method(call.func) and scope.owner_class is not None:
         helper = module.functions.get((scope.owner_class.name, call.func.attr))  # type: ignore[union-attr]
     if helper is None and not _is_self_method(call.func):
-        imported = _imported_in(scope, call.func)
-        helper = imported[0] if imported is not None else None
+        return _returned_by_imported(call, scope, depth)
     if helper is None or helper is scope or not helper.returns:
         return None
+    return _returned_query(helper, depth)
+
+
+# What each imported helper returns, by (module path, size, mtime, function): described once per process.
+_RETURNED: dict[tuple[str, int, int, str], QueryShape | None] = {}
+
+
+def _returned_by_imported(call: ast.Call, scope: Scope, depth: int) -> QueryShape | None:
+    caller = _module_of(scope)
+    located = _located(call.func, caller, _BUILDING) if caller is not None else None
+    if located is None or caller is None:
+        return None
+    found, stamp = located
+    key = (*stamp, found.name)
+    if key not in _RETURNED:  # every query-building function of the module, described on its one parse
+        names = _texts_with(stamp)[_BUILDING]
+        _RETURNED.update({(*stamp, name): None for name in names})  # a helper's own result is not followed into
+        module = _helper_module(found.path, caller)
+        for name in names if module is not None else ():
+            helper = module.module.functions.get(("", name))  # type: ignore[union-attr]
+            if helper is not None and helper.returns:
+                _RETURNED[(*stamp, name)] = _returned_query(helper, depth)
+    shape = _RETURNED.get(key)
+    return replace(shape, loaded=set(shape.loaded)) if shape is not None else None
+
+
+def _returned_query(helper: Scope, depth: int) -> QueryShape | None:
+    """The query a function returns, the same model and framework on every return."""
     shapes = [describe_query(r.value, helper, depth + 1) if r.value is not None else None for r in helper.returns]
     first = shapes[0]
     if first is None or any(s is None or s.entity != first.entity or s.framework != first.framework for s in shapes):

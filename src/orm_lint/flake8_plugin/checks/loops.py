@@ -432,11 +432,11 @@ def query_in_loop(index: ModuleIndex) -> Iterator[Report]:
             verdict = per_iteration_query(site.node, scope)
             through = None
             if verdict is None:
+                if calls_another_module(site.node, index) and not iterates_rows(site.frame, scope):
+                    continue  # another module's helper: reported per row of a query only (a precision choice)
                 through = _querying_helper(site.node, scope, index)
                 if through is None:
                     continue
-                if calls_another_module(site.node, index) and not iterates_rows(site.frame, scope):
-                    continue  # another module's helper: reported per row of a query only (a precision choice)
                 verdict = through[1], through[2]
             scale = loop_scale(site.frame, scope, index)
             if scale is LoopScale.FIXED or _served_by_prefetch(site.node, site.frame, scope):

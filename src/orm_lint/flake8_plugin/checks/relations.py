@@ -512,7 +512,7 @@ def _called_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> Scope |
         if caller.owner_class is not None:
             return index.module.functions.get((caller.owner_class.name, func.attr))
         return None
-    imported = imported_helper(func, index)  # a function of another module of the project
+    imported = imported_helper(func, index, querying=False)  # a function of another module of the project
     return imported[0] if imported is not None else None
 
 
