@@ -54,7 +54,10 @@ class Operation:
         return _argument(self.call, fw.OPERATION_PARAMETERS[self.name].index(parameter), parameter)
 
     def alembic_argument(self, position: int, keyword: str) -> ast.expr | None:
-        return _argument(self.call, position - 1 if self.batch else position, keyword)
+        """An Alembic directive's argument; in `batch_op.*` the table argument is missing, so only the
+        arguments after it move up (`batch_op.create_index(name, columns)` keeps its name first)."""
+        table_position = fw.TABLE_ARGUMENT.get(self.name, (0, ""))[0]
+        return _argument(self.call, position - 1 if self.batch and position > table_position else position, keyword)
 
     @property
     def without_table(self) -> bool:
@@ -1055,6 +1058,13 @@ def changes_column_type(old: ast.Call, new: ast.Call, backend: str | None) -> bo
         return False  # a length or precision computed by an expression: unknown
     if old_kind != new_kind and not postgresql:
         return True  # MySQL maps classes to different types (UNSIGNED ...); SQLite copies the table
+    if (old_kind in fw.FOREIGN_KEY_FIELDS) != (new_kind in fw.FOREIGN_KEY_FIELDS) and {old_type[0], new_type[0]} & {
+        "integer",
+        "bigint",
+    }:
+        return (
+            False  # an integer becoming a foreign key, or back: the target's key is an integer of a size unknown here
+        )
     if old_kind in fw.FOREIGN_KEY_FIELDS and new_kind in fw.FOREIGN_KEY_FIELDS and None in (old_type[1], new_type[1]):
         new_type = (new_type[0], old_type[1], *new_type[2:])  # a target given as an expression: unknown
     if old_type == new_type:
