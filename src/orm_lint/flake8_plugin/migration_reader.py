@@ -96,6 +96,8 @@ class _ModelState:
     db_table: str | None = None
     proxy: bool = False
     managed: bool = True
+    # fields set by a SeparateDatabaseAndState's state_operations: what their column is, the database knows
+    state_only: set[str] = field(default_factory=set)
 
     @property
     def has_table(self) -> bool:
@@ -103,7 +105,7 @@ class _ModelState:
         return self.managed and not self.proxy
 
     def copy(self) -> _ModelState:
-        return _ModelState(dict(self.fields), self.db_table, self.proxy, self.managed)
+        return _ModelState(dict(self.fields), self.db_table, self.proxy, self.managed, set(self.state_only))
 
 
 _State = dict[str, _ModelState]
@@ -802,7 +804,7 @@ def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None, 
     return None
 
 
-def _apply(state: _State, call: ast.expr, names: _Names) -> None:
+def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = False) -> None:
     """Apply one operation's effect on the model state (what makemigrations tracks)."""
     if not isinstance(call, ast.Call):
         return
@@ -810,7 +812,7 @@ def _apply(state: _State, call: ast.expr, names: _Names) -> None:
     if kind in (fw.SEPARATE_DATABASE_AND_STATE, fw.RUN_SQL):
         position = 1 if kind == fw.SEPARATE_DATABASE_AND_STATE else 2
         for inner in _elements(_argument(call, position, fw.STATE_OPERATIONS), names):
-            _apply(state, inner, names)
+            _apply(state, inner, names, state_only=True)
         return
     parameters = fw.OPERATION_PARAMETERS.get(kind)
     if parameters is None:
@@ -837,6 +839,11 @@ def _apply(state: _State, call: ast.expr, names: _Names) -> None:
         field_call = values.get("field")
         if kind in (fw.ADD_FIELD, fw.ALTER_FIELD) and isinstance(field_call, ast.Call):
             fields[text["name"]] = field_call
+            only = state[text["model_name"].lower()].state_only
+            if state_only:
+                only.add(text["name"])
+            else:
+                only.discard(text["name"])
         elif kind == fw.REMOVE_FIELD:
             fields.pop(text["name"], None)
         elif kind == fw.RENAME_FIELD and text["old_name"] in fields:
@@ -1112,7 +1119,9 @@ def column_name(call: ast.Call, name: str) -> str:
     column = string_value(keyword_value(call, fw.DB_COLUMN_KEYWORD))
     if column:
         return column
-    return f"{name}_id" if call_name(call) in fw.FOREIGN_KEY_FIELDS else name
+    kind = call_name(call) or ""
+    # `TreeForeignKey`, `LabelByNameForeignKey`: a project's or a package's subclass keeps the `_id` column.
+    return f"{name}_id" if kind in fw.FOREIGN_KEY_FIELDS or kind.endswith(fw.FOREIGN_KEY_SUFFIXES) else name
 
 
 # -- Alembic types -----------------------------------------------------------------------

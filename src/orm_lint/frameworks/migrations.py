@@ -87,6 +87,8 @@ MANAGED_OPTION = "managed"
 FIELDS_WITHOUT_COLUMN = frozenset({"ManyToManyField", "GeneratedField"})
 MANY_TO_MANY_FIELD = "ManyToManyField"
 FOREIGN_KEY_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
+# How subclasses of them are named (mptt's TreeForeignKey, a project's own ...ForeignKey).
+FOREIGN_KEY_SUFFIXES = ("ForeignKey", "OneToOneField")
 ONE_TO_ONE_FIELD = "OneToOneField"
 NULL_BOOLEAN_FIELD = "NullBooleanField"  # always nullable
 DB_DEFAULT_KEYWORD = "db_default"

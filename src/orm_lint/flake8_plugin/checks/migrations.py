@@ -445,6 +445,8 @@ def _django_rename(op: Operation, app_label: str) -> str | None:
     if op.name == fw.ALTER_FIELD and op.previous is not None:
         field_name = string_value(op.argument("name")) or ""
         old, new = op.previous.fields.get(field_name), op.argument("field")
+        if field_name in op.previous.state_only:
+            return None  # declared by state_operations beside SQL of the project's own: its column is unknown
         if old is not None and isinstance(new, ast.Call):
             old_column, new_column = column_name(old, field_name), column_name(new, field_name)
             if old_column != new_column:
