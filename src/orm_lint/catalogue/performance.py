@@ -883,7 +883,9 @@ CONNECTION_PER_REQUEST = Rule(
             "(`dj_database_url.config(conn_max_age=...)` is read for its keyword), and modules that set "
             '`CONN_MAX_AGE` anywhere else (`DATABASES["default"]["CONN_MAX_AGE"] = 60`) stay silent, '
             "and so do settings for development, tests and CI (a module or folder named `dev*`, `local`, "
-            "`test`, `ci`, `github`, `travis`)."
+            "`test`, `ci`, `github`, `travis`). A base module whose `DATABASES` the environment modules "
+            "beside it replace (`from .base import *` then `DATABASES = ...`, or django-split-settings "
+            "including it first) is left to them: their entries are the ones that run."
         ),
         why_bad=(
             "Django's default, `CONN_MAX_AGE = 0`, closes the connection at the end of each request, so "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from ...catalogue.performance import CONNECTION_PER_REQUEST, ENGINE_WITHOUT_POOL_PRE_PING
 from ..queries import call_name
@@ -27,7 +28,7 @@ def connection_per_request(index: ModuleIndex) -> Iterator[Report]:
         return
     statements = index.tree.body
     databases = [s.value for s in statements if isinstance(s, ast.Assign) and _assigns(s, "DATABASES")]
-    if not databases or _set_elsewhere(index.tree):
+    if not databases or _set_elsewhere(index.tree) or _replaced_by_environments(index.filename):
         return
     for value in databases:
         if not isinstance(value, ast.Dict):
@@ -36,6 +37,27 @@ def connection_per_request(index: ModuleIndex) -> Iterator[Report]:
             alias = key.value if isinstance(key, ast.Constant) else "entry"
             if _without_persistent_connections(entry):
                 yield Report(CONNECTION_PER_REQUEST, entry, {"alias": repr(alias), "fix": _FIX}, framework="django")
+
+
+_ASSIGNS_DATABASES = re.compile(rb"^DATABASES\s*=", re.MULTILINE)
+_FIRST_INCLUDED = re.compile(rb"[\'\"]([\w\-]+)\.py[\'\"]")
+
+
+def _replaced_by_environments(filename: str) -> bool:
+    """A base settings module whose `DATABASES` the environment modules beside it replace: a module that assigns
+    `DATABASES` after `from .core import *`, or django-split-settings including `core.py` first and the
+    environment's module after it. No deployment runs the base's entry as it is written."""
+    path = Path(filename)
+    star_import = re.compile(rb"from\s+[\w.]*\b" + re.escape(path.stem.encode()) + rb"\s+import\s+\*")
+    try:
+        texts = {p.name: p.read_bytes() for p in path.parent.glob("*.py") if p.name != path.name}
+    except OSError:
+        return False
+    replacing = [text for name, text in texts.items() if name != "__init__.py" and _ASSIGNS_DATABASES.search(text)]
+    if any(star_import.search(text) for text in replacing):
+        return True
+    first = _FIRST_INCLUDED.search(texts.get("__init__.py", b""))
+    return bool(replacing) and first is not None and first.group(1).decode() == path.stem
 
 
 def _assigns(statement: ast.Assign, name: str) -> bool:
