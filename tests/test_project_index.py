@@ -536,3 +536,32 @@ def test_two_folders_without_a_project_marker_checked_together(tmp_path: Path) -
         "one/shelf/views.py",
         "two/shelf/views.py",
     }
+
+
+def test_a_foreign_key_indexed_by_an_alembic_revision_is_not_reported(tmp_path: Path) -> None:
+    """The model declares no index, but a revision creates one on its table: ORM301 has nothing to ask for."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": (
+            "from sqlalchemy import ForeignKey\n"
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+            "class Base(DeclarativeBase):\n    pass\n\n\n"
+            "class Order(Base):\n"
+            '    __tablename__ = "orders"\n'
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+            '    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))\n'
+            '    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id"))\n'
+        ),
+        "migrations/versions/1a2b_index_customer.py": (
+            "from alembic import op\n\n"
+            'revision = "1a2b"\ndown_revision = None\n\n\n'
+            "def upgrade():\n"
+            '    op.create_index("ix_orders_customer_id", "orders", ["customer_id"],'
+            ' postgresql_where="customer_id IS NOT NULL")\n\n\n'
+            "def downgrade():\n"
+            '    op.drop_index("ix_orders_customer_id", table_name="orders")\n'
+        ),
+    }
+    root = write_project(tmp_path / "project", files)
+    found = flake8(root, "shop/models.py", tmp_path / "cache")
+    assert [message.split(" is ")[0] for _, message in found] == ["ORM301 Order.coupon_id"]

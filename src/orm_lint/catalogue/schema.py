@@ -24,7 +24,8 @@ FOREIGN_KEY_WITHOUT_INDEX = Rule(
             "`declarative_base()` models). A column is covered by `index=True`, "
             "`unique=True`, a primary key (the first column of a composite one), or by being the first column "
             "of an `Index`/`UniqueConstraint`/`PrimaryKeyConstraint` in `__table_args__` or of "
-            "Django `Meta.indexes`/`constraints`/`unique_together`. Django indexes every "
+            "Django `Meta.indexes`/`constraints`/`unique_together`, or by an index an Alembic revision "
+            "of the project creates on the table (`op.create_index`). Django indexes every "
             "`ForeignKey` unless `db_index=False`; PostgreSQL and SQLite do not index foreign keys "
             'by themselves. MySQL\'s InnoDB does: with `backend = "mysql"` in `[tool.orm-lint]` '
             "the rule is off."

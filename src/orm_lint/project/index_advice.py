@@ -121,6 +121,7 @@ def _apply_revisions(index: ProjectIndex, modules: list[ModuleFacts]) -> None:
             for created in tables.get(model.table or _snake(model.name), []):
                 columns = list(created["columns"])
                 model.leading_indexes.append(columns)
+                model.revision_indexes.append(columns)
                 if created.get("unique"):
                     model.unique_sets.append(sorted(columns))
 

@@ -60,6 +60,7 @@ class ModelFacts:
     # Set when the index is merged, from the whole project's queries (project.index_advice).
     asked_indexes: list[dict[str, Any]] = field(default_factory=list)
     json_key_filters: list[dict[str, Any]] = field(default_factory=list)
+    revision_indexes: list[list[str]] = field(default_factory=list)  # created by Alembic revisions, not the class
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -196,5 +196,16 @@ def foreign_key_without_index(index: ModuleIndex) -> Iterator[Report]:
             untyped = _is_untyped_model(cls, bases)
             found = _table_foreign_keys(cls, module_calls)
             rule = FOREIGN_KEY_WITHOUT_INDEX_ON_UNTYPED_MODEL if untyped else FOREIGN_KEY_WITHOUT_INDEX
+        created = _created_by_revisions(index, cls)
         for name, call, fix in found:
+            if name in created:
+                continue  # an Alembic revision creates the index the model does not declare
             yield Report(rule, call, {"column": f"{cls.name}.{name}", "fix": fix}, model=cls.name, attribute=name)
+
+
+def _created_by_revisions(index: ModuleIndex, cls: ast.ClassDef) -> set[str]:
+    """Columns that lead an index the project's Alembic revisions create on this model's table."""
+    model = index.project.model(cls.name)
+    if model is None or model.framework != "sqlalchemy":
+        return set()
+    return {columns[0] for columns in model.revision_indexes if columns}
