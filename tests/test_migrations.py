@@ -366,3 +366,16 @@ def test_locks_on_tables_that_stay_small_are_said_at_a_lower_severity() -> None:
     assert "SiteSettings is a configuration table" in messages[24]
     assert "stays small" not in messages[25]
     assert "builds index ix_reviews_stars on reviews" in messages[27]  # batch_op.f(): the name comes first
+
+
+def test_locks_after_a_not_null_column_without_default_are_low() -> None:
+    """The revision adds `book.language NOT NULL` with no default: it only runs on an empty table, where the index
+    and the constraints after it are instant; they are low, and the message says why (and that fixing the column
+    brings the lock back)."""
+    path = "alembic/versions/2b3c4d5e6f7a_add_columns_indexes_constraints.py"
+    found = check_json(path, "--no-cache", cwd=MIGRATIONS)["findings"]
+    severities = {(f["line"], f["code"]): f["severity"] for f in found}  # type: ignore[index]
+    assert severities[(24, "ORM401")] == "high"
+    assert {severities[place] for place in [(28, "ORM405"), (29, "ORM405"), (30, "ORM406"), (32, "ORM406")]} == {"low"}
+    message = next(f["message"] for f in found if f["line"] == 30)  # type: ignore[index]
+    assert "only succeeds on an empty table" in message and "once that column is made safe" in message

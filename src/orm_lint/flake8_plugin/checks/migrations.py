@@ -154,16 +154,43 @@ def not_null_column_without_default(index: ModuleIndex) -> Iterator[Report]:
     if migration is None:
         return
     for op in migration.schema_operations():
-        column, fix = None, None
-        if op.name == fw.ADD_FIELD:
-            column = _django_not_null_field(op, migration.imports)
-            if column is None:
-                column = _one_off_default(op, migration.imports)
-                fix = _ONE_OFF_DEFAULT_FIX if column else None
-        elif op.framework == ALEMBIC and op.name == fw.ADD_COLUMN:
-            column = _alembic_not_null_column(op)
+        column, fix = _not_null_without_default(op, migration.imports)
         if column is not None:
             yield _report(NOT_NULL_COLUMN_WITHOUT_DEFAULT, op, column=column, **({"fix": fix} if fix else {}))
+
+
+def _not_null_without_default(op: Operation, imports: dict[str, str]) -> tuple[str | None, str | None]:
+    """(the column, a fix of its own or None) when the operation adds a NOT NULL column with no default."""
+    if op.name == fw.ADD_FIELD:
+        column = _django_not_null_field(op, imports)
+        if column is None:
+            column = _one_off_default(op, imports)
+            return column, _ONE_OFF_DEFAULT_FIX if column else None
+        return column, None
+    if op.framework == ALEMBIC and op.name == fw.ADD_COLUMN:
+        return _alembic_not_null_column(op), None
+    return None, None
+
+
+_EMPTIED = {
+    "scale": (
+        " (the NOT NULL column without a default added to it here only succeeds on an empty table: instant then,"
+        " but under the lock once that column is made safe)"
+    )
+}
+
+
+def _empty_when_it_runs(migration: MigrationFile) -> dict[int, bool]:
+    """Operations on a table that this migration, by then, gave a NOT NULL column without a default (that one too):
+    it only gets there on an empty table (ORM401 reports the column), so an index or a constraint there is instant."""
+    emptied: set[str | None] = set()
+    after: dict[int, bool] = {}
+    for op in migration.schema_operations():
+        column, fix = _not_null_without_default(op, migration.imports)
+        if column is not None and fix is None:  # not a one-off default: rows would make it fail
+            emptied.add(op.table)
+        after[id(op.call)] = op.table in emptied
+    return after
 
 
 @check(COLUMN_OR_TABLE_DROPPED, runs_on_migrations=True)
@@ -231,6 +258,7 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
     migration = read_migration(index)
     if migration is None or _backend(index) not in POSTGRESQL_OR_UNKNOWN:
         return
+    empty = _empty_when_it_runs(migration)
     for op in migration.schema_operations():
         if op.other_dialect:
             continue
@@ -247,7 +275,7 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
                 index=what,
                 table=op.table_text,
                 fix=fix,
-                **_size(index, op.table),
+                **(_EMPTIED if empty.get(id(op.call)) else _size(index, op.table)),
             )
 
 
@@ -257,13 +285,15 @@ def constraint_added_without_not_valid(index: ModuleIndex) -> Iterator[Report]:
     migration = read_migration(index)
     if migration is None or _backend(index) not in POSTGRESQL_OR_UNKNOWN:
         return
+    empty = _empty_when_it_runs(migration)
     for op in migration.schema_operations():
         if op.other_dialect:
             continue
         found = _django_constraint(op, migration.imports) if op.framework == DJANGO else _alembic_constraint(op)
         if found is not None:
             constraint, fix = found
-            values = {"constraint": constraint, "table": op.table_text, **_size(index, op.table)}
+            size = _EMPTIED if empty.get(id(op.call)) else _size(index, op.table)
+            values = {"constraint": constraint, "table": op.table_text, **size}
             if fix:
                 values["fix"] = fix
             yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, **values)
