@@ -165,6 +165,8 @@ def test_examples_show_their_findings() -> None:
         ("orders_api/api.py", 22, "ORM101"),
         ("orders_api/api.py", 31, "ORM201"),
         ("orders_api/api.py", 41, "ORM501"),
+        # Order.status is filtered at two places; run from examples/, below the project's root
+        ("orders_api/models.py", 18, "ORM306"),
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import ALL_FRAMEWORKS, Category, Docs, Engine, Framework, Rule, Severity
+from .model import ALL_FRAMEWORKS, Category, Docs, Engine, Example, Framework, Rule, Severity
 
 FOREIGN_KEY_WITHOUT_INDEX = Rule(
     code="ORM301",
@@ -470,6 +470,58 @@ def ticket_page(reference):
 def resend(reference):
     return Ticket.objects.filter(reference=reference).first()
 """,
+    more_examples=(
+        Example(
+            framework=Framework.SQLALCHEMY,
+            bad="""\
+from sqlalchemy import DateTime, String, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20))
+    opened = mapped_column(DateTime)
+
+
+def ticket_page(session, reference):
+    return session.scalars(select(Ticket).where(Ticket.reference == reference).order_by(Ticket.opened.desc())).all()
+
+
+def resend(session, reference):
+    return session.scalars(select(Ticket).where(Ticket.reference == reference)).first()
+""",
+            good="""\
+from sqlalchemy import DateTime, Index, String, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_reference_opened", "reference", "opened"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20))
+    opened = mapped_column(DateTime)
+
+
+def ticket_page(session, reference):
+    return session.scalars(select(Ticket).where(Ticket.reference == reference).order_by(Ticket.opened.desc())).all()
+
+
+def resend(session, reference):
+    return session.scalars(select(Ticket).where(Ticket.reference == reference)).first()
+""",
+        ),
+    ),
 )
 
 RULES = (

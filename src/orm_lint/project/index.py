@@ -190,7 +190,11 @@ def index_for_root(root: str, cache_root: str | None) -> ProjectIndex:
         _write_cache(cache_file, entries, kept_listing)
     return _merge(
         root,
-        [(module_name(root, name), ModuleFacts.from_json(entry[4])) for name, entry in entries.items() if entry[4]],
+        [
+            (module_name(root, os.path.join(root, name)), ModuleFacts.from_json(entry[4]))
+            for name, entry in entries.items()
+            if entry[4]
+        ],
     )
 
 
