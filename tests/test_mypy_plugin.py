@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED, run_flake8, run_orm_lint
+from conftest import MYPY_ALONE, SHARED, run_flake8, run_orm_lint
 from orm_lint.catalogue import RULES, RULES_BY_CODE, Engine
 
 MYPY_RULES = [r for r in RULES if r.engine is Engine.MYPY]
 ORM_LINE = re.compile(r"\[orm-[a-z-]+\]$")
-# mypy run without flake8: with the syntax twin of lazy-load-per-item off, plain mypy leaves no place to flake8.
-MYPY_ALONE = "[orm-lint]\nignore = ORM102\n"
 
 
 def mypy(folder: Path, *args: str, plugins: str = "orm_lint.mypy_plugin", extra: str = "") -> list[str]:
@@ -134,7 +132,10 @@ def test_django_findings_and_django_stubs_output_unchanged(tmp_path: Path) -> No
     write(tmp_path, DJANGO_PROJECT)
     alone = mypy(tmp_path, "shelf", plugins="mypy_django_plugin.main", extra=DJANGO_SETTINGS)
     both = mypy(
-        tmp_path, "shelf", plugins="orm_lint.mypy_plugin, mypy_django_plugin.main", extra=DJANGO_SETTINGS + MYPY_ALONE
+        tmp_path,
+        "shelf",
+        plugins="orm_lint.mypy_plugin, mypy_django_plugin.main",
+        extra=textwrap.dedent(DJANGO_SETTINGS) + MYPY_ALONE,
     )
     assert [line for line in both if not ORM_LINE.search(line)] == alone
     assert any('has no attribute "pages"' in line for line in alone), "the project has django-stubs errors"

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_orm_lint
+from conftest import MYPY_ALONE, run_orm_lint
 from orm_lint.catalogue import RULES, Engine
 from orm_lint.flake8_plugin.analysis import analyze
 
@@ -599,7 +599,9 @@ def assert_no_plugin_trouble(proc: subprocess.CompletedProcess[str]) -> None:
 def test_mypy_plugin_on_odd_sqlalchemy_and_flask_programs(tmp_path: Path) -> None:
     source = SQLALCHEMY_ODDITIES.replace("NESTED_BODY", _nested_body(90, "order.customer"))
     (tmp_path / "odd.py").write_text(source, encoding="utf-8")
-    proc = run_mypy(tmp_path, "[mypy]\nplugins = orm_lint.mypy_plugin\ncheck_untyped_defs = True\n", "odd.py")
+    config = "[mypy]\nplugins = orm_lint.mypy_plugin\ncheck_untyped_defs = True\n"
+    assert_no_plugin_trouble(run_mypy(tmp_path, config, "odd.py"))  # the syntax checks run inside mypy too
+    proc = run_mypy(tmp_path, config + MYPY_ALONE, "odd.py")
     assert_no_plugin_trouble(proc)
     assert "[orm-" in proc.stdout, "the plugin ran and reported something"
 
@@ -613,6 +615,7 @@ def test_mypy_plugin_on_odd_django_programs(tmp_path: Path) -> None:
         "[mypy]\nplugins = orm_lint.mypy_plugin, mypy_django_plugin.main\ncheck_untyped_defs = True\n"
         "[mypy.plugins.django-stubs]\ndjango_settings_module = oddapp.settings\n"
     )
-    proc = run_mypy(tmp_path, config, "oddapp")
+    assert_no_plugin_trouble(run_mypy(tmp_path, config, "oddapp"))  # the syntax checks run inside mypy too
+    proc = run_mypy(tmp_path, config + MYPY_ALONE, "oddapp")
     assert_no_plugin_trouble(proc)
     assert "[orm-" in proc.stdout, "the plugin ran and reported something"

@@ -34,7 +34,7 @@ from ..config import LEFT_OUT_VARIABLE, SETTINGS_FOLDER_VARIABLE, ConfigError, S
 from ..fingerprint import source_fingerprint
 from ..frameworks import fullnames
 from . import checks as _registered  # noqa: F401  (importing the package registers every check)
-from . import reporting
+from . import reporting, syntax_places
 from .errorcodes import INTERNAL
 from .function_map import FunctionMap, map_function
 from .model_facts import collect_facts, framework_of, store_facts
@@ -98,6 +98,7 @@ class OrmLintPlugin(Plugin):
         # `orm-lint check` merges mypy's findings with the syntax engine's; plain mypy leaves shared places to flake8.
         self.merged_by_check = bool(os.environ.get(SETTINGS_FOLDER_VARIABLE))
         reporting.use_settings(self.settings, defer_to_syntax=not self.merged_by_check)
+        syntax_places.forget()
         self._checks_by_fullname: dict[Hook, dict[str, list[TypeCheck]]] = {hook: {} for hook in Hook}
         self._checks_by_member: dict[Hook, list[TypeCheck]] = {hook: [] for hook in Hook}
         for check in TYPE_CHECKS:
@@ -139,6 +140,7 @@ class OrmLintPlugin(Plugin):
             "source": SOURCE_FINGERPRINT,
             "settings": settings_document(self.settings),
             "merged_by_check": self.merged_by_check,
+            "flake8_twins": syntax_places.twins_flake8_reports(),  # a [flake8] ignore change moves findings
         }
 
     @staticmethod
