@@ -251,7 +251,10 @@ COLUMN_OR_TABLE_RENAMED = Rule(
             "an `AddField` added earlier in the same migration (`AddField(new_x)`, copy, "
             "`RemoveField(x)`, `RenameField(new_x, x)`), are not reported (no deployed code knew that "
             "name; dropping the column it replaces is ORM402). Operations inside "
-            "`SeparateDatabaseAndState` are not reported. A rename in a django-safemigrate "
+            "`SeparateDatabaseAndState` are not reported, and neither are later renames of what its "
+            "`state_operations` alone declared (a field, or a model moved in from another app): which "
+            "column or table the deployed code uses, the SQL beside them decided. A `ForeignKey` "
+            "subclass (`TreeForeignKey`) keeps the `<name>_id` column. A rename in a django-safemigrate "
             "`Safe.after_deploy()` migration is reported: the new code, already live, uses the new "
             "name until it runs." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM403")
         ),

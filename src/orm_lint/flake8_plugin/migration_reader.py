@@ -98,6 +98,8 @@ class _ModelState:
     managed: bool = True
     # fields set by a SeparateDatabaseAndState's state_operations: what their column is, the database knows
     state_only: set[str] = field(default_factory=set)
+    # created by state_operations (a model moved between apps): its table is whatever the SQL beside it made
+    table_unknown: bool = False
 
     @property
     def has_table(self) -> bool:
@@ -105,7 +107,9 @@ class _ModelState:
         return self.managed and not self.proxy
 
     def copy(self) -> _ModelState:
-        return _ModelState(dict(self.fields), self.db_table, self.proxy, self.managed, set(self.state_only))
+        return _ModelState(
+            dict(self.fields), self.db_table, self.proxy, self.managed, set(self.state_only), self.table_unknown
+        )
 
 
 _State = dict[str, _ModelState]
@@ -821,6 +825,7 @@ def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = Fals
     text = {p: string_value(v) or "" for p, v in values.items()}
     if kind == fw.CREATE_MODEL:
         state[text["name"].lower()] = _created_model(values["fields"], values["options"], names)
+        state[text["name"].lower()].table_unknown = state_only
     elif kind == fw.ALTER_MODEL_OPTIONS:
         model = state.get(text["name"].lower())
         if model is not None:

@@ -458,6 +458,8 @@ def _django_rename(op: Operation, app_label: str) -> str | None:
         if previous is not None and keyword_value(previous, fw.DB_COLUMN_KEYWORD) is not None:
             return None  # the column keeps its name
         return f"column {op.table}.{old_name} to {string_value(op.argument('new_name'))}"
+    if op.name in (fw.RENAME_MODEL, fw.ALTER_MODEL_TABLE) and op.previous is not None and op.previous.table_unknown:
+        return None  # a model moved in by state_operations: which table the deployed code uses, the SQL decided
     if op.name == fw.RENAME_MODEL:
         if op.previous is not None and op.previous.db_table:
             return None  # db_table pins the table name
