@@ -39,7 +39,7 @@ def first_row_by_index(index: ModuleIndex) -> Iterator[Report]:
             shape = describe_query(call, scope)
             if shape is None or not shape.is_lazy_queryset:
                 continue
-            if _guarded(scope, subscript):
+            if _guarded(scope, subscript) or _guarded_by_a_helper(scope, subscript, shape, index):
                 continue
             yield Report(
                 FIRST_ROW_BY_INDEX,
@@ -70,6 +70,29 @@ def _guarded(scope: Scope, node: ast.AST) -> bool:
         elif isinstance(statement, ast.BoolOp):
             if any(_tests_rows(value, scope) for value in statement.values) and _contains(statement.values, node):
                 return True
+    return False
+
+
+def _guarded_by_a_helper(scope: Scope, node: ast.AST, shape: QueryShape, index: ModuleIndex) -> bool:
+    """The function returns early, before `[0]`, on what a helper of this module decided after testing the same
+    model's rows (`queryset, redirect = checked(request)` / `if redirect: return redirect`, the helper holding
+    `if Ticket.objects.count() == 0: return ..., redirect_to_index`)."""
+    line = getattr(node, "lineno", 0)
+    body = getattr(scope.node, "body", [])
+    if not any(
+        isinstance(s, ast.If) and s.lineno < line and any(isinstance(n, (ast.Return, ast.Raise)) for n in ast.walk(s))
+        for s in body
+    ):
+        return False
+    for site in scope.calls:
+        helper = index.callee(site.node, scope) if site.node.lineno < line else None
+        if helper is None or helper is scope:
+            continue
+        for test in [*helper.truth_tests, *helper.compares]:
+            for inner in ast.walk(test):
+                tested = describe_query(inner, helper) if isinstance(inner, ast.Call) else None
+                if tested is not None and tested.entity == shape.entity and call_name(inner) in _EXISTENCE_TESTS:
+                    return True
     return False
 
 
