@@ -11,6 +11,9 @@ eager-loads what is read.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -228,3 +231,30 @@ def test_a_helper_module_edited_changes_the_findings(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert 7 not in [line for line, _ in flake8(root, "shelf/views.py", cache)]
+
+
+def test_the_results_cache_follows_a_helper_module(tmp_path: Path) -> None:
+    """`orm-lint check` with its results cache: an unchanged views module is judged again when a helper it
+    calls changes (its query becomes conditional, on the same line: the models and the project's query sites
+    stay the same, only the helper's module tells)."""
+    root = write_project(tmp_path / "project", DJANGO)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def lines() -> list[int]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "orm_lint", "check", "--no-mypy", "shelf/views.py"],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env=env,
+            timeout=300,
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return [int(line.split(":")[1]) for line in proc.stdout.splitlines() if "ORM101" in line]
+
+    assert 7 in lines()
+    assert 7 in lines()  # from the cache
+    services = root / "shelf" / "services.py"
+    conditional = "book = isbn and Book.objects.get(isbn=isbn)"
+    services.write_text(DJANGO["shelf/services.py"].replace("book = Book.objects.get(isbn=isbn)", conditional))
+    assert 7 not in lines()

@@ -42,7 +42,9 @@ from .fingerprint import source_fingerprint
 from .project import index_for
 from .findings import DETAILS, FileProblem, Finding, GoodPattern
 
-FORMAT = 3  # 2: each finding row ends with its details (framework, function, fix, ...); 3: good patterns per file
+# 2: each finding row ends with its details (framework, function, fix, ...); 3: good patterns per file;
+# 4: the stamps of the other modules whose functions the file's analysis followed
+FORMAT = 4
 # An mtime this close to the moment of reading is not trusted next time (coarse clocks, network drives).
 _RACY_NS = 2_000_000_000
 _KEPT_MANIFESTS = 4  # per working folder: a few settings or orm-lint versions side by side
@@ -69,6 +71,8 @@ class FileResult:
     stamp: Stamp | None = None  # None: the file could not be read, nothing to cache
     digest: str = ""
     good_patterns: list[GoodPattern] = dataclasses.field(default_factory=list)  # what the review counts
+    # other modules the findings depend on (helpers followed into them): (path, size, mtime_ns)
+    depends_on: list[tuple[str, int, int]] = dataclasses.field(default_factory=list)
 
 
 def read_stamped(name: str) -> tuple[Stamp, bytes]:
@@ -187,22 +191,23 @@ class ResultCache:
         if entry is None:
             return None
         try:
-            size, mtime_ns, trusted, digest, findings, problems, good = entry
+            size, mtime_ns, trusted, digest, findings, problems, good, depends_on = entry
             status = os.stat(name)
-            if status.st_size != size:
+            if status.st_size != size or not _unchanged(depends_on):
                 return None
             if not (trusted is True and status.st_mtime_ns == mtime_ns):
                 stamp, data = read_stamped(name)
                 if content_digest(data) != digest:
                     return None
                 if stamp != (size, mtime_ns, trusted):
-                    self._entries[name] = [*stamp, digest, findings, problems, good]
+                    self._entries[name] = [*stamp, digest, findings, problems, good, depends_on]
                     self._changed = True
             return FileResult(
                 name,
                 [_finding(row) for row in findings],
                 [_problem(row) for row in problems],
                 good_patterns=[_good_pattern(row) for row in good],
+                depends_on=[(path, size, mtime) for path, size, mtime in depends_on],
             )
         except (OSError, ValueError, TypeError):  # gone, unreadable, or a damaged entry: analyse again
             return None
@@ -217,7 +222,8 @@ class ResultCache:
             ]
             problems = [[p.path, p.message] for p in result.problems]
             good = [[g.kind, g.path, g.line, g.cell, g.end_line] for g in result.good_patterns]
-            self._entries[result.name] = [*result.stamp, result.digest, findings, problems, good]
+            depends_on = [list(stamp) for stamp in result.depends_on]
+            self._entries[result.name] = [*result.stamp, result.digest, findings, problems, good, depends_on]
             self._changed = True
 
     def save(self) -> None:
@@ -299,3 +305,15 @@ def _good_pattern(row: list[Any]) -> GoodPattern:
     ):
         raise ValueError(f"damaged cache entry: {row!r}")
     return GoodPattern(kind, path, line, cell, end_line)
+
+
+def _unchanged(depends_on: list[list[Any]]) -> bool:
+    """Every other module the findings depend on has the size and mtime it had."""
+    for path, size, mtime_ns in depends_on:
+        try:
+            status = os.stat(path)
+        except OSError:
+            return False
+        if status.st_size != size or status.st_mtime_ns != mtime_ns:
+            return False
+    return True

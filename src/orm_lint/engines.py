@@ -21,6 +21,7 @@ from .cache import FileResult, ResultCache, content_digest, read_stamped
 from .config import Settings, ignored_in_file, path_matches, rule_enabled
 from .files import decode, text_lines, walk
 from .flake8_plugin.analysis import analyze
+from .flake8_plugin.queries import CONSULTED
 from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource
 from .project import adopt, indexes_for
 from .project.index import keep_parsed_trees, kept_tree
@@ -188,8 +189,9 @@ def _check_stamped(name: str, settings: Settings) -> FileResult:
     except OSError:  # check_file says why it cannot be read
         return FileResult(name, *check_file(Path(name), settings, good=good), good_patterns=good)
     digest = content_digest(data)
+    CONSULTED.clear()
     findings, problems = check_file(Path(name), settings, data, good, kept_tree(os.path.abspath(name), digest))
-    return FileResult(name, findings, problems, stamp, digest, good)
+    return FileResult(name, findings, problems, stamp, digest, good, sorted(CONSULTED))
 
 
 def _check_batch(

@@ -357,6 +357,7 @@ def _located(
     except OSError:
         return None
     stamp = (found.path, status.st_size, status.st_mtime_ns)
+    CONSULTED.add(stamp)  # the caller's findings now depend on this module's content
     if words is not None and found.name not in _texts_with(stamp)[words]:
         return None
     return found, stamp
@@ -398,6 +399,11 @@ def iterates_rows(frame: LoopFrame | None, scope: Scope) -> bool:
 
 
 _OVER_ROWS: weakref.WeakKeyDictionary[LoopFrame, bool] = weakref.WeakKeyDictionary()
+
+
+# The other modules of the project (path, size, mtime) whose functions the analysis consulted since it was last
+# cleared: the results cache keeps a file's findings only while these are unchanged.
+CONSULTED: set[tuple[str, int, int]] = set()
 
 
 # Which module-level functions' text may send a query (_SENDING) or build one (_BUILDING), by module stamp,
