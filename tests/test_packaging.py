@@ -22,7 +22,15 @@ from library.models import Book
 def titles():
     return [b.author.name for b in Book.objects.all()]
 """
-PACKAGES = ("catalogue", "flake8_plugin", "flake8_plugin/checks", "frameworks", "mypy_plugin", "report")
+PACKAGES = (
+    "catalogue",
+    "flake8_plugin",
+    "flake8_plugin/checks",
+    "frameworks",
+    "mypy_plugin",
+    "mypy_plugin/checks",
+    "report",
+)
 
 
 def _run(*args: str | Path, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
