@@ -24,7 +24,6 @@ from .flake8_plugin.analysis import analyze
 from .flake8_plugin.queries import CONSULTED
 from .notebooks import NOTEBOOK_SUFFIX, NotebookError, NotebookSource
 from .project import adopt, indexes_for
-from .project.index import keep_parsed_trees, kept_tree
 from .findings import FileProblem, Finding, GoodPattern
 from .sources import display_path, load_source
 
@@ -32,8 +31,6 @@ SOURCE_SUFFIXES = (".py", ".pyw", NOTEBOOK_SUFFIX)
 # flake8's own syntax: `# noqa` silences every code, `# noqa: ORM101,ORM2` the listed ones.
 NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 _PARALLEL_THRESHOLD = 40
-# Source bytes of the files whose trees the project index parses and keeps for the check pass (~30 MB of trees).
-_KEPT_SOURCE_BYTES = 1_000_000
 _NOT_DECODABLE = (
     "Python cannot decode the file, so it was checked as flake8 reads it (latin-1) and left out of the mypy run"
 )
@@ -94,17 +91,12 @@ def _located(finding: Finding, notebook: NotebookSource | None) -> Finding:
 
 
 def check_file(
-    path: Path,
-    settings: Settings = Settings(),
-    data: bytes | None = None,
-    good: list[GoodPattern] | None = None,
-    parsed: ast.Module | None = None,
+    path: Path, settings: Settings = Settings(), data: bytes | None = None, good: list[GoodPattern] | None = None
 ) -> tuple[list[Finding], list[FileProblem]]:
     """The syntax engine's findings in one file, or the one problem that kept it from being checked.
 
     A file Python cannot decode is checked as flake8 reads it, and named as a problem too.
-    `good`, when given, receives the file's good patterns (for the review), counted on the same walk;
-    `parsed` is the tree of this very text when the project index parsed it already.
+    `good`, when given, receives the file's good patterns (for the review), counted on the same walk.
     """
     shown = display_path(path)
     problems: list[FileProblem] = []
@@ -121,12 +113,9 @@ def check_file(
     except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as error:
         return [], [FileProblem(shown, f"cannot read the file: {error}")]
     try:
-        if parsed is not None and notebook is None:
-            tree = parsed
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text, filename=shown)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=shown)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
         if isinstance(error, RecursionError):
             return [], [FileProblem(shown, "the file is nested too deeply to parse; it was not checked")]
@@ -188,10 +177,9 @@ def _check_stamped(name: str, settings: Settings) -> FileResult:
         stamp, data = read_stamped(name)
     except OSError:  # check_file says why it cannot be read
         return FileResult(name, *check_file(Path(name), settings, good=good), good_patterns=good)
-    digest = content_digest(data)
     CONSULTED.clear()
-    findings, problems = check_file(Path(name), settings, data, good, kept_tree(os.path.abspath(name), digest))
-    return FileResult(name, findings, problems, stamp, digest, good, sorted(CONSULTED))
+    findings, problems = check_file(Path(name), settings, data, good)
+    return FileResult(name, findings, problems, stamp, content_digest(data), good, sorted(CONSULTED))
 
 
 def _check_batch(
@@ -231,11 +219,7 @@ def _check_files(
 ) -> list[FileResult]:
     workers = jobs or settings.jobs or os.cpu_count() or 1
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        keep_parsed_trees([os.path.abspath(f) for f in files], _KEPT_SOURCE_BYTES)  # one parse for the index's files
-        try:
-            return _check_batch([str(f) for f in files], settings, done)
-        finally:
-            keep_parsed_trees([], 0)
+        return _check_batch([str(f) for f in files], settings, done)
     batches = [[str(f) for f in files[i :: workers * 4]] for i in range(workers * 4)]
     from concurrent.futures import ProcessPoolExecutor  # only large runs pay for importing it
 

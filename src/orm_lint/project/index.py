@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..files import Watched, read_source, unchanged, walk
+from ..files import Watched, unchanged, walk
 from ..fingerprint import source_fingerprint
 from ..frameworks import django
 from . import index_advice, query_sites, revisions
@@ -181,8 +181,7 @@ def index_for_root(root: str, cache_root: str | None) -> ProjectIndex:
         if old is not None and old[2] == digest:
             entries[relative] = [status.st_size, status.st_mtime_ns, digest, trusted, old[4]]
         else:
-            kept = (path, digest) if path in _TO_KEEP else None
-            entries[relative] = [status.st_size, status.st_mtime_ns, digest, trusted, _facts_json(data, relative, kept)]
+            entries[relative] = [status.st_size, status.st_mtime_ns, digest, trusted, _facts_json(data, relative)]
         changed = True
     if len(entries) != len(cached) or kept_listing is not listing:
         changed = True
@@ -198,8 +197,7 @@ def index_for_root(root: str, cache_root: str | None) -> ProjectIndex:
     )
 
 
-def _facts_json(data: bytes, relative: str = "", kept: tuple[str, str] | None = None) -> dict[str, Any] | None:
-    """The file's facts; `kept` (its path and content hash): the tree is kept for the check pass, within budget."""
+def _facts_json(data: bytes, relative: str = "") -> dict[str, Any] | None:
     history = any(part in _HISTORY for part in Path(relative).parts[:-1])
     declares = not history and may_declare_models(data)
     queries = not history and query_sites.may_query(data) and query_sites.advised_path(relative)
@@ -209,13 +207,9 @@ def _facts_json(data: bytes, relative: str = "", kept: tuple[str, str] | None = 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(read_source(data) if kept is not None else data)
+            tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    global _KEEP_BUDGET
-    if kept is not None and len(data) <= _KEEP_BUDGET:
-        _KEEP_BUDGET -= len(data)
-        _KEPT[kept] = tree
     try:
         facts = module_facts(tree) if declares else ModuleFacts()
         facts.query_sites = query_sites.query_sites(tree, relative) if queries else []
@@ -225,25 +219,6 @@ def _facts_json(data: bytes, relative: str = "", kept: tuple[str, str] | None = 
     useful = facts.models or facts.added_relations or facts.queryset_methods or facts.serializers
     useful = useful or facts.query_sites or facts.table_indexes
     return facts.as_json() if useful else None
-
-
-# Parse once: `orm-lint check` (one process) lets the index keep the trees it parses of files the check pass will
-# read, (path, content hash) -> tree, up to a budget of source bytes (a tree takes ~30 bytes a source byte).
-_TO_KEEP: frozenset[str] = frozenset()
-_KEPT: dict[tuple[str, str], ast.Module] = {}
-_KEEP_BUDGET = 0
-
-
-def keep_parsed_trees(paths: list[str], budget: int) -> None:
-    """Keep the trees of these files (absolute paths) that the index parses, up to `budget` bytes of their source."""
-    global _TO_KEEP, _KEEP_BUDGET
-    _TO_KEEP, _KEEP_BUDGET = frozenset(paths), budget
-    _KEPT.clear()  # trees a previous run kept and never handed over
-
-
-def kept_tree(path: str, digest: str) -> ast.Module | None:
-    """The tree the index parsed of this file with this content, handed over once (None: parse it)."""
-    return _KEPT.pop((path, digest), None)
 
 
 # Roots whose Python files a run has already listed (`orm-lint check ROOT`): no second walk.
