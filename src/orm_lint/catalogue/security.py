@@ -28,7 +28,7 @@ SQL_BUILT_FROM_STRINGS = Rule(
             "and URL captures, DRF `request.data/query_params`, Flask `request.args/form/values/"
             "json/get_json()/cookies/headers/view_args`, FastAPI and Starlette handler parameters "
             "and `request.query_params/path_params`, the message a Django Channels consumer "
-            "receives, files a client uploaded, and anything derived from them (subscripts, "
+            "receives (and the event its channel layer hands on to a handler), files a client uploaded, and anything derived from them (subscripts, "
             "`.get()`, string methods, f-strings, helpers that return them, parameters that every "
             "caller in the module fills with them); it is reported even "
             "in DDL. The severity follows the value's origin: request data critical, a value the "

@@ -154,7 +154,7 @@ def _name_from_request(name: str, index: ModuleIndex, scope: Scope, depth: int) 
     while current is not None:
         if name in current.params:
             return (
-                is_handler_input(name, index, current)
+                is_handler_input(name, index, current, depth)
                 or _uploaded_files(name, current)
                 or _passed_by_every_caller(name, index, current, depth)
             )
@@ -171,10 +171,10 @@ def _name_from_request(name: str, index: ModuleIndex, scope: Scope, depth: int) 
     return False
 
 
-def is_handler_input(name: str, index: ModuleIndex, scope: Scope) -> bool:
+def is_handler_input(name: str, index: ModuleIndex, scope: Scope, depth: int = 0) -> bool:
     """A parameter of a request handler that the client fills: a URL capture, a query or body field, or
     the message a Django Channels consumer receives."""
-    if _consumer_message(name, scope):
+    if _consumer_message(name, scope) or _channel_layer_event(name, index, scope, depth):
         return True
     annotation = _handler_parameter(name, index, scope)
     return annotation is not None and annotation not in web.SCALAR_ANNOTATIONS
@@ -229,6 +229,38 @@ def _every_caller_passes_request(
         if passed is None or not from_request(passed, index, caller, depth + 1):
             return False
     return True
+
+
+def _channel_layer_event(name: str, index: ModuleIndex, scope: Scope, depth: int) -> bool:
+    """`broadcast_checkin(self, event)` of a consumer: the channel layer hands it the dict a `group_send(...,
+    {"type": "broadcast_checkin", "content": content})` of the module sent, and that dict carries what a client sent."""
+    node, owner = scope.node, scope.owner_class
+    if owner is None or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth > _MAX_DEPTH:
+        return False
+    if [a.arg for a in node.args.args[1:2]] != [name]:
+        return False
+    for sender in index.scopes:
+        for site in sender.calls:
+            if _sender_name(site.node) not in {"group_send", "send"}:
+                continue
+            for message in site.node.args:
+                if not isinstance(message, ast.Dict):
+                    continue
+                fields = {k.value: v for k, v in zip(message.keys, message.values) if isinstance(k, ast.Constant)}
+                kind = fields.get("type")
+                if not (isinstance(kind, ast.Constant) and str(kind.value).replace(".", "_") == node.name):
+                    continue
+                if any(from_request(v, index, sender, depth + 1) for k, v in fields.items() if k != "type"):
+                    return True
+    return False
+
+
+def _sender_name(call: ast.Call) -> str:
+    """`group_send` for `layer.group_send(...)` and for `async_to_sync(layer.group_send)(...)`."""
+    func = call.func
+    if isinstance(func, ast.Call) and call_name(func) in {"async_to_sync", "sync_to_async"} and func.args:
+        func = func.args[0]
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 def is_validated_scalar(name: str, index: ModuleIndex, scope: Scope) -> bool:
