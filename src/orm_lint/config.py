@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalogue import Framework, Rule, Severity, use_configuration
+from .config_values import ConfigError, severity_named
 
 if TYPE_CHECKING:
     from .catalogue import ConfiguredRule
@@ -38,10 +39,6 @@ LEFT_OUT_VARIABLE = "ORM_LINT_LEFT_OUT"
 MIGRATIONS_NEW = "new"
 MIGRATIONS_ALL = "all"
 MIGRATION_CHOICES = (MIGRATIONS_NEW, MIGRATIONS_ALL)
-
-
-class ConfigError(Exception):
-    """A setting that cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -167,14 +164,6 @@ def _per_path_codes(value: Any, key: str, origin: str) -> tuple[tuple[str, tuple
         listed = codes.replace(" ", ",") if isinstance(codes, str) else codes
         entries.append((glob, _checked_codes(_as_list(listed, f"{key}.{glob}", origin), f"{key}.{glob}", origin)))
     return tuple(entries)
-
-
-def severity_named(value: Any, key: str, origin: str) -> Severity:
-    try:
-        return Severity(str(value).strip().lower())
-    except ValueError:
-        names = ", ".join(s.value for s in Severity)
-        raise ConfigError(f"{origin}: `{key}` must be one of {names}; got {value!r}") from None
 
 
 def _severities(value: Any, key: str, origin: str) -> tuple[tuple[str, Severity], ...]:

@@ -14,7 +14,7 @@ from typing import Any
 from .catalogue import NAME_PATTERN, PROBLEMS, RULES, Docs, Engine, Severity
 from .catalogue.configured import CATEGORY_OF_PROBLEM, ConfiguredRule, is_configured_code
 from .catalogue.model import ALL_FRAMEWORKS
-from .config import ConfigError, severity_named
+from .config_values import ConfigError, severity_named
 
 # The problem a convention of the project reports when none of the shared vocabulary fits.
 PROJECT_CONVENTION = "project_convention"
@@ -47,7 +47,7 @@ FIELDS: tuple[Field, ...] = (
         "this or `pattern`",
         "A full ast-grep rule object (`pattern`, `kind`, `regex`, `inside`, `has`, `not`, `all`, `any`, ...).",
     ),
-    Field("constraints", "table", "none", "ast-grep constraints on metavariables: `{ K = { regex = \"^user:\" } }`."),
+    Field("constraints", "table", "none", 'ast-grep constraints on metavariables: `{ K = { regex = "^user:" } }`.'),
     Field("message", "text", "required", "What is reported; `$NAME` becomes the text the metavariable matched."),
     Field("severity", "critical, high, medium or low", "medium", "The `severity` table can still override it."),
     Field(
