@@ -713,7 +713,15 @@ def _report(rule: Rule, op: Operation, **values: str) -> Report:
     values.setdefault("fix", _FIX.get((rule.code, op.framework), ""))
     values.setdefault("scale", "")
     # A brief lock on a table that stays small is low, whatever the rule's severity.
-    return Report(rule, op.call, {"operation": _operation_text(op), **values}, lowered_by=3 if values["scale"] else 0)
+    return Report(
+        rule,
+        op.call,
+        {"operation": _operation_text(op), **values},
+        lowered_by=3 if values["scale"] else 0,
+        framework="django" if op.framework == DJANGO else "sqlalchemy",
+        model=op.table_text if op.table_text != "?" else op.table,
+        operation=op.name,
+    )
 
 
 def _size(index: ModuleIndex, table: str | None) -> dict[str, str]:
