@@ -311,7 +311,7 @@ def describe_query(expr: ast.expr, scope: Scope, depth: int = 0) -> QueryShape |
 # Modules of the project whose functions were followed from another module: (path, size, mtime) -> their index,
 # least recently used first.
 _HELPER_MODULES: dict[tuple[str, int, int], ModuleIndex | None] = {}
-_KEPT_HELPER_MODULES = 4  # a parsed module is ~30 bytes of memory per byte of source
+_KEPT_HELPER_MODULES = 2  # a parsed module is ~30 bytes of memory per byte of source
 # Each module being analysed, by its module scope: a query built from an imported function is resolved through
 # that module's imports (a scope does not know its module's index). Entries go when the index is freed.
 _MODULES: weakref.WeakValueDictionary[int, ModuleIndex] = weakref.WeakValueDictionary()
