@@ -9,11 +9,11 @@ from mypy.nodes import Expression, MemberExpr, NameExpr, OverloadedFuncDef, Type
 from mypy.types import Instance, Type, UnionType, get_proper_type
 
 from ...catalogue.correctness import LAZY_LOAD_THAT_RAISES
-from ...catalogue.performance import DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_PER_ITEM
+from ...catalogue.performance import LAZY_LOAD_PER_ITEM
 from ...frameworks import fullnames, models
-from ..eager_loading import DeferralTracer, Tracer, item_source, subtree
+from ..eager_loading import Tracer, item_source, subtree
 from ..function_map import Frame, FunctionMap, access_text
-from ..model_facts import column_declaration, framework_of, relation_declaration
+from ..model_facts import framework_of, relation_declaration
 from ..registry import ANY_MODEL_ATTRIBUTE, Hook, HookCall, TypeFinding, type_check
 
 _KIND_TEXT = {"object": "related object", "collection": "related collection", "manager": "related manager"}
@@ -117,7 +117,7 @@ def loop_item(member: MemberExpr, function: FunctionMap) -> tuple[NameExpr, list
     return root, path, binding
 
 
-def _first_read_per_item(member: MemberExpr, function: FunctionMap) -> bool:
+def first_read_per_item(member: MemberExpr, function: FunctionMap) -> bool:
     """Once per item: a second read of the same relation is free, and so is a read on the way out."""
     if id(member) in function.leaving:
         return False
@@ -155,7 +155,7 @@ def lazy_load_finding(
 ) -> TypeFinding | None:
     """lazy-load-per-item when the access is a lazy load per item, else None."""
     attribute = member.name
-    if kind is None or id(member) in function.assigned or not _first_read_per_item(member, function):
+    if kind is None or id(member) in function.assigned or not first_read_per_item(member, function):
         return None
     if function.prefetches:
         return None  # prefetch_related_objects(...) loads relations on the items themselves
@@ -250,66 +250,9 @@ def raising_load(
     return True, None
 
 
-def _is_mapped_column(info: TypeInfo, attribute: str) -> bool:
-    symbol = info.get(attribute)
-    node = symbol.node if symbol is not None else None
-    if not isinstance(node, Var) or node.is_property:
-        return False
-    declared = get_proper_type(node.type) if node.type is not None else None
-    if framework_of(info) == "django":
-        return True  # a model field: django-stubs declares them as Vars
-    return isinstance(declared, Instance) and declared.type.fullname.endswith(".Mapped")
-
-
-def deferred_column(member: MemberExpr, function: FunctionMap, info: TypeInfo) -> TypeFinding | None:
-    """deferred-column-per-item: a column the query left out, read per loop item."""
-    item = loop_item(member, function)
-    if item is None or item[1] or id(member) in function.assigned or not _first_read_per_item(member, function):
-        return None
-    root, _, binding = item
-    attribute = member.name
-    if attribute in {"id", "pk"} or not _is_mapped_column(info, attribute):
-        return None
-    column = column_declaration(info, attribute) or {}
-    if column.get("primary"):
-        return None
-    deferral = DeferralTracer(function).deferral(item_source(binding.iterable, binding.target, root.name))
-    if deferral is None or attribute in deferral.undeferred:
-        return None
-    how = None
-    if attribute in deferral.deferred:
-        how = deferral.how or "defer()"
-    elif deferral.only is not None and attribute not in deferral.only:
-        if not (attribute.endswith("_id") and attribute[:-3] in deferral.only):
-            how = deferral.how or "only()"
-    elif column.get("deferred"):
-        how = "deferred on the model"
-    if how is None:
-        return None
-    framework = framework_of(info)
-    fix = (
-        f'add "{attribute}" to .only(...)'
-        if framework == "django"
-        else f"load it with the query: .options(undefer({info.name}.{attribute})) or add it to load_only()"
-    )
-    message = DEFERRED_COLUMN_PER_ITEM.format_message(access=f"{root.name}.{attribute}", how=how, fix=fix)
-    return TypeFinding(
-        DEFERRED_COLUMN_PER_ITEM,
-        message,
-        member,
-        framework=framework,
-        model=info.name,
-        attribute=attribute,
-        operation="deferred column",
-        fix=fix,
-    )
-
-
-@type_check(
-    LAZY_LOAD_PER_ITEM, DEFERRED_COLUMN_PER_ITEM, LAZY_LOAD_THAT_RAISES, hook=Hook.ATTRIBUTE, target=ANY_MODEL_ATTRIBUTE
-)
+@type_check(LAZY_LOAD_PER_ITEM, LAZY_LOAD_THAT_RAISES, hook=Hook.ATTRIBUTE, target=ANY_MODEL_ATTRIBUTE)
 def lazy_load_per_item(call: HookCall) -> Iterator[TypeFinding]:
-    """lazy-load-per-item, deferred-column-per-item and lazy-load-that-raises: the receiver's type is known here."""
+    """lazy-load-per-item and lazy-load-that-raises: the receiver's type is known here."""
     ctx = call.ctx
     member = ctx.context
     if not isinstance(member, MemberExpr) or ctx.is_lvalue:
@@ -323,8 +266,6 @@ def lazy_load_per_item(call: HookCall) -> Iterator[TypeFinding]:
     found: TypeFinding | None
     kind = relation_kind(receiver.type, member.name, ctx.default_attr_type)
     if kind is None:
-        if id(member) in function.frame_of and (found := deferred_column(member, function, receiver.type)):
-            yield found
         return
     if id(member) in function.assigned:
         return
