@@ -118,6 +118,15 @@ def test_report_on_the_acceptance_apps(tmp_path: Path, app: str) -> None:
     for title in ("Eager-loaded loops", "Indexed foreign keys", "Parameterized SQL", "Paginated or limited endpoints"):
         count = int(re.search(rf"\| {title} \| (\d+) \|", text)[1])  # type: ignore[index]
         assert count >= 1, f"{app}: every acceptance app has {title.lower()}"
+    # every page shows code, and only code of the finding's own framework
+    framework_at = {f"{f['path']}:{f['line']}": f["framework"] for f in findings}
+    for page, link in zip(pages, links):
+        where = re.search(r"\| location \| `([^`]+)`", page)[1]  # type: ignore[index]
+        django_finding = framework_at[where] == "django"
+        blocks = _code_blocks(page)
+        assert blocks, link
+        for block in blocks:
+            assert _shows_django(block) == django_finding, (app, link, block)
 
 
 def test_same_day_reports_are_numbered_or_forced(tmp_path: Path, write_module) -> None:
@@ -302,6 +311,14 @@ def _pages(folder: Path) -> dict[str, str]:
 
 def _code_blocks(page: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", page, re.S)
+
+
+def _shows_django(block: str) -> bool:
+    """Django code (`objects`, `django` imports, a raw cursor); else the SQLAlchemy family's (a session, `select()`)."""
+    django = "objects" in block or "django" in block or "connection.cursor" in block
+    sqlalchemy = any(word in block for word in ("sqlalchemy", "sqlmodel", "session", "db.Model", "select("))
+    assert django != sqlalchemy, block
+    return django
 
 
 def test_every_page_shows_code_in_its_own_framework(tmp_path: Path) -> None:

@@ -348,6 +348,43 @@ def publisher_list(request):
     page = Paginator(Publisher.objects.order_by("name").all(), 50).get_page(request.GET.get("page"))
     return JsonResponse({"results": [{"name": p.name} for p in page.object_list]})
 """,
+    more_examples=(
+        Example(
+            framework=Framework.SQLALCHEMY,
+            bad="""\
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop.db import get_session
+from shop.models import Product
+
+router = APIRouter()
+
+
+@router.get("/products")
+def list_products(session: Session = Depends(get_session)):
+    products = session.scalars(select(Product)).all()
+    return [{"name": p.name} for p in products]
+""",
+            good="""\
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shop.db import get_session
+from shop.models import Product
+
+router = APIRouter()
+
+
+@router.get("/products")
+def list_products(page: int = 1, session: Session = Depends(get_session)):
+    query = select(Product).order_by(Product.id).limit(50).offset((page - 1) * 50)
+    return [{"name": p.name} for p in session.scalars(query).all()]
+""",
+        ),
+    ),
     example_filename="views.py",
 )
 

@@ -90,6 +90,33 @@ class Order(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
 """,
+    more_examples=(
+        Example(
+            framework=Framework.DJANGO,
+            bad="""\
+from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False)
+""",
+            good="""\
+from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)  # indexed unless db_index=False
+""",
+        ),
+    ),
 )
 
 FOREIGN_KEY_WITHOUT_INDEX_ON_UNTYPED_MODEL = Rule(
