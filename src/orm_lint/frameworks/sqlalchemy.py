@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Session methods that send SQL when called.
 SESSION_QUERY_METHODS = frozenset({"get", "get_one", "execute", "scalars", "scalar", "exec", "merge", "refresh"})
 SESSION_FLUSH_METHODS = frozenset({"commit", "flush"})
@@ -87,3 +89,8 @@ TEXT_FUNCTION = "text"
 RANDOM_FUNCTIONS = frozenset({"random", "rand"})
 FILTER_METHODS = frozenset({"where", "filter", "having"})
 BOOLEAN_FUNCTIONS = frozenset({"and_", "or_"})
+
+
+def snake_case(name: str) -> str:
+    """`OrderLine` -> `order_line`: Flask-SQLAlchemy's default table name for a model class."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..frameworks import models
+from ..frameworks.sqlalchemy import snake_case
 
 if TYPE_CHECKING:
     from .index import ProjectIndex
@@ -118,17 +119,12 @@ def _apply_revisions(index: ProjectIndex, modules: list[ModuleFacts]) -> None:
         for model in found:
             if model.framework != "sqlalchemy":
                 continue
-            for created in tables.get(model.table or _snake(model.name), []):
+            for created in tables.get(model.table or snake_case(model.name), []):
                 columns = list(created["columns"])
                 model.leading_indexes.append(columns)
                 model.revision_indexes.append(columns)
                 if created.get("unique"):
                     model.unique_sets.append(sorted(columns))
-
-
-def _snake(name: str) -> str:
-    """Flask-SQLAlchemy's default table name: `OrderLine` -> `order_line`."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _view(index: ProjectIndex, model: ModelFacts, views: dict[int, _View | None]) -> _View | None:

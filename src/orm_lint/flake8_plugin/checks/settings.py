@@ -12,6 +12,7 @@ from ...catalogue.performance import CONNECTION_PER_REQUEST, ENGINE_WITHOUT_POOL
 from ..queries import call_name
 from ..registry import Report, check
 from ..scope import ModuleIndex, Scope
+from ...frameworks.sqlalchemy import snake_case
 
 _FIX = 'set "CONN_MAX_AGE": 60 (and "CONN_HEALTH_CHECKS": True) in the entry'
 _DATABASE_URL_CALLS = frozenset({"config", "parse"})  # dj_database_url.config(conn_max_age=...)
@@ -226,7 +227,7 @@ def _flask_settings(index: ModuleIndex) -> list[Report]:
     ]
     found = []
     for name, body in holders:
-        if name and _NOT_PRODUCTION.search(_snake(name)):
+        if name and _NOT_PRODUCTION.search(snake_case(name)):
             continue  # DevelopmentConfig, TestingConfig
         settings = {}
         for stmt in body:
@@ -258,7 +259,3 @@ def _config_key(target: ast.expr) -> str | None:
     if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
         return str(target.slice.value)
     return None
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
