@@ -258,3 +258,11 @@ def test_the_results_cache_follows_a_helper_module(tmp_path: Path) -> None:
     conditional = "book = isbn and Book.objects.get(isbn=isbn)"
     services.write_text(DJANGO["shelf/services.py"].replace("book = Book.objects.get(isbn=isbn)", conditional))
     assert 7 not in lines()
+
+
+def test_a_relative_import_of_the_helpers_module(tmp_path: Path) -> None:
+    """`from . import services` names the package's own module, as `from shelf import services` does."""
+    views = DJANGO["shelf/views.py"].replace("from shelf import services\n", "from . import services\n")
+    root = write_project(tmp_path / "project", {**DJANGO, "shelf/views.py": views})
+    messages = dict(flake8(root, "shelf/views.py", tmp_path / "cache"))
+    assert "services.price_of(...), which calls Book.objects.get(...)," in messages[11]

@@ -434,9 +434,10 @@ class _Walker:
             self.imports[local] = alias.name
 
     def import_from(self, node, scope, frame, leaves, owner) -> None:  # type: ignore[no-untyped-def]
-        module = "." * node.level + (node.module or "")
+        # `from .models import Book` -> `.models.Book`; `from . import services` -> `.services`
+        package = "." * node.level + (f"{node.module}." if node.module else "")
         for alias in node.names:
-            self.imports[alias.asname or alias.name] = f"{module}.{alias.name}"
+            self.imports[alias.asname or alias.name] = f"{package}{alias.name}"
 
 
 _HANDLERS = {

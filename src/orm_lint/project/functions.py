@@ -37,7 +37,7 @@ def imported_function(root: str, near: str, imports: dict[str, str], dotted: str
         return None
     if imported.startswith(head + ".") and rest:
         imported = head  # `import app.services` binds `app`: `app.services.f` is read from `app`
-    full = absolute_name(_from_package(imported), near)
+    full = absolute_name(imported, near)
     if rest:
         full = f"{full}.{rest}"
     module, _, name = full.rpartition(".")
@@ -56,11 +56,3 @@ def module_path(root: str, module: str) -> str | None:
             if os.path.isfile(candidate):
                 return candidate
     return None
-
-
-def _from_package(imported: str) -> str:
-    """`from . import services` is recorded as `..services` (the module `.` joined to the name): `.services`."""
-    name = imported.lstrip(".")
-    if imported != name and "." not in name:
-        return imported[1:]
-    return imported
