@@ -17,7 +17,7 @@ from .lazy_loads import first_read_per_item, loop_item, relation_kind
 
 @type_check(DEFERRED_COLUMN_PER_ITEM, hook=Hook.ATTRIBUTE, target=ANY_MODEL_ATTRIBUTE)
 def deferred_column_per_item(call: HookCall) -> Iterator[TypeFinding]:
-    """A column, not a relation (lazy-load-per-item's), read on an item of a loop in the current function."""
+    """deferred-column-per-item: a column (not a relation, lazy-load-per-item's) read per item of a loop here."""
     ctx = call.ctx
     member = ctx.context
     if not isinstance(member, MemberExpr) or ctx.is_lvalue:
