@@ -17,13 +17,13 @@ expression index covers are recorded the same way, for the JSON rule.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..frameworks import models
 from ..frameworks.sqlalchemy import snake_case
+from .table_size import LOOKUP_COLUMNS, LOOKUP_WORDS, name_words
 
 if TYPE_CHECKING:
     from .index import ProjectIndex
@@ -33,17 +33,6 @@ WEIGHTS = {"endpoint": 2.0, "code": 1.0, "task": 1.0, "command": 0.5}
 _ADVISED_WEIGHT = 2.0
 _MEDIUM_WEIGHT = 4.0
 JSON_KEY_PLACES = 2
-# A model named for a short list (a type, a status, a country) with few columns holds few rows: a scan is cheap.
-_LOOKUP_WORDS = frozenset(
-    {
-        "type", "types", "kind", "kinds", "status", "statuses", "category", "categories", "country", "countries",
-        "language", "languages", "currency", "currencies", "locale", "timezone", "unit", "units", "role", "roles",
-        "permission", "permissions", "setting", "settings", "config", "configuration", "choice", "choices",
-        "option", "options", "flag", "flags", "level", "levels", "state", "states", "region", "regions",
-    }
-)  # fmt: skip
-_LOOKUP_COLUMNS = 4
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 @dataclass
@@ -226,8 +215,7 @@ def _column(
 
 
 def _lookup_table(view: _View) -> bool:
-    words = {word.lower() for word in _WORD.findall(view.name)}
-    return bool(words & _LOOKUP_WORDS) and len(view.columns - {"id"}) <= _LOOKUP_COLUMNS
+    return bool(name_words(view.name) & LOOKUP_WORDS) and len(view.columns - {"id"}) <= LOOKUP_COLUMNS
 
 
 def _advice(view: _View, conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
