@@ -237,22 +237,39 @@ def _channel_layer_event(name: str, index: ModuleIndex, scope: Scope, depth: int
     node, owner = scope.node, scope.owner_class
     if owner is None or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth > _MAX_DEPTH:
         return False
-    if [a.arg for a in node.args.args[1:2]] != [name]:
+    if [a.arg for a in node.args.args[1:2]] != [name] or not _is_consumer(owner):
         return False
-    for sender in index.scopes:
-        for site in sender.calls:
-            if _sender_name(site.node) not in {"group_send", "send"}:
-                continue
-            for message in site.node.args:
-                if not isinstance(message, ast.Dict):
+    return any(
+        any(from_request(value, index, sender, depth + 1) for value in values)
+        for handler, values, sender in _channel_messages(index)
+        if handler == node.name
+    )
+
+
+def _is_consumer(owner: ast.ClassDef) -> bool:
+    names = [owner.name, *(getattr(b, "attr", None) or getattr(b, "id", "") for b in owner.bases)]
+    return any(n.endswith("Consumer") for n in names)
+
+
+def _channel_messages(index: ModuleIndex) -> list[tuple[str, list[ast.expr], Scope]]:
+    """(handler method, the message's other values, the sending scope) of each `group_send`/`send` of a dict
+    literal with a constant "type" in the module; read once per module."""
+    found: list[tuple[str, list[ast.expr], Scope]] | None = index.memo.get("channel_messages")  # type: ignore
+    if found is None:
+        found = []
+        for sender in index.scopes:
+            for site in sender.calls:
+                if _sender_name(site.node) not in {"group_send", "send"}:
                     continue
-                fields = {k.value: v for k, v in zip(message.keys, message.values) if isinstance(k, ast.Constant)}
-                kind = fields.get("type")
-                if not (isinstance(kind, ast.Constant) and str(kind.value).replace(".", "_") == node.name):
-                    continue
-                if any(from_request(v, index, sender, depth + 1) for k, v in fields.items() if k != "type"):
-                    return True
-    return False
+                for message in site.node.args:
+                    if not isinstance(message, ast.Dict):
+                        continue
+                    fields = {k.value: v for k, v in zip(message.keys, message.values) if isinstance(k, ast.Constant)}
+                    kind = fields.pop("type", None)
+                    if isinstance(kind, ast.Constant) and isinstance(kind.value, str):
+                        found.append((kind.value.replace(".", "_"), list(fields.values()), sender))
+        index.memo["channel_messages"] = found
+    return found
 
 
 def _sender_name(call: ast.Call) -> str:
