@@ -38,6 +38,17 @@ _OTHER_DIALECT = (
     "a PostgreSQL test) are not reported."
 )
 _ALL_BACKENDS = " Reported whatever the `backend` setting says: every database is affected."
+# How the lock-bound rules judge the table's size (flake8_plugin/checks/migrations.py, project/table_size.py).
+_SMALL_TABLES = (
+    " On a table whose model looks like it stays small (a lookup or configuration table: no foreign key, no"
+    " account columns, and named for settings, or no column saying when a row came, or named and shaped like"
+    " a short list) the finding is low and says so: the lock is brief."
+)
+_EMPTY_TABLE = (
+    " After a NOT NULL column without a default is added to the same table in the same migration (ORM401's"
+    " finding), the migration only gets there on an empty table: low, and the message says the lock comes back"
+    " once that column is made safe."
+)
 _POSTGRESQL_ONLY = (
     " PostgreSQL-specific: reported when the `backend` setting in `[tool.orm-lint]` is `postgresql` or "
     "is not set (most production Django/Alembic projects run PostgreSQL); silent for `mysql` and `sqlite`."
@@ -383,7 +394,7 @@ COLUMN_TYPE_OR_NULLABILITY_CHANGED = Rule(
             "`sqlite`, which may copy the table; so is a change of field class there. Making a column "
             "NOT NULL in the same migration that drops a check constraint of that table (the last "
             "step of the safe sequence below) is not reported. Changing `db_collation` is reported: "
-            "PostgreSQL rebuilds the column's indexes." + _NOT_REPORTED + _reviewed("ORM404")
+            "PostgreSQL rebuilds the column's indexes." + _SMALL_TABLES + _NOT_REPORTED + _reviewed("ORM404")
         ),
         why_bad=(
             "On PostgreSQL most type changes rewrite the table and its indexes, and `SET NOT NULL` "
@@ -499,6 +510,8 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
             "migration; add the field with `db_index=False` and the index concurrently."
             + _NOT_REPORTED
             + _OTHER_DIALECT
+            + _SMALL_TABLES
+            + _EMPTY_TABLE
             + _POSTGRESQL_ONLY
             + _reviewed("ORM405")
         ),
@@ -585,7 +598,13 @@ CONSTRAINT_ADDED_WITHOUT_NOT_VALID = Rule(
             "`op.add_column(Column(..., ForeignKey(...)))` adds the constraint with a separate "
             "`ALTER TABLE ... ADD CONSTRAINT`, which checks every row, and is reported (unless "
             "`inline_references=True` puts it inside `ADD COLUMN` of a column without a "
-            "`server_default`)." + _NOT_REPORTED + _OTHER_DIALECT + _POSTGRESQL_ONLY + _reviewed("ORM406")
+            "`server_default`)."
+            + _SMALL_TABLES
+            + _EMPTY_TABLE
+            + _NOT_REPORTED
+            + _OTHER_DIALECT
+            + _POSTGRESQL_ONLY
+            + _reviewed("ORM406")
         ),
         why_bad=(
             "PostgreSQL checks every existing row while holding a lock that blocks writes to the "
@@ -963,7 +982,10 @@ DATA_CHANGE_IN_SCHEMA_MIGRATION = Rule(
             "inserted into or changed in a table created earlier in the same migration (seed data "
             "in a new, empty table), SQL that is not a constant, `downgrade()`, squashed migrations. "
             "`RunPython` functions are not judged: what they do is not known from the operation. "
-            "The general rules still apply to the SQL (ORM201, ORM409)." + _POSTGRESQL_ONLY + _reviewed("ORM410")
+            "The general rules still apply to the SQL (ORM201, ORM409)."
+            + _SMALL_TABLES
+            + _POSTGRESQL_ONLY
+            + _reviewed("ORM410")
         ),
         why_bad=(
             "A migration runs in one transaction on PostgreSQL. The `ALTER TABLE` takes an ACCESS "

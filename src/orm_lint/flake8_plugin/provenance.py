@@ -203,9 +203,7 @@ def _passed_by_every_caller(name: str, index: ModuleIndex, scope: Scope, depth: 
     node = scope.node
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth > _MAX_DEPTH:
         return False
-    positional = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
-    if scope.owner_class is not None and positional[:1] in (["self"], ["cls"]):
-        positional = positional[1:]
+    positional = index.positional_parameters(scope)
     known: dict[tuple[int, str], bool] = index.memo.setdefault("request_parameters", {})  # type: ignore[assignment]
     key = (id(scope), name)
     if key not in known:

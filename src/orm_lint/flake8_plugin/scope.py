@@ -143,6 +143,15 @@ class ModuleIndex:
                 return found
         return None
 
+    @staticmethod
+    def positional_parameters(function: Scope) -> list[str]:
+        """The parameters a call's positional arguments fill, in order: a method's `self`/`cls` left out."""
+        node = function.node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return []
+        names = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
+        return names[1:] if function.owner_class is not None and names[:1] in (["self"], ["cls"]) else names
+
     def callers(self, function: Scope) -> list[tuple[ast.Call, Scope]]:
         """Every call of this module that runs `function`, with the scope it is made from."""
         found: dict[int, list[tuple[ast.Call, Scope]]] | None = self.memo.get("callers")  # type: ignore[assignment]

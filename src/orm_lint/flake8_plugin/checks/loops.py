@@ -477,20 +477,16 @@ def _querying_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> tuple
     (only queries inside its own loops or branches), remembers its results, or is not known.
     """
     func = call.func
-    if isinstance(func, ast.Name):
-        key = ("", func.id)
-    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-        if caller.owner_class is None:
-            return None
-        key = (caller.owner_class.name, func.attr)
-    else:
-        key = ("", dotted_name(func) or "")  # `services.price_of(isbn)`: a function of another project module
-    summaries: dict[tuple[str, str], tuple[ast.Call, str, str] | None]
+    helper = index.callee(call, caller)
+    if helper is None and isinstance(func, ast.Attribute) and getattr(func.value, "id", None) == "self":
+        return None  # a method this module does not declare
+    # `services.price_of(isbn)`: a function of another project module, known by its dotted name
+    key: object = id(helper) if helper is not None else dotted_name(func) or ""
+    summaries: dict[object, tuple[ast.Call, str, str] | None]
     summaries = index.memo.setdefault("querying_helpers", {})  # type: ignore[assignment]
     if key not in summaries:
         summaries[key] = None  # a helper that calls itself is not followed into itself
-        helper = index.module.functions.get(key)
-        imported = imported_helper(func, index) if helper is None and key[0] == "" else None
+        imported = imported_helper(func, index) if helper is None else None
         if helper is not None:
             summaries[key] = _always_queries(helper, index)
         elif imported is not None:

@@ -425,12 +425,19 @@ def _member_findings(
     if not unloaded:
         return None
     reported.update(attribute for attribute, _ in unloaded)
-    shown = f"{variable}.{name}{'()' if is_call else ''}"
+    return _read_elsewhere(access, f"{variable}.{name}{'()' if is_call else ''}", "self", unloaded, iterable, items)
+
+
+def _read_elsewhere(
+    node: ast.AST, shown: str, reader: str, unloaded: list[tuple[str, Relation]], iterable: ast.expr, items: Items
+) -> Report:
+    """The finding for relations a method or helper reads (`reader.attr`) on every call made per item."""
+    reads = ", ".join(f"{reader}.{attribute}" for attribute, _ in unloaded)
     return Report(
         RELATION_LOADED_PER_ITEM,
-        access,
+        node,
         {
-            "access": f"{shown}, which reads {', '.join('self.' + a for a, _ in unloaded)},",
+            "access": f"{shown}, which reads {reads},",
             "iterable": short_call(iterable),
             "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
         },
@@ -454,9 +461,7 @@ def _helper_findings(
             helper = _called_helper(call, scope, index)
             if helper is None:
                 continue
-            parameters = [a.arg for a in helper.node.args.args]  # type: ignore[attr-defined]
-            if parameters[:1] in (["self"], ["cls"]) and isinstance(call.func, ast.Attribute):
-                parameters = parameters[1:]
+            parameters = index.positional_parameters(helper)
             for position, argument in enumerate(call.args[: len(parameters)]):
                 if not (isinstance(argument, ast.Name) and argument.id == variable):
                     continue
@@ -474,19 +479,7 @@ def _helper_findings(
                 if not unloaded:
                     continue
                 reported.update(a for a, _ in unloaded)
-                reads = ", ".join(f"{parameter}.{a}" for a, _ in unloaded)
-                yield Report(
-                    RELATION_LOADED_PER_ITEM,
-                    call,
-                    {
-                        "access": f"{short_call(call)}, which reads {reads},",
-                        "iterable": short_call(iterable),
-                        "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
-                    },
-                    framework=items.framework,
-                    model=items.model,
-                    attribute=", ".join(a for a, _ in unloaded),
-                )
+                yield _read_elsewhere(call, short_call(call), parameter, unloaded, iterable, items)
 
 
 def _unloaded(
@@ -505,13 +498,10 @@ def _unloaded(
 
 
 def _called_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> Scope | None:
+    helper = index.callee(call, caller)
     func = call.func
-    if isinstance(func, ast.Name) and ("", func.id) in index.module.functions:
-        return index.module.functions[("", func.id)]
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-        if caller.owner_class is not None:
-            return index.module.functions.get((caller.owner_class.name, func.attr))
-        return None
+    if helper is not None or (isinstance(func, ast.Attribute) and getattr(func.value, "id", None) == "self"):
+        return helper
     imported = imported_helper(func, index, querying=False)  # a function of another module of the project
     return imported[0] if imported is not None else None
 

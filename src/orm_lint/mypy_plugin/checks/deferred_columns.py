@@ -12,22 +12,18 @@ from ..eager_loading import DeferralTracer, item_source
 from ..function_map import FunctionMap
 from ..model_facts import column_declaration, framework_of
 from ..registry import ANY_MODEL_ATTRIBUTE, Hook, HookCall, TypeFinding, type_check
-from .lazy_loads import first_read_per_item, loop_item, relation_kind
+from .lazy_loads import first_read_per_item, loop_item, read_member
 
 
 @type_check(DEFERRED_COLUMN_PER_ITEM, hook=Hook.ATTRIBUTE, target=ANY_MODEL_ATTRIBUTE)
 def deferred_column_per_item(call: HookCall) -> Iterator[TypeFinding]:
     """deferred-column-per-item: a column (not a relation, lazy-load-per-item's) read per item of a loop here."""
-    ctx = call.ctx
-    member = ctx.context
-    if not isinstance(member, MemberExpr) or ctx.is_lvalue:
+    read = read_member(call)
+    if read is None:
         return
-    receiver = get_proper_type(ctx.type)
-    function = call.function
-    if not isinstance(receiver, Instance) or function is None or id(member) not in function.frame_of:
-        return
-    if relation_kind(receiver.type, member.name, ctx.default_attr_type) is not None:
-        return
+    member, receiver, function, kind = read
+    if kind is not None or id(member) not in function.frame_of:
+        return  # a relation is lazy-load-per-item's; only reads inside a loop matter here
     found = deferred_column(member, function, receiver.type)
     if found is not None:
         yield found

@@ -250,23 +250,27 @@ def raising_load(
     return True, None
 
 
+def read_member(call: HookCall) -> tuple[MemberExpr, Instance, FunctionMap, str | None] | None:
+    """`item.attr` read (not assigned) inside a function, on a value whose type is known: the member, that type,
+    the function's map and the relation kind of the attribute (None for a column or anything else)."""
+    ctx = call.ctx
+    member, receiver, function = ctx.context, get_proper_type(ctx.type), call.function
+    if not isinstance(member, MemberExpr) or ctx.is_lvalue or not isinstance(receiver, Instance) or function is None:
+        return None
+    return member, receiver, function, relation_kind(receiver.type, member.name, ctx.default_attr_type)
+
+
 @type_check(LAZY_LOAD_PER_ITEM, LAZY_LOAD_THAT_RAISES, hook=Hook.ATTRIBUTE, target=ANY_MODEL_ATTRIBUTE)
 def lazy_load_per_item(call: HookCall) -> Iterator[TypeFinding]:
     """lazy-load-per-item and lazy-load-that-raises: the receiver's type is known here."""
-    ctx = call.ctx
-    member = ctx.context
-    if not isinstance(member, MemberExpr) or ctx.is_lvalue:
+    read = read_member(call)
+    if read is None:
         return
-    receiver = get_proper_type(ctx.type)
-    if not isinstance(receiver, Instance):
-        return
-    function = call.function
-    if function is None:
-        return
-    found: TypeFinding | None
-    kind = relation_kind(receiver.type, member.name, ctx.default_attr_type)
+    member, receiver, function, kind = read
     if kind is None:
         return
+    ctx = call.ctx
+    found: TypeFinding | None
     if id(member) in function.assigned:
         return
     raising, found = raising_load(member, function, receiver.type, kind)
