@@ -18,9 +18,10 @@ from pathlib import Path
 
 from .baseline import DEFAULT_BASELINE, BaselineError, baseline_document, fingerprints
 from .catalogue import RULES, Engine, all_rules, find_rule
-from .config import MIGRATION_CHOICES, ConfigError, load_settings
+from .config import MIGRATION_CHOICES, TEST_CHOICES, ConfigError, load_settings
 from .diff import DiffError
 from .migration_scope import not_reviewed_note
+from .test_scope import not_checked_note
 from .pipeline import STDIN, Analysis, UsageError, analyse
 from .progress import Progress
 from .report.formats import plural, render_json, render_statistics, render_text
@@ -62,6 +63,11 @@ def _analysis_options(command: argparse.ArgumentParser, narrowing: bool = True) 
         choices=MIGRATION_CHOICES,
         help="which migrations the migration rules review: new on this branch, or all (default: `migrations` "
         "setting, else new)",
+    )
+    command.add_argument(
+        "--tests",
+        choices=TEST_CHOICES,
+        help="whether test modules are checked (default: `tests` setting, else skip)",
     )
     command.add_argument(
         "--no-cache", action="store_true", help="analyse every file again; neither read nor write the results cache"
@@ -120,13 +126,13 @@ def _output(file: str | None) -> Iterator[TextIO]:
         yield handle
 
 
-def _analyse(args: argparse.Namespace) -> Analysis:
+def _analyse(args: argparse.Namespace, review: bool = False) -> Analysis:
     """Run the analysis with a progress display; say what the user should know about the run."""
     if args.stdin_filename and args.paths != [STDIN]:
         raise UsageError("--stdin-filename names the file read from stdin: give `-` as the only path")
     progress = Progress.on_terminal(args.quiet)
     try:
-        analysis = analyse(args, progress)
+        analysis = analyse(args, progress, review)
     finally:
         progress.finish()
     for note in analysis.notes:
@@ -165,6 +171,7 @@ def _write_check(args: argparse.Namespace, analysis: Analysis, out: TextIO) -> N
             analysis.engines,
             analysis.mypy_errors,
             analysis.migrations_not_reviewed,
+            analysis.tests_not_checked,
             not_run=_not_run(analysis),
             notes=analysis.notes,
         )
@@ -183,6 +190,8 @@ def _write_check(args: argparse.Namespace, analysis: Analysis, out: TextIO) -> N
             lines.append(render_statistics(findings))
         if analysis.migrations_not_reviewed:
             lines.append(f"orm-lint: {not_reviewed_note(analysis.migrations_not_reviewed)}")
+        if analysis.tests_not_checked:
+            lines.append(f"orm-lint: {not_checked_note(analysis.tests_not_checked)}")
         if analysis.type_rules_not_run:
             lines.append(
                 f"orm-lint: the type-aware rules ({TYPE_AWARE_CODES}) did not run: {analysis.type_rules_not_run}"
@@ -193,7 +202,7 @@ def _write_check(args: argparse.Namespace, analysis: Analysis, out: TextIO) -> N
 
 
 def _report(args: argparse.Namespace) -> int:
-    analysis = _analyse(args)
+    analysis = _analyse(args, review=True)
     progress = Progress.on_terminal(args.quiet)
     patterns = analysis.good_patterns
     if analysis.changes is not None:
@@ -211,6 +220,7 @@ def _report(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         hidden_by_baseline=analysis.hidden_by_baseline,
         migrations_not_reviewed=analysis.migrations_not_reviewed,
+        tests_not_checked=analysis.tests_not_checked,
     )
     try:
         place = write_review(review, Path(args.output), args.force, progress)

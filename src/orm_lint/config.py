@@ -39,6 +39,10 @@ LEFT_OUT_VARIABLE = "ORM_LINT_LEFT_OUT"
 MIGRATIONS_NEW = "new"
 MIGRATIONS_ALL = "all"
 MIGRATION_CHOICES = (MIGRATIONS_NEW, MIGRATIONS_ALL)
+# Whether test modules are checked (see test_scope.py).
+TESTS_SKIP = "skip"
+TESTS_CHECK = "check"
+TEST_CHOICES = (TESTS_SKIP, TESTS_CHECK)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Settings:
     cache_dir: str | None = None  # the syntax engine's results cache (absolute); None: the default place
     backend: str | None = None  # postgresql, mysql or sqlite: some migration rules depend on it
     migrations: str = MIGRATIONS_NEW  # "new": the migration rules review new migrations only; "all"
+    tests: str = TESTS_SKIP  # "skip": test modules are not checked; "check"
     tenant_column: str | None = None  # opt-in tenant isolation rule (ORM202)
     user_rules: tuple[ConfiguredRule, ...] = ()
     source: str | None = None  # the file the settings came from
@@ -145,11 +150,16 @@ def _backend(value: Any, key: str, origin: str) -> str:
     return backend
 
 
-def _migrations(value: Any, key: str, origin: str) -> str:
-    choice = str(value).strip().lower()
-    if choice not in MIGRATION_CHOICES:
-        raise ConfigError(f"{origin}: `{key}` must be one of {', '.join(MIGRATION_CHOICES)}; got {value!r}")
-    return choice
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any, str, str], str]:
+    """A reader for a setting that takes one of a few words."""
+
+    def read(value: Any, key: str, origin: str) -> str:
+        choice = str(value).strip().lower()
+        if choice not in choices:
+            raise ConfigError(f"{origin}: `{key}` must be one of {', '.join(choices)}; got {value!r}")
+        return choice
+
+    return read
 
 
 def _identifier(value: Any, key: str, origin: str) -> str:
@@ -257,12 +267,20 @@ KEYS: tuple[Key, ...] = (
         '"postgresql"',
     ),
     Key(
-        "migrations", "migrations", _migrations, "new or all", "new",
+        "migrations", "migrations", _one_of(MIGRATION_CHOICES), "new or all", "new",
         "Which migrations the migration rules (ORM4xx) review. `new`: in a git checkout, the migrations added or "
         "changed since the merge base with the default branch (`origin/HEAD`, else `main`/`master`), and files "
         "git does not have; every migration outside git or when that base cannot be found. `all`: every "
         "migration. `--migrations` overrides it for one run; flake8 follows it too.",
         '"all"',
+    ),
+    Key(
+        "tests", "tests", _one_of(TEST_CHOICES), "skip or check", "skip",
+        "Whether test modules (`tests/` and `test/` folders, `test_*.py`, `*_test.py`, `*_tests.py`, `tests.py`, "
+        "`conftest.py`, judged inside the project) are checked. Test code runs against a throwaway database and "
+        "takes no user input, so by default it is not checked, and the summary says how many modules that left "
+        "out. `--tests` overrides it for one run; flake8 and the mypy plugin follow it too.",
+        '"check"',
     ),
     Key(
         "tenant-column", "tenant_column", _identifier, "column name", "none (rule off)",

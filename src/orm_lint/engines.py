@@ -170,31 +170,33 @@ def _good_pattern(shown: str, kind: str, node: ast.AST, last: int, notebook: Not
     return GoodPattern(kind, shown, within, cell, end)
 
 
-def _check_stamped(name: str, settings: Settings) -> FileResult:
-    """check_file, plus the file's stamp and content hash for the results cache, and its good patterns."""
+def _check_stamped(name: str, settings: Settings, count_good: bool = True) -> FileResult:
+    """check_file, plus the file's stamp and content hash for the results cache, and its good patterns
+    (when the review or the cache wants them)."""
     good: list[GoodPattern] = []
+    wanted = good if count_good else None
     try:
         stamp, data = read_stamped(name)
     except OSError:  # check_file says why it cannot be read
-        return FileResult(name, *check_file(Path(name), settings, good=good), good_patterns=good)
+        return FileResult(name, *check_file(Path(name), settings, good=wanted), good_patterns=good)
     CONSULTED.clear()
-    findings, problems = check_file(Path(name), settings, data, good)
+    findings, problems = check_file(Path(name), settings, data, wanted)
     return FileResult(name, findings, problems, stamp, content_digest(data), good, sorted(CONSULTED))
 
 
 def _check_batch(
-    batch: list[str], settings: Settings, done: Callable[[int], None] = lambda _: None
+    batch: list[str], settings: Settings, done: Callable[[int], None] = lambda _: None, count_good: bool = True
 ) -> list[FileResult]:
     results = []
     for name in batch:
-        results.append(_check_stamped(name, settings))
+        results.append(_check_stamped(name, settings, count_good))
         done(1)
     return results
 
 
-def _check_batch_in_worker(batch: list[str], settings: Settings) -> list[FileResult]:
+def _check_batch_in_worker(batch: list[str], settings: Settings, count_good: bool) -> list[FileResult]:
     with _few_collections():
-        return _check_batch(batch, settings)
+        return _check_batch(batch, settings, count_good=count_good)
 
 
 @contextmanager
@@ -215,11 +217,11 @@ def _few_collections() -> Iterator[None]:
 
 
 def _check_files(
-    files: list[Path], settings: Settings, jobs: int | None, done: Callable[[int], None]
+    files: list[Path], settings: Settings, jobs: int | None, done: Callable[[int], None], count_good: bool
 ) -> list[FileResult]:
     workers = jobs or settings.jobs or os.cpu_count() or 1
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
-        return _check_batch([str(f) for f in files], settings, done)
+        return _check_batch([str(f) for f in files], settings, done, count_good)
     batches = [[str(f) for f in files[i :: workers * 4]] for i in range(workers * 4)]
     from concurrent.futures import ProcessPoolExecutor  # only large runs pay for importing it
 
@@ -228,11 +230,12 @@ def _check_files(
     results: list[FileResult] = []
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=adopt, initargs=(indexes,)) as pool:
-            for batch_results in pool.map(_check_batch_in_worker, batches, [settings] * len(batches)):
+            work = pool.map(_check_batch_in_worker, batches, [settings] * len(batches), [count_good] * len(batches))
+            for batch_results in work:
                 results.extend(batch_results)
                 done(len(batch_results))
     except (OSError, RuntimeError):  # no process support here: run in this process
-        return _check_batch([str(f) for f in files], settings, done)
+        return _check_batch([str(f) for f in files], settings, done, count_good)
     return results
 
 
@@ -247,12 +250,13 @@ def run_syntax_engine(
     """Findings of the flake8-side rules for every file, using worker processes when it pays.
 
     With a `cache`, files whose results it holds are not read again, and fresh results are stored in it.
-    `done(n)` is told as files are finished (the progress display); `good` receives the good patterns.
+    `done(n)` is told as files are finished (the progress display); `good` receives the good patterns,
+    which are only counted when it is given or the cache keeps them.
     """
     with _few_collections():
         known, pending = cache.lookup(files) if cache is not None else ([], files)
         done(len(known))
-        fresh = _check_files(pending, settings, jobs, done)
+        fresh = _check_files(pending, settings, jobs, done, good is not None or cache is not None)
         if cache is not None:
             cache.store(fresh)
             cache.save()

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 
-def is_test_module(filename: str) -> bool:
-    """pytest/unittest naming: `tests/`, `test_*.py`, `*_test.py`, `*_tests.py`, `conftest.py`, Django's `tests.py`."""
+
+def is_test_module(filename: str, root: str | None = None) -> bool:
+    """pytest/unittest naming: `tests/`, `test/`, `test_*.py`, `*_test.py`, `*_tests.py`, `conftest.py`, `tests.py`.
+
+    With the project's `root`, only the path inside the project is read: a checkout kept under
+    `/home/me/tests/` is not all tests.
+    """
     normalized = filename.replace("\\", "/")
+    if root is not None:
+        absolute, within = os.path.abspath(filename), os.path.join(root, "")
+        if absolute.startswith(within):
+            normalized = absolute[len(within) :].replace("\\", "/")
     name = normalized.rsplit("/", 1)[-1]
     return (
         "/tests/" in f"/{normalized}"

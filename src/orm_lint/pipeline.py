@@ -26,6 +26,7 @@ from .progress import Progress
 from .project import NO_CACHE_VARIABLE, project_root
 from .project.index import share_file_list
 from .sources import display_path, source_lines
+from .test_scope import left_out_as_test
 from .findings import FileProblem, Finding, GoodPattern
 
 # mypy error code (`orm-lazy-load-per-item`) -> catalogue code, without importing mypy here.
@@ -51,6 +52,7 @@ class Analysis:
     mypy_failed: bool = False  # mypy was to run and stopped: exit status 2
     notes: list[str] = field(default_factory=list)  # what the user should know about this run
     migrations_not_reviewed: int = 0  # existing migrations the migration rules left out (`migrations = "new"`)
+    tests_not_checked: int = 0  # test modules left out (`tests = "skip"`)
     good_patterns: list[GoodPattern] = field(default_factory=list)  # what the review counts, from the same walk
 
 
@@ -63,13 +65,18 @@ def _warn(message: str) -> None:
     print(f"orm-lint: warning: {message}", file=sys.stderr)
 
 
-def analyse(args: argparse.Namespace, progress: Progress = Progress()) -> Analysis:
-    """Run the engines as the command-line options say; raises UsageError, DiffError, BaselineError."""
+def analyse(args: argparse.Namespace, progress: Progress = Progress(), review: bool = False) -> Analysis:
+    """Run the engines as the command-line options say; raises UsageError, DiffError, BaselineError.
+
+    `review`: the run is for the review, which also counts good patterns.
+    """
     settings = load_settings()
     for warning in settings.warnings:
         _warn(warning)
     if getattr(args, "migrations", None):
         settings = replace(settings, migrations=args.migrations)
+    if getattr(args, "tests", None):
+        settings = replace(settings, tests=args.tests)
     select = _codes(args.select, "--select") or settings.select
     ignore = _codes(args.ignore, "--ignore") or settings.ignore
     missing = [p for p in args.paths if p != STDIN and not Path(p).exists()]
@@ -87,17 +94,23 @@ def analyse(args: argparse.Namespace, progress: Progress = Progress()) -> Analys
             _share_with_the_index(args.paths, files)
         if changes is not None:
             files = [f for f in files if changes.includes(f)]
+        tests = {f for f in files if left_out_as_test(f, settings)}
+        files = [f for f in files if f not in tests]
         progress("syntax engine", total=len(files))
         good: list[GoodPattern] = []
-        if stdin:
-            findings, problems = check_file(stdin[0], settings, stdin[1].read_bytes(), good)
+        if stdin and not files:
+            findings, problems = [], []
+        elif stdin:
+            findings, problems = check_file(stdin[0], settings, stdin[1].read_bytes(), good if review else None)
         else:
             if getattr(args, "no_cache", False):
                 os.environ[NO_CACHE_VARIABLE] = "1"  # the project index too, in this process and its workers
             cache = None if getattr(args, "no_cache", False) else ResultCache.open(settings, args.paths)
-            findings, problems = run_syntax_engine(files, settings, args.jobs, cache, progress.advance, good)
+            counted = good if review else None
+            findings, problems = run_syntax_engine(files, settings, args.jobs, cache, progress.advance, counted)
         result = Analysis(settings, files, findings, problems, changes=changes, good_patterns=good)
-        if not args.no_mypy:
+        result.tests_not_checked = len(tests)
+        if not args.no_mypy and files:
             _run_type_engine(args, result, progress, shadow=stdin)
     asked = {display_path(f) for f in files}  # not the modules mypy followed into
     kept = [f for f in result.findings if f.path in asked]

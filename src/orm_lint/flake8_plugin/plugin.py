@@ -10,6 +10,7 @@ from typing import Any
 from .. import __version__
 from ..config import load_settings_quietly
 from ..migration_scope import reviewed_code
+from ..test_scope import left_out_as_test
 from .analysis import analyze
 
 
@@ -29,6 +30,8 @@ class Plugin:
             return
         try:
             settings = load_settings_quietly()
+            if left_out_as_test(self.filename, settings):
+                return
             source = "".join(self.lines) if self.lines is not None and settings.user_rules else None
             reports = analyze(self.tree, self.filename, settings, source)
             reports = [r for r in reports if reviewed_code(r.rule.code, self.filename, settings)]

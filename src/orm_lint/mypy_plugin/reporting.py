@@ -6,7 +6,7 @@ fact about the code, not a type error, so it must not take part: it is reported 
 the speculative watchers set aside. Loop-iteration watchers stay: they only collect.
 
 Each rule's gate is here too: `select`/`ignore` decide per rule, by the error code the
-finding carries, and `per-path-ignores` by the path of the file being analysed, so every
+finding carries, and `per-path-ignores` and `tests` by the path of the file being analysed, so every
 rule of the plugin honours them and no rule is switched by another's setting. Under plain
 mypy a finding also gives way to the syntax engine's on the same line and problem
 (`syntax_places`); `orm-lint check` merges the two engines itself, and reads what the check
@@ -25,6 +25,7 @@ from mypy.nodes import FuncDef, TypeInfo
 
 from ..config import Settings, ignored_in_file, rule_enabled
 from ..findings import DETAILS_NOTE
+from ..test_scope import left_out_as_test
 from .errorcodes import CODES, RULE_CODE_BY_ERROR_CODE
 from .registry import TypeFinding
 from .syntax_places import reported_by_syntax_engine
@@ -58,6 +59,9 @@ def report(api: Any, finding: TypeFinding) -> None:
     """The finding, unless its rule is off in the project or in this file: the one gate of every rule."""
     code = CODES[finding.rule.code]
     if not _enabled.get(code.code, True) or ignored_here(api, code):
+        return
+    path = _current_path(api)
+    if path and left_out_as_test(path, _settings):
         return
     if _defer_to_syntax and reported_by_syntax_engine(
         _current_path(api), finding.context.line, finding.rule.problem, _settings

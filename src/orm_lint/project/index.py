@@ -24,6 +24,7 @@ from typing import Any
 
 from ..files import Watched, unchanged, walk
 from ..fingerprint import source_fingerprint
+from ..paths import is_test_module
 from ..frameworks import django
 from . import index_advice, query_sites, revisions
 from .model_facts import ModelFacts, ModuleFacts, Relation, may_declare_models, module_facts
@@ -163,6 +164,8 @@ def index_for_root(root: str, cache_root: str | None) -> ProjectIndex:
     changed = False
     files, kept_listing = _python_files(root, listing)
     for path in files:
+        if is_test_module(path, root):
+            continue  # test models and helpers are not what the project's code uses
         try:
             status = os.stat(path)
         except OSError:
@@ -240,8 +243,7 @@ def _python_files(root: str, listing: dict[str, Any] | None = None) -> tuple[lis
     stamp: an editor's run then pays a `stat` per folder instead of a walk with ignore-file matching.
     """
     if root in _LISTED:
-        shared = _LISTED[root]
-        return [f for f in shared if not any(_left_out(Path(p)) for p in Path(f).relative_to(root).parents)], listing
+        return [f for f in _LISTED[root] if not _in_left_out_folder(os.path.dirname(f), root)], listing
     if listing is not None and unchanged(listing["watched"]):
         return [os.path.join(root, name) for name in listing["files"]], listing
     found: list[str] = []
@@ -254,6 +256,14 @@ def _python_files(root: str, listing: dict[str, Any] | None = None) -> tuple[lis
     settled = all(started - mtime_ns > _RACY_NS for mtime_ns, _ in watched.values())
     fresh = {"watched": watched, "files": [os.path.relpath(f, root) for f in found]} if settled else None
     return found, fresh
+
+
+@lru_cache(maxsize=4096)
+def _in_left_out_folder(folder: str, root: str) -> bool:
+    """Whether `folder`, or a folder between it and the project's root, is one the index leaves out."""
+    if len(folder) <= len(root):
+        return False
+    return _left_out(Path(folder)) or _in_left_out_folder(os.path.dirname(folder), root)
 
 
 def _left_out(path: Path) -> bool:

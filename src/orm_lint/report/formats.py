@@ -60,6 +60,7 @@ def render_json(
     engines: Sequence[str],
     mypy_errors: int = 0,
     migrations_not_reviewed: int = 0,
+    tests_not_checked: int = 0,
     not_run: Sequence[dict[str, object]] = (),
     notes: Sequence[str] = (),
 ) -> str:
@@ -78,6 +79,7 @@ def render_json(
             "by_severity": {s.value: sum(1 for f in findings if f.severity is s) for s in Severity},
             "mypy_errors_not_reported": mypy_errors,
             "migrations_not_reviewed": migrations_not_reviewed,
+            "tests_not_checked": tests_not_checked,
         },
     }
     return json.dumps(data, indent=2)

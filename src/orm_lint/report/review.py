@@ -24,6 +24,7 @@ from ..findings import PATTERNS, FileProblem, Finding, GoodPattern
 from ..frameworks.kinds import DBAPI, DJANGO, SQLALCHEMY, family
 from ..sources import source_lines
 from ..migration_scope import not_reviewed_note
+from ..test_scope import not_checked_note
 from ..notebooks import NOTEBOOK_SUFFIX
 from .index_advice import index_advice_lines
 from .writer import ReportPlace, WriteError, atomic_write, claim_report, finding_folder, slug
@@ -123,6 +124,7 @@ class Review:
     baseline: str | None = None
     hidden_by_baseline: int = 0
     migrations_not_reviewed: int = 0
+    tests_not_checked: int = 0
     ordered: list[Finding] = field(init=False)
     frameworks: frozenset[str] = field(init=False)  # the ORM families the engines saw: `django`, `sqlalchemy`
 
@@ -328,6 +330,8 @@ def _scope_lines(review: Review) -> list[str]:
         lines.append(f"- Baseline: {code_span(review.baseline)} hides {review.hidden_by_baseline} known findings")
     if review.migrations_not_reviewed:
         lines.append(f"- Migrations: {plain(not_reviewed_note(review.migrations_not_reviewed))}")
+    if review.tests_not_checked:
+        lines.append(f"- Tests: {plain(not_checked_note(review.tests_not_checked))}")
     if review.mypy_errors:
         lines.append(f"- mypy's own type errors (not database findings, not counted here): {review.mypy_errors}")
     if review.problems:
