@@ -488,7 +488,7 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
     name="index-created-without-concurrently",
     problem="unsafe_migration",
     category=Category.MIGRATIONS,
-    severity=Severity.HIGH,
+    severity=Severity.MEDIUM,
     frameworks=_DJANGO_AND_ALEMBIC,
     engine=Engine.FLAKE8,
     summary="An index (or unique constraint) is built on PostgreSQL without CONCURRENTLY, blocking writes.",
@@ -518,8 +518,10 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
         why_bad=(
             "A plain `CREATE INDEX` holds a SHARE lock for the whole build: every INSERT, UPDATE and "
             "DELETE on the table waits, for minutes on a large table, and requests pile up behind it. "
-            "A unique constraint builds a unique index the same way. (MySQL/InnoDB builds indexes "
-            "online and SQLite has no concurrent writers, hence PostgreSQL only.)"
+            "A unique constraint builds a unique index the same way. Reads go on, as while ORM406's "
+            "constraint is validated, and how long writes wait depends on the table's size, which the "
+            "migration does not show: medium. (MySQL/InnoDB builds indexes online and SQLite has no "
+            "concurrent writers, hence PostgreSQL only.)"
         ),
         fix_steps=(
             "Django: replace `AddIndex` with `django.contrib.postgres.operations.AddIndexConcurrently` "

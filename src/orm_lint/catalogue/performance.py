@@ -309,7 +309,10 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
             "also through a list of conditions or the parameters of a SQL text) and a table that stays "
             "small (a lookup or configuration table: no foreign key, no account columns, and named for "
             "settings, or no column saying when a row came, or named and shaped like a short list) are "
-            "reported at low, and the message says why."
+            "reported at low, and the message says why. So is a model whose declaration shows no sign of "
+            "growing with use: no account (credentials, Django's user), no owner (`user`, `owner`, "
+            "`author`, ... foreign key) and no column recording when each row arrived (`created_at`, "
+            "`posted_on`, `timestamp`, ...): its size is unknown."
         ),
         why_bad=(
             "The response grows with the table. What returns 20 rows today returns "

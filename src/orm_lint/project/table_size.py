@@ -4,6 +4,9 @@ Rules whose cost grows with a table's rows (a whole-table read, a NOT NULL scan,
 a lock is held) say so at a lower severity when the table is a lookup or configuration table: a
 dozen sports, a handful of roles, one row of settings. A table that holds accounts, or that points
 at another table (rows per owner), or that records when each row came, grows with use.
+
+Between the two, a table whose declaration shows neither (a helpdesk's queues, a knowledge base's
+articles) is of unknown size: a rule that needs rows to matter says so at a lower severity.
 """
 
 from __future__ import annotations
@@ -53,6 +56,32 @@ def stays_small(model: ModelFacts) -> str | None:
     if words & LOOKUP_WORDS and len(columns) <= LOOKUP_COLUMNS:
         return f"{model.name} is named and shaped like a lookup table, which stays small"
     return None
+
+
+# Columns that record when each row arrived: one row per event (an order placed, a post written).
+_ARRIVAL_COLUMN = re.compile(
+    r"(^|_)(created|creation|added|inserted|joined|registered|posted|submitted|sent|received|logged|recorded|"
+    r"occurred|timestamp)($|_)"
+)
+# Credentials: one row per account.
+_CREDENTIAL_COLUMN = re.compile(r"(^|_)(password|passwd|secret|token|api_key)($|_)")
+# A foreign key under one of these names (or `<name>_id`) makes each row someone's: rows per user.
+_OWNER_NAMES = frozenset({"user", "owner", "author", "creator", "created_by", "submitter", "sender", "poster"})
+# Django's account bases, declared outside the project.
+_ACCOUNT_BASES = frozenset({"AbstractUser", "AbstractBaseUser", "User"})
+
+
+def grows_with_use(model: ModelFacts) -> bool:
+    """Whether the declaration shows the table gaining rows as the application is used: accounts, rows
+    per user, or rows that record when each arrived. Without that, a whole-table read may be of a handful."""
+    if model.module.startswith("django.contrib") or any(b.rsplit(".", 1)[-1] in _ACCOUNT_BASES for b in model.bases):
+        return True  # Django's own user model, or one built on its account bases
+    for column in model.columns:
+        if _ARRIVAL_COLUMN.search(column) or _CREDENTIAL_COLUMN.search(column):
+            return True
+        if column.removesuffix("_id") in _OWNER_NAMES:
+            return True
+    return any(name in _OWNER_NAMES and not r.many for name, r in model.relations.items())
 
 
 def model_of_table(models: list[ModelFacts], table: str, near: str = "") -> ModelFacts | None:
