@@ -77,6 +77,22 @@ def query_sites(tree: ast.Module, relative: str) -> list[dict[str, Any]]:
     return collector.sites
 
 
+# Nodes that hold no call: not worth a visit.
+_NO_CALLS = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop, ast.alias)
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """The node's children that may hold a call, in field order."""
+    found: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _NO_CALLS))
+        elif isinstance(value, ast.AST) and not isinstance(value, _NO_CALLS):
+            found.append(value)
+    return found
+
+
 def _file_kind(relative: str) -> str:
     normalized = relative.replace("\\", "/").removesuffix(".py")
     if _COMMAND_PARTS.search(normalized):
@@ -95,24 +111,25 @@ class _Collector:
         self.seen: set[int] = set()
 
     def visit_body(self, body: list[ast.stmt], function: str, kind: str) -> None:
-        for stmt in body:
-            self.visit(stmt, function, kind)
-
-    def visit(self, node: ast.AST, function: str, kind: str) -> None:
-        if isinstance(node, ast.ClassDef):
-            endpoint = any(name.endswith(_ENDPOINT_BASES) for name in base_names(node))
-            for stmt in node.body:
-                self.visit(stmt, f"{node.name}." if endpoint else f"{node.name}.", "endpoint" if endpoint else kind)
-            return
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            decorated = any(_decorator_name(d) in _ENDPOINT_DECORATORS for d in node.decorator_list)
-            qualified = f"{function}{node.name}" if function.endswith(".") else node.name
-            self.visit_body(node.body, qualified, "endpoint" if decorated else kind)
-            return
-        if isinstance(node, ast.Call) and id(node) not in self.seen:
-            self.chain(node, function.rstrip("."), kind or self.file_kind)
-        for child in ast.iter_child_nodes(node):
-            self.visit(child, function, kind)
+        """Every node of the body in source order (a call before the calls inside it), with its function and kind:
+        one loop over an explicit stack, since a module has tens of thousands of nodes and few are calls."""
+        stack: list[tuple[ast.AST, str, str]] = [(stmt, function, kind) for stmt in reversed(body)]
+        while stack:
+            node, function, kind = stack.pop()
+            if isinstance(node, ast.ClassDef):
+                endpoint = any(name.endswith(_ENDPOINT_BASES) for name in base_names(node))
+                inner = "endpoint" if endpoint else kind
+                stack.extend((stmt, f"{node.name}.", inner) for stmt in reversed(node.body))
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                decorated = any(_decorator_name(d) in _ENDPOINT_DECORATORS for d in node.decorator_list)
+                qualified = f"{function}{node.name}" if function.endswith(".") else node.name
+                inner = "endpoint" if decorated else kind
+                stack.extend((stmt, qualified, inner) for stmt in reversed(node.body))
+                continue
+            if isinstance(node, ast.Call) and id(node) not in self.seen:
+                self.chain(node, function.rstrip("."), kind or self.file_kind)
+            stack.extend((child, function, kind) for child in reversed(_children(node)))
 
     def chain(self, call: ast.Call, function: str, kind: str) -> None:
         root, steps = _unchain(call)
