@@ -42,26 +42,29 @@ def name_words(name: str) -> set[str]:
 def stays_small(model: ModelFacts) -> str | None:
     """Why the model's table likely holds few rows (said in a finding's message), or None."""
     columns = set(model.columns) - {"id"}
-    if model.module.startswith("django.contrib") or any(not r.many for r in model.relations.values()):
+    if model.module.startswith("django.contrib"):
         return None
-    if any(column.endswith("_id") for column in columns):
-        return None  # a foreign key column without a relationship(): rows per owner
-    if any(_ACCOUNT_COLUMN.search(column) for column in columns):
+    words = [word.lower() for word in _WORD.findall(model.name)]
+    refers = any(not r.many for r in model.relations.values()) or any(c.endswith("_id") for c in columns)
+    if refers or any(_ACCOUNT_COLUMN.search(column) for column in columns):
+        # Rows per owner, or accounts; unless named for a short list (a forum's categories, a tournament's
+        # break categories) with nothing saying rows come with use.
+        if words and words[-1] in LOOKUP_WORDS and not grows_with_use(model):
+            return f"{model.name} is named for a short list and shows no owners or arrival times, so it stays small"
         return None
-    words = name_words(model.name)
-    if words & _CONFIGURATION_WORDS:
+    if set(words) & _CONFIGURATION_WORDS:
         return f"{model.name} is a configuration table, which stays small"
     if not any(_WHEN_COLUMN.search(column) for column in columns):
         return f"{model.name} refers to no other table, like a lookup table that stays small"
-    if words & LOOKUP_WORDS and len(columns) <= LOOKUP_COLUMNS:
+    if set(words) & LOOKUP_WORDS and len(columns) <= LOOKUP_COLUMNS:
         return f"{model.name} is named and shaped like a lookup table, which stays small"
     return None
 
 
 # Columns that record when each row arrived: one row per event (an order placed, a post written).
 _ARRIVAL_COLUMN = re.compile(
-    r"(^|_)(created|creation|added|inserted|joined|registered|posted|submitted|sent|received|logged|recorded|"
-    r"occurred|timestamp)($|_)"
+    r"(^|_)(created|creation|added|inserted|joined|registered|posted|started|submitted|sent|received|logged|"
+    r"recorded|occurred|timestamp)($|_)"
 )
 # Credentials: one row per account.
 _CREDENTIAL_COLUMN = re.compile(r"(^|_)(password|passwd|secret|token|api_key)($|_)")
@@ -82,6 +85,13 @@ def grows_with_use(model: ModelFacts) -> bool:
         if column.removesuffix("_id") in _OWNER_NAMES:
             return True
     return any(name in _OWNER_NAMES and not r.many for name, r in model.relations.items())
+
+
+def unknown_size(model: ModelFacts) -> str | None:
+    """Said in a finding whose cost needs rows, when the declaration shows no sign of the table growing."""
+    if grows_with_use(model):
+        return None
+    return f"nothing in {model.name} shows it growing with use: no accounts, owners or arrival times"
 
 
 def model_of_table(models: list[ModelFacts], table: str, near: str = "") -> ModelFacts | None:

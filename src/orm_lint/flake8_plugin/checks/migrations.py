@@ -29,7 +29,7 @@ from ...catalogue.migrations import (
 from ...catalogue.model import Rule
 from ...frameworks import migrations as fw
 from ...project.index import module_name
-from ...project.table_size import model_of_table, stays_small
+from ...project.table_size import model_of_table, stays_small, unknown_size
 from ..migration_reader import (
     ALEMBIC,
     DJANGO,
@@ -275,7 +275,7 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
                 index=what,
                 table=op.table_text,
                 fix=fix,
-                **(_EMPTIED if empty.get(id(op.call)) else _size(index, op.table)),
+                **(_EMPTIED if empty.get(id(op.call)) else _size(index, op.table, unknown_is_low=True)),
             )
 
 
@@ -724,12 +724,16 @@ def _report(rule: Rule, op: Operation, **values: str) -> Report:
     )
 
 
-def _size(index: ModuleIndex, table: str | None) -> dict[str, str]:
-    """`scale` for the message when the table is a lookup or configuration table: the lock is brief there."""
+def _size(index: ModuleIndex, table: str | None, unknown_is_low: bool = False) -> dict[str, str]:
+    """`scale` for the message when the table is a lookup or configuration table: the lock is brief there.
+    With `unknown_is_low`, also when its model shows no sign of growing (a write lock's cost is all size)."""
     models = [m for found in index.project.candidates.values() for m in found]
     model = model_of_table(models, table, near=module_name(index.project.root, index.filename)) if table else None
     small = stays_small(model) if model is not None else None
-    return {"scale": f" ({small}: the lock is brief)"} if small else {}
+    if small:
+        return {"scale": f" ({small}: the lock is brief)"}
+    unknown = unknown_size(model) if model is not None and unknown_is_low else None
+    return {"scale": f" ({unknown}: the lock may well be brief)"} if unknown else {}
 
 
 def _operation_text(op: Operation) -> str:

@@ -10,7 +10,7 @@ from ...catalogue.performance import UNBOUNDED_ALL_IN_ENDPOINT
 from ...frameworks import django
 from ..endpoints import endpoint_name
 from ...project import ProjectIndex
-from ...project.table_size import grows_with_use, stays_small
+from ...project.table_size import stays_small, unknown_size
 from ..queries import QueryShape, describe_query, dotted_name, unchain
 from ..registry import Report, check
 from ..render import short_call
@@ -111,8 +111,8 @@ def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIn
         small = stays_small(model) if model is not None else None
         if small is not None:
             scale = f" ({small})"
-        elif model is not None and not grows_with_use(model):
-            scale = f" (nothing in {model.name} shows it growing with use: no accounts, owners or arrival times)"
+        elif model is not None and unknown_size(model):
+            scale = f" ({unknown_size(model)})"
     return Report(
         UNBOUNDED_ALL_IN_ENDPOINT,
         call,
