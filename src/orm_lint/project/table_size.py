@@ -61,10 +61,12 @@ def stays_small(model: ModelFacts) -> str | None:
     return None
 
 
-# Columns that record when each row arrived: one row per event (an order placed, a post written).
+# Columns that record when each row arrived (`created_at`, `date_joined`, `posted_on`, `timestamp`, the
+# `history_date` of django-simple-history): one row per event. Not a copy of another row's time
+# (`last_posted_at`) nor a setting about times (`prune_started_after`).
 _ARRIVAL_COLUMN = re.compile(
-    r"(^|_)(created|creation|added|inserted|joined|registered|posted|started|submitted|sent|received|logged|"
-    r"recorded|occurred|timestamp)($|_)"
+    r"^(date_|time_)?(created|creation|added|inserted|joined|registered|posted|started|submitted|sent|received|"
+    r"logged|recorded|occurred)(_(at|on|date|time|timestamp|datetime|ts))?$|^timestamp$|^history_date$"
 )
 # Credentials: one row per account.
 _CREDENTIAL_COLUMN = re.compile(r"(^|_)(password|passwd|secret|token|api_key)($|_)")
