@@ -513,7 +513,7 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
             + _SMALL_TABLES
             + " A build's cost is all size, so an index on a table whose model shows no sign of growing with use"
             " (no account, no owner foreign key such as `user` or `author`, no column recording when each row"
-            " arrived) is low too, and says so."
+            " arrived, no parent row in a table that shows one of these) is low too, and says so."
             + _EMPTY_TABLE
             + _POSTGRESQL_ONLY
             + _reviewed("ORM405")

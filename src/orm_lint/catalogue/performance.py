@@ -311,8 +311,9 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
             "settings, or no column saying when a row came, or named and shaped like a short list) are "
             "reported at low, and the message says why. So is a model whose declaration shows no sign of "
             "growing with use: no account (credentials, Django's user), no owner (`user`, `owner`, "
-            "`author`, ... foreign key) and no column recording when each row arrived (`created_at`, "
-            "`posted_on`, `timestamp`, ...): its size is unknown."
+            "`author`, ... foreign key), no column recording when each row arrived (`created_at`, "
+            "`posted_on`, `timestamp`, ...) and no parent row in a table that shows one of these: its size is "
+            "unknown."
         ),
         why_bad=(
             "The response grows with the table. What returns 20 rows today returns "

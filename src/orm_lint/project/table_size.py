@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import re
 
+from collections.abc import Callable
+
 from .model_facts import ModelFacts
+
+Resolver = Callable[[str], "ModelFacts | None"]  # a model's class name -> its facts (ProjectIndex.model)
 
 # Columns that record when a row came: tables that have them grow with use.
 _WHEN_COLUMN = re.compile(r"(^|_)(created|updated|modified|joined|date|time|timestamp)|_(at|on)$")
@@ -39,7 +43,7 @@ def name_words(name: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(name)}
 
 
-def stays_small(model: ModelFacts) -> str | None:
+def stays_small(model: ModelFacts, resolve: Resolver | None = None) -> str | None:
     """Why the model's table likely holds few rows (said in a finding's message), or None."""
     columns = set(model.columns) - {"id"}
     if model.module.startswith("django.contrib"):
@@ -49,7 +53,7 @@ def stays_small(model: ModelFacts) -> str | None:
     if refers or any(_ACCOUNT_COLUMN.search(column) for column in columns):
         # Rows per owner, or accounts; unless named for a short list (a forum's categories, a tournament's
         # break categories) with nothing saying rows come with use.
-        if words and words[-1] in LOOKUP_WORDS and not grows_with_use(model):
+        if words and words[-1] in LOOKUP_WORDS and not grows_with_use(model, resolve):
             return f"{model.name} is named for a short list and shows no owners or arrival times, so it stays small"
         return None
     if set(words) & _CONFIGURATION_WORDS:
@@ -76,9 +80,16 @@ _OWNER_NAMES = frozenset({"user", "owner", "author", "creator", "created_by", "s
 _ACCOUNT_BASES = frozenset({"AbstractUser", "AbstractBaseUser", "User"})
 
 
-def grows_with_use(model: ModelFacts) -> bool:
+# A foreign key under these prefixes points at one row of many (the latest post, the default owner): the row
+# holding it is not that row's child.
+_POINTER_PREFIXES = ("last_", "latest_", "first_", "default_", "current_")
+
+
+def grows_with_use(model: ModelFacts, resolve: Resolver | None = None, _seen: frozenset[str] = frozenset()) -> bool:
     """Whether the declaration shows the table gaining rows as the application is used: accounts, rows
-    per user, or rows that record when each arrived. Without that, a whole-table read may be of a handful."""
+    per user, rows that record when each arrived, or rows that belong to a row of such a table (a photo's
+    faces, a workout's segments; `resolve` finds a foreign key's model). Without that, a whole-table read
+    or an index build may be of a handful of rows."""
     if model.module.startswith("django.contrib") or any(b.rsplit(".", 1)[-1] in _ACCOUNT_BASES for b in model.bases):
         return True  # Django's own user model, or one built on its account bases
     for column in model.columns:
@@ -86,12 +97,24 @@ def grows_with_use(model: ModelFacts) -> bool:
             return True
         if column.removesuffix("_id") in _OWNER_NAMES:
             return True
-    return any(name in _OWNER_NAMES and not r.many for name, r in model.relations.items())
+    parents = {name: r.target for name, r in model.relations.items() if not r.many}
+    if any(name in _OWNER_NAMES for name in parents):
+        return True
+    if resolve is None:
+        return False
+    seen = _seen | {model.name}
+    for name, target in parents.items():
+        if target is None or target in seen or name.startswith(_POINTER_PREFIXES):
+            continue
+        parent = resolve(target)
+        if parent is not None and grows_with_use(parent, resolve, seen):
+            return True
+    return False
 
 
-def unknown_size(model: ModelFacts) -> str | None:
+def unknown_size(model: ModelFacts, resolve: Resolver | None = None) -> str | None:
     """Said in a finding whose cost needs rows, when the declaration shows no sign of the table growing."""
-    if grows_with_use(model):
+    if grows_with_use(model, resolve):
         return None
     return f"nothing in {model.name} shows it growing with use: no accounts, owners or arrival times"
 

@@ -729,10 +729,10 @@ def _size(index: ModuleIndex, table: str | None, unknown_is_low: bool = False) -
     With `unknown_is_low`, also when its model shows no sign of growing (a write lock's cost is all size)."""
     models = [m for found in index.project.candidates.values() for m in found]
     model = model_of_table(models, table, near=module_name(index.project.root, index.filename)) if table else None
-    small = stays_small(model) if model is not None else None
+    small = stays_small(model, index.project.model) if model is not None else None
     if small:
         return {"scale": f" ({small}: the lock is brief)"}
-    unknown = unknown_size(model) if model is not None and unknown_is_low else None
+    unknown = unknown_size(model, index.project.model) if model is not None and unknown_is_low else None
     return {"scale": f" ({unknown}: the lock may well be brief)"} if unknown else {}
 
 

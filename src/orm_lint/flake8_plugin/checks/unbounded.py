@@ -108,11 +108,10 @@ def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIn
         scale = " (one user's rows: fewer, but still no bound)"
     else:
         model = project.model(shape.entity)
-        small = stays_small(model) if model is not None else None
-        if small is not None:
-            scale = f" ({small})"
-        elif model is not None and unknown_size(model):
-            scale = f" ({unknown_size(model)})"
+        small = stays_small(model, project.model) if model is not None else None
+        unknown = unknown_size(model, project.model) if model is not None and small is None else None
+        if small or unknown:
+            scale = f" ({small or unknown})"
     return Report(
         UNBOUNDED_ALL_IN_ENDPOINT,
         call,
