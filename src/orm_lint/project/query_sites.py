@@ -22,6 +22,11 @@ from .statements import base_names, called_name
 # `.get(` only as `Model.<manager>.get(`: a dictionary's `.get(` is in most modules, and a module parsed here
 # is parsed twice in a cold run.
 _MAY_QUERY = re.compile(rb"\.(filter|filter_by|where|order_by|exclude)\(|\b[A-Z]\w*\.\w+\.get\(|get_object_or_404\(")
+# A statement without one of these names no step a site is recorded for (conditions, ordering, Django's
+# shortcuts): its nodes need no visit.
+_MAY_CHAIN = re.compile(
+    rb"\.(filter|filter_by|where|order_by|exclude|get|get_or_create|update_or_create|first|last)\b|_or_404\b"
+)
 # No advice from code that does not run in production's request or job paths.
 _NOT_ADVISED = re.compile(
     r"(^|/)(admin|admin\.py|fixtures|factories|factories\.py|seeds?|migrations|alembic|versions)(/|$)"
@@ -69,10 +74,12 @@ def advised_path(relative: str) -> bool:
     return not is_test_module(normalized) and _NOT_ADVISED.search(normalized.removesuffix(".py")) is None
 
 
-def query_sites(tree: ast.Module, relative: str) -> list[dict[str, Any]]:
+def query_sites(tree: ast.Module, relative: str, source: bytes | None = None) -> list[dict[str, Any]]:
     """Every query chain of the module, per model it names: {"model", "framework", "eq", "range", "order",
-    "line", "function", "kind"}; each column a path (`["author", "name"]`)."""
-    collector = _Collector(_file_kind(relative), relative)
+    "line", "function", "kind"}; each column a path (`["author", "name"]`).
+
+    With the module's `source`, a statement whose text names no step a chain is recorded for is not walked."""
+    collector = _Collector(_file_kind(relative), relative, source.splitlines() if source is not None else None)
     collector.visit_body(tree.body, "", "")
     return collector.sites
 
@@ -104,9 +111,10 @@ def _file_kind(relative: str) -> str:
 
 
 class _Collector:
-    def __init__(self, file_kind: str, path: str) -> None:
+    def __init__(self, file_kind: str, path: str, lines: list[bytes] | None = None) -> None:
         self.file_kind = file_kind
         self.path = path.replace("\\", "/")
+        self.lines = lines
         self.sites: list[dict[str, Any]] = []
         self.seen: set[int] = set()
 
@@ -127,9 +135,17 @@ class _Collector:
                 inner = "endpoint" if decorated else kind
                 stack.extend((stmt, qualified, inner) for stmt in reversed(node.body))
                 continue
+            if isinstance(node, ast.stmt) and not self.may_hold_a_chain(node):
+                continue
             if isinstance(node, ast.Call) and id(node) not in self.seen:
                 self.chain(node, function.rstrip("."), kind or self.file_kind)
             stack.extend((child, function, kind) for child in reversed(_children(node)))
+
+    def may_hold_a_chain(self, statement: ast.stmt) -> bool:
+        if self.lines is None:
+            return True
+        text = b"\n".join(self.lines[statement.lineno - 1 : statement.end_lineno or statement.lineno])
+        return _MAY_CHAIN.search(text) is not None
 
     def chain(self, call: ast.Call, function: str, kind: str) -> None:
         root, steps = _unchain(call)
