@@ -190,10 +190,11 @@ def _read_django(index: ModuleIndex, node: ast.ClassDef) -> MigrationFile:
         op.constants = constants
     migration = MigrationFile(DJANGO, operations, imports=index.imports)
     migration.squashed = bool(_elements(_class_attribute(node, fw.REPLACES_ATTRIBUTE), names))
-    migration.initial = is_true(_class_attribute(node, fw.INITIAL_ATTRIBUTE)) and all(
-        _is_initial(file)
-        for file in _own_dependencies(Path(index.filename), _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names)
-    )
+    initial = _class_attribute(node, fw.INITIAL_ATTRIBUTE)
+    own = _own_dependencies(Path(index.filename), _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names)
+    migration.initial = is_true(initial) and all(_is_initial(file) for file in own)
+    flag = initial.value if isinstance(initial, ast.Constant) and isinstance(initial.value, bool) else None
+    _INITIAL[Path(index.filename).resolve()] = flag is True or (flag is None and not own)
     migration.after_deploy = _runs_after_deploy(node)
     migration.atomic = not is_false(_class_attribute(node, fw.ATOMIC_ATTRIBUTE))
     migration.app_label = _app_label(Path(index.filename))
@@ -203,13 +204,16 @@ def _read_django(index: ModuleIndex, node: ast.ClassDef) -> MigrationFile:
         if isinstance(code, ast.Name) and code.id in functions:
             migration.forward_functions.append(functions[code.id])
     _mark_added_columns(operations)
-    if not migration.squashed and any(op.table and not op.created_here for op in operations):
-        _attach_history(index, node, names, operations)
+    if not migration.squashed:
+        _attach_history(index, node, names, operations, any(op.table and not op.created_here for op in operations))
     return migration
 
 
 def _is_initial(path: Path) -> bool:
     """Django's test (MigrationExecutor.detect_soft_applied): `initial = True`, or no dependency in its own app."""
+    known = _INITIAL.get(path.resolve())
+    if known is not None:
+        return known
     parsed = _parse_migration_file(path.resolve())
     if parsed is None:
         return False
@@ -712,10 +716,16 @@ def sql_statements(value: ast.expr | None) -> list[ast.expr]:
 # -- the model state before a Django operation -----------------------------------------
 
 
-def _attach_history(index: ModuleIndex, node: ast.ClassDef, names: _Names, operations: list[Operation]) -> None:
-    path = Path(index.filename)
+def _attach_history(
+    index: ModuleIndex, node: ast.ClassDef, names: _Names, operations: list[Operation], attach: bool
+) -> None:
+    """With `attach`, give each operation on an existing table that table's state before it; either way, keep the
+    state after the migration for the ones that depend on it (files are checked in order: no second parse)."""
+    path = Path(index.filename).resolve()
+    if not attach and path in _STATES:
+        return
     state = _state_of_dependencies(path, _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names)
-    by_call = {id(op.call): op for op in operations}
+    by_call = {id(op.call): op for op in operations} if attach else {}
     for call in _elements(_class_attribute(node, fw.OPERATIONS_ATTRIBUTE), names):
         if not isinstance(call, ast.Call):
             continue
@@ -728,6 +738,8 @@ def _attach_history(index: ModuleIndex, node: ast.ClassDef, names: _Names, opera
             if op is not None and op.table in state:
                 op.previous = state[op.table].copy()
         _apply(state, call, names)
+    if len(_STATES) < _MAX_HISTORY:
+        _STATES.setdefault(path, state)
 
 
 def _state_of_dependencies(path: Path, dependencies: ast.expr | None, names: _Names) -> _State:
@@ -755,6 +767,7 @@ def _own_dependencies(path: Path, dependencies: ast.expr | None, names: _Names) 
 
 # Per process (flake8 and `orm-lint check` are short-lived): each file is read once.
 _STATES: dict[Path, _State | None] = {}
+_INITIAL: dict[Path, bool] = {}  # Django's "initial" test of each migration checked so far
 _MAX_HISTORY = 10_000
 
 
