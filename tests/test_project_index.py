@@ -625,3 +625,56 @@ def test_a_foreign_key_indexed_by_an_alembic_revision_is_not_reported(tmp_path: 
     root = write_project(tmp_path / "project", files)
     found = flake8(root, "shop/models.py", tmp_path / "cache")
     assert [message.split(" is ")[0] for _, message in found] == ["ORM301 Order.coupon_id"]
+
+
+WORKOUT_MODELS = """\
+from django.db import models
+
+
+class Exercise(models.Model):
+    name = models.CharField(max_length=20)
+
+
+class Set(models.Model):
+    order = models.IntegerField()
+
+    @property
+    def exercises(self):
+        return [s.exercise for s in self.setting_set.all()]  # error: ORM102
+
+    def loaded_exercises(self):
+        return [s.exercise for s in self.setting_set.select_related("exercise")]
+
+    def orders(self):
+        return [s.reps for s in self.setting_set.all()]
+
+    @staticmethod
+    def of(other):
+        return [s.exercise for s in other.setting_set.all()]
+
+
+class Setting(models.Model):
+    set = models.ForeignKey(Set, on_delete=models.CASCADE)
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE)
+    reps = models.IntegerField()
+"""
+
+
+def test_a_model_method_reading_relations_of_its_own_collection(tmp_path: Path) -> None:
+    """`self.setting_set.all()` in a method of Set, reading each setting's exercise: a query per setting, said at
+    low (the set may have a handful, and whoever loaded it may have prefetched them); not when the method loads
+    them itself, reads only values, or is a static method whose argument is any object."""
+    root = write_project(tmp_path / "project", {"gym/__init__.py": "", "gym/models.py": WORKOUT_MODELS})
+    found = [(line, message) for line, message in flake8(root, "gym/models.py", tmp_path / "cache")]
+    assert [line for line, message in found if message.startswith("ORM102")] == marked(WORKOUT_MODELS)
+    assert "unless whoever loaded this object prefetched them along" in found[0][1]
+    assert 'select_related("exercise")' in found[0][1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "orm_lint", "check", "--no-mypy", "--format", "json", "gym/models.py"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        timeout=300,
+    )
+    assert [f["severity"] for f in json.loads(proc.stdout)["findings"]] == ["low"]

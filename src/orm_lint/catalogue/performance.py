@@ -185,7 +185,10 @@ RELATION_LOADED_PER_ITEM = Rule(
             "the index does not know, only what syntax alone shows to be a relation is reported. "
             "A SQLAlchemy many-to-one is medium: the identity map serves targets already loaded, so "
             "the cost is one query per distinct target. Loops over items a client sent (rows of a "
-            "query filtered by request data) are medium too. Test modules are not checked."
+            "query filtered by request data) are medium too. A model's method that reads a relation of "
+            "each item of its own collection (`[s.exercise for s in self.setting_set.all()]`) is low: one "
+            "object's collection is often short, and whoever loaded the object may have prefetched it. "
+            "Test modules are not checked."
         ),
         why_bad=(
             "The query loads N rows, then each item triggers one more query for its "

@@ -22,6 +22,9 @@ class Items:
     model: str
     loaded: frozenset[str]  # relations loaded with the items
     fix_prefix: str = ""  # SQLAlchemy: the loader path that reaches the items (`selectinload(Customer.orders).`)
+    # A related collection of `self` in a model's method: its callers, which this code cannot see, may have
+    # loaded it along with what its items read.
+    callers_may_load: bool = False
 
 
 # Lazy strategies under which reading the relation per item runs one query per item.
@@ -38,7 +41,7 @@ def _items_of_collection(iterable: ast.expr, scope: Scope, project: ProjectIndex
     root, steps = unchain(iterable)
     if not isinstance(root, ast.Name) or not steps or steps[0].call is not None:
         return None
-    owner = _object_items(root.id, scope, project)
+    owner = _object_items(root.id, scope, project) or _self_items(root.id, scope, project)
     if owner is None or steps[0].name in owner.loaded:
         return None  # loaded with its owner: what it loads in turn is not visible here
     relation = project.relation(owner.model, steps[0].name)
@@ -53,11 +56,26 @@ def _items_of_collection(iterable: ast.expr, scope: Scope, project: ProjectIndex
         shape = QueryShape("django", relation.target, []).extended(rest)
         if shape is None or shape.loads_everything or shape.entity is None:
             return None
-        return Items("django", relation.target, frozenset(shape.loaded))
+        return Items("django", relation.target, frozenset(shape.loaded), callers_may_load=owner.callers_may_load)
     if rest:
         return None
     prefix = f"{owner.fix_prefix}selectinload({owner.model}.{steps[0].name})."
-    return Items("sqlalchemy", relation.target, frozenset(), prefix)
+    return Items("sqlalchemy", relation.target, frozenset(), prefix, owner.callers_may_load)
+
+
+def _self_items(name: str, scope: Scope, project: ProjectIndex) -> Items | None:
+    """`self` in a method of a model the index knows: one instance, loaded by a caller this code cannot see."""
+    method = scope.node
+    if scope.owner_class is None or not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    if not method.args.args or method.args.args[0].arg != name:
+        return None
+    if any(getattr(d, "id", None) in {"staticmethod", "classmethod"} for d in method.decorator_list):
+        return None
+    facts = project.model(scope.owner_class.name)
+    if facts is None:
+        return None
+    return Items(facts.framework, facts.name, frozenset(), callers_may_load=True)
 
 
 def _object_items(name: str, scope: Scope, project: ProjectIndex) -> Items | None:

@@ -386,16 +386,17 @@ def _indexed_findings(
             path += _known_chain(access, parents, relation, project)
         # SQLAlchemy serves a many-to-one target already in the session from its identity map.
         many_to_one = items.framework == "sqlalchemy" and not relation.many
+        scale = (_IDENTITY_MAP if many_to_one else "") + (_CALLERS_MAY_LOAD if items.callers_may_load else "")
         yield Report(
             RELATION_LOADED_PER_ITEM,
             access,
             {
                 "access": ".".join([variable, name, *path[1:]]),
                 "iterable": short_call(iterable),
-                "scale": _IDENTITY_MAP if many_to_one else "",
+                "scale": scale,
                 "fix": _indexed_fix(items, path, relation),
             },
-            lowered_by=1 if many_to_one else 0,
+            lowered_by=int(many_to_one) + 2 * int(items.callers_may_load),
             framework=items.framework,
             model=items.model,
             attribute=relation_name,
@@ -403,6 +404,8 @@ def _indexed_findings(
 
 
 _IDENTITY_MAP = " whose target is not in the session yet (repeated targets come from the identity map)"
+# Low: the collection of one object is often short (a debate's teams), and its loader may have prefetched it.
+_CALLERS_MAY_LOAD = " (unless whoever loaded this object prefetched them along)"
 
 
 def _member_findings(
