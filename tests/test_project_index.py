@@ -678,3 +678,90 @@ def test_a_model_method_reading_relations_of_its_own_collection(tmp_path: Path) 
         timeout=300,
     )
     assert [f["severity"] for f in json.loads(proc.stdout)["findings"]] == ["low"]
+
+
+TERM_MODELS = """\
+from django.db import models
+
+
+class Term(models.Model):
+    text = models.CharField(max_length=50)
+
+
+class Translation(models.Model):
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="translations")
+    locale = models.CharField(max_length=10)
+    text = models.CharField(max_length=50)
+"""
+TERM_SERIALIZERS = """\
+from rest_framework import serializers
+
+from glossary.models import Term, Translation
+
+
+class TermSerializer(serializers.ModelSerializer):
+    translation_text = serializers.SerializerMethodField()
+    translation_count = serializers.SerializerMethodField()
+    french = serializers.SerializerMethodField(method_name="in_french")
+
+    class Meta:
+        model = Term
+        fields = ["text", "translation_text", "translation_count", "french"]
+
+    def get_translation_text(self, obj):
+        found = obj.translations.filter(locale=self.context["locale"]).first()  # error: ORM101
+        return found.text if found else None
+
+    def get_translation_count(self, obj):
+        return obj.translations.count()
+
+    def in_french(self, obj):
+        return Translation.objects.filter(term=obj, locale="fr").exists()  # error: ORM101
+
+    def get_unused(self, obj):
+        return Translation.objects.filter(term=obj).count()
+
+
+class TermDetailSerializer(serializers.ModelSerializer):
+    translation_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Term
+        fields = ["text", "translation_text"]
+
+    def get_translation_text(self, obj):
+        return obj.translations.filter(locale="en").first().text
+"""
+TERM_VIEWS = """\
+from rest_framework import generics
+
+from glossary.models import Term
+from glossary.serializers import TermDetailSerializer, TermSerializer
+
+
+class TermList(generics.ListAPIView):
+    queryset = Term.objects.prefetch_related("translations")
+    serializer_class = TermSerializer
+
+
+class TermDetail(generics.RetrieveAPIView):
+    queryset = Term.objects.all()
+    serializer_class = TermDetailSerializer
+"""
+
+
+def test_a_listed_serializers_per_object_methods_that_query(tmp_path: Path) -> None:
+    """A serializer a list view renders runs each `SerializerMethodField` method once per object: a query there is
+    one per listed object, reported where it runs. Not a count a prefetch may answer, not a `get_` method no field
+    calls, not a serializer only a detail view uses."""
+    files = {
+        "glossary/__init__.py": "",
+        "glossary/models.py": TERM_MODELS,
+        "glossary/serializers.py": TERM_SERIALIZERS,
+        "glossary/views.py": TERM_VIEWS,
+    }
+    root = write_project(tmp_path / "project", files)
+    found = flake8(root, "glossary/serializers.py", tmp_path / "cache")
+    marked_lines = [n for n, line in enumerate(TERM_SERIALIZERS.splitlines(), 1) if "# error: ORM101" in line]
+    assert [line for line, message in found if message.startswith("ORM101")] == marked_lines
+    assert "Django REST framework calls TermSerializer.get_translation_text for every object it lists" in found[0][1]

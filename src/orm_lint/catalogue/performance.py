@@ -40,7 +40,10 @@ QUERY_IN_LOOP = Rule(
             "A call under an `if` that lets one item in n through (`if i % 500 == 0`), or a "
             "throttle that moves its own mark (`if due < now(): ...; due = now() + 5`), is not per item. "
             "Building a statement (`select()`, `delete(Model)`, `table.delete()`) is not a query; "
-            "it is reported where it executes. Test modules are not checked: they create and read "
+            "it is reported where it executes. A serializer that a list view or a `many=True` call renders "
+            "runs each `SerializerMethodField` method and `to_representation` once per object: a query there "
+            "is reported too, unless it is a `count()`/`exists()`/`first()` a prefetch may answer. "
+            "Test modules are not checked: they create and read "
             "rows one at a time on purpose, and no user waits on them."
         ),
         why_bad=(

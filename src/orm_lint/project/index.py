@@ -27,7 +27,15 @@ from ..fingerprint import source_fingerprint
 from ..paths import is_test_module
 from ..frameworks import django
 from . import index_advice, query_sites, revisions
-from .model_facts import ModelFacts, ModuleFacts, Relation, may_declare_models, module_facts
+from .model_facts import (
+    ModelFacts,
+    ModuleFacts,
+    Relation,
+    listed_serializers,
+    may_declare_models,
+    may_list_serializers,
+    module_facts,
+)
 
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 # Migration histories declare yesterday's models, not today's.
@@ -47,6 +55,7 @@ class ProjectIndex:
     queryset_methods: dict[str, frozenset[str]] = field(default_factory=dict)
     ambiguous_methods: set[str] = field(default_factory=set)
     serializers: dict[str, frozenset[str]] = field(default_factory=dict)  # serializer -> attributes it reads
+    listed_serializers: frozenset[str] = frozenset()  # serializers some view renders many objects with
     # every model of each name: two apps may both declare an `Image`
     candidates: dict[str, list[ModelFacts]] = field(default_factory=dict)
     # the module the index is seen from (`seen_from`): its imports and its place decide between candidates
@@ -63,6 +72,7 @@ class ProjectIndex:
                 json.dumps(facts, sort_keys=True).encode()
                 + json.dumps({k: sorted(v) for k, v in self.queryset_methods.items()}, sort_keys=True).encode()
                 + json.dumps({k: sorted(v) for k, v in self.serializers.items()}, sort_keys=True).encode()
+                + json.dumps(sorted(self.listed_serializers)).encode()
             ).hexdigest()[:16]
         return self._digest
 
@@ -205,7 +215,8 @@ def _facts_json(data: bytes, relative: str = "") -> dict[str, Any] | None:
     declares = not history and may_declare_models(data)
     queries = not history and query_sites.may_query(data) and query_sites.advised_path(relative)
     revision = history and revisions.may_add_indexes(data)
-    if not (declares or queries or revision):
+    lists = not history and may_list_serializers(data)
+    if not (declares or queries or revision or lists):
         return None
     try:
         with warnings.catch_warnings():
@@ -215,11 +226,14 @@ def _facts_json(data: bytes, relative: str = "") -> dict[str, Any] | None:
         return None
     try:
         facts = module_facts(tree) if declares else ModuleFacts()
+        if lists and not declares:
+            facts.listed_serializers = listed_serializers(tree)
         facts.query_sites = query_sites.query_sites(tree, relative, data) if queries else []
         facts.table_indexes = revisions.revision_indexes(tree) if revision else {}
     except RecursionError:
         return None
     useful = facts.models or facts.added_relations or facts.queryset_methods or facts.serializers
+    useful = useful or facts.listed_serializers
     useful = useful or facts.query_sites or facts.table_indexes
     return facts.as_json() if useful else None
 
@@ -335,6 +349,7 @@ def _merge(root: str, named: list[tuple[str, ModuleFacts]]) -> ProjectIndex:
                 clashing.add(name)
             serializers[name] = reads
     index.serializers = {k: frozenset(v) for k, v in serializers.items() if k not in clashing}
+    index.listed_serializers = frozenset(name for module in modules for name in module.listed_serializers)
     for module_path, module in named:
         for model in module.models:
             model.module = module_path

@@ -102,6 +102,8 @@ class ModuleFacts:
     queryset_methods: dict[str, list[str]] = field(default_factory=dict)
     # Django REST framework serializers -> the attributes they read on each object they serialise
     serializers: dict[str, list[str]] = field(default_factory=dict)
+    # serializers this module renders many objects with: a list view's `serializer_class`, `X(qs, many=True)`
+    listed_serializers: list[str] = field(default_factory=list)
     # indexes and unique constraints an Alembic revision creates, by table (project.revisions)
     table_indexes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     query_sites: list[dict[str, Any]] = field(default_factory=list)  # project.query_sites
@@ -112,6 +114,7 @@ class ModuleFacts:
             "added": [[owner, name, asdict(relation)] for owner, name, relation in self.added_relations],
             "queryset_methods": self.queryset_methods,
             "serializers": self.serializers,
+            "listed_serializers": self.listed_serializers,
             "table_indexes": self.table_indexes,
             "query_sites": self.query_sites,
         }
@@ -123,6 +126,7 @@ class ModuleFacts:
             added_relations=[(owner, name, Relation(**relation)) for owner, name, relation in data["added"]],
             queryset_methods={name: list(loaded) for name, loaded in data["queryset_methods"].items()},
             serializers={name: list(reads) for name, reads in data["serializers"].items()},
+            listed_serializers=list(data.get("listed_serializers", [])),
             table_indexes=dict(data.get("table_indexes", {})),
             query_sites=list(data.get("query_sites", [])),
         )
@@ -165,7 +169,35 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
     for model in facts.models:
         model.unique_sets.extend(unique_indexes.get(model.name, []))
         model.leading_indexes.extend(module_indexes.get(model.name, []))
+    facts.listed_serializers = listed_serializers(tree)
     return facts
+
+
+# Views that render many objects with their serializer (list actions).
+LIST_VIEW_MARKERS = ("List", "ViewSet")
+
+
+def may_list_serializers(data: bytes) -> bool:
+    """A cheap test on the raw bytes: the module may render many objects with a serializer."""
+    return b"serializer_class" in data or b"many=True" in data
+
+
+def listed_serializers(tree: ast.Module) -> list[str]:
+    """Serializers the module renders many objects with: the `serializer_class` of a list view or viewset, and
+    `XSerializer(..., many=True)`."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(m in name for name in base_names(node) for m in LIST_VIEW_MARKERS):
+            for stmt in node.body:
+                target, _, value = named_assignment(stmt)
+                if target == "serializer_class" and isinstance(value, (ast.Name, ast.Attribute)):
+                    found.add(value.id if isinstance(value, ast.Name) else value.attr)
+        elif isinstance(node, ast.Call) and (called_name(node) or "").endswith("Serializer"):
+            if any(
+                k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
+            ):
+                found.add(str(called_name(node)))
+    return sorted(found)
 
 
 # Serializer fields that read only the related key (DRF's pk-only optimisation) or nothing of the object.

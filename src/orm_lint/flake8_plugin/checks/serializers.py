@@ -12,18 +12,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ...catalogue.performance import RELATION_LOADED_PER_ITEM
+from ...catalogue.performance import QUERY_IN_LOOP, RELATION_LOADED_PER_ITEM
 from ...project import ProjectIndex, Relation
-from ...project.model_facts import serializer_reads
-from ...project.statements import always_run, base_names
+from ...project.model_facts import LIST_VIEW_MARKERS, listed_serializers, serializer_reads
+from ...project.statements import always_run, base_names, called_name, named_assignment
 from ..items import PER_ITEM_STRATEGIES, loaded_by
-from ..queries import call_name, describe_query
+from ..queries import call_name, describe_query, unchain
 from ..registry import Report, check
 from ..render import short_call
 from ..scope import ModuleIndex, Scope
-
-# Views that render many objects with their serializer (list actions).
-_LIST_VIEW_MARKERS = ("List", "ViewSet")
+from .loops import per_iteration_query
 
 
 @check(RELATION_LOADED_PER_ITEM, runs_on_tests=False)
@@ -32,7 +30,7 @@ def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
     project = index.project
     local = None
     for cls in index.classes:
-        if not any(marker in name for name in base_names(cls) for marker in _LIST_VIEW_MARKERS):
+        if not any(marker in name for name in base_names(cls) for marker in LIST_VIEW_MARKERS):
             continue
         attributes = _class_attributes(cls)
         serializer = attributes.get("serializer_class")
@@ -99,6 +97,68 @@ def relation_loaded_per_feed_item(index: ModuleIndex) -> Iterator[Report]:
             yield from _unloaded_reads(
                 query, f"{cls.name}.item_* reading", frozenset(reads), items, index.project, "the query items() returns"
             )
+
+
+@check(QUERY_IN_LOOP, runs_on_tests=False)
+def query_per_serialized_object(index: ModuleIndex) -> Iterator[Report]:
+    """query-in-loop: a serializer some view renders many objects with runs a query in a method that Django REST
+    framework calls once per object (`get_<field>` of a `SerializerMethodField`, `to_representation`)."""
+    listed = index.project.listed_serializers | set(listed_serializers(index.tree))
+    for cls in index.classes:
+        if cls.name not in listed or not any(name.endswith("Serializer") for name in base_names(cls)):
+            continue
+        for method in _per_object_methods(cls):
+            scope = index.module.functions.get((cls.name, method))
+            if scope is None:
+                continue
+            for site in scope.calls:
+                if site.frame is not None:
+                    continue  # inside a loop of the method: query-in-loop's own finding
+                verdict = per_iteration_query(site.node, scope)
+                if verdict is None or _prefetch_may_serve(site.node):
+                    continue
+                method_name, framework = verdict
+                yield Report(
+                    QUERY_IN_LOOP,
+                    site.node,
+                    {
+                        "call": short_call(site.node),
+                        "scale": f" (Django REST framework calls {cls.name}.{method} for every object it lists)",
+                        "batch": _SERIALIZER_BATCH,
+                    },
+                    framework=framework,
+                    operation=method_name,
+                )
+
+
+_SERIALIZER_BATCH = (
+    "load it for every object at once with the view's queryset (a Prefetch(..., to_attr=...) or an annotate()) "
+    "and read that here"
+)
+# Reads a related manager answers from a prefetch the view may have made (the view is not seen here).
+_PREFETCH_SERVED = frozenset({"count", "exists", "first", "last", "all"})
+
+
+def _per_object_methods(cls: ast.ClassDef) -> list[str]:
+    """The methods DRF calls once per object: each `SerializerMethodField`'s method, and `to_representation`."""
+    methods = ["to_representation"]
+    for stmt in cls.body:
+        target, _, value = named_assignment(stmt)
+        if target is not None and isinstance(value, ast.Call) and called_name(value) == "SerializerMethodField":
+            named = next((k.value for k in value.keywords if k.arg == "method_name"), None)
+            if named is None and value.args:
+                named = value.args[0]
+            given = named.value if isinstance(named, ast.Constant) and isinstance(named.value, str) else None
+            methods.append(given or f"get_{target}")
+    return methods
+
+
+def _prefetch_may_serve(call: ast.Call) -> bool:
+    """`obj.tags.count()`, `obj.tags.all().exists()`: no query when the view prefetched `tags`."""
+    if call_name(call) not in _PREFETCH_SERVED or call.args or not isinstance(call.func, ast.Attribute):
+        return False
+    root, steps = unchain(call.func.value)
+    return isinstance(root, ast.Name) and bool(steps) and all(step.name == "all" for step in steps[1:])
 
 
 def _unloaded_reads(
