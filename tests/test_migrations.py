@@ -384,3 +384,38 @@ def test_locks_after_a_not_null_column_without_default_are_low() -> None:
     assert {severities[place] for place in [(28, "ORM405"), (29, "ORM405"), (30, "ORM406"), (32, "ORM406")]} == {"low"}
     message = next(f["message"] for f in found if f["line"] == 30)  # type: ignore[index]
     assert "only succeeds on an empty table" in message and "once that column is made safe" in message
+
+
+def test_a_table_is_sized_by_the_model_of_its_own_app(tmp_path: Path) -> None:
+    """`AddIndex(model_name="label")` in the `annotations` app builds on annotations_label: a small `Label` of
+    another app (catalog_label) says nothing of its size, so the finding keeps its severity."""
+    files = {
+        "pyproject.toml": "[project]\nname = 'site'\n",
+        "catalog/__init__.py": "",
+        "catalog/models.py": (
+            "from django.db import models\n\n\nclass Label(models.Model):\n    name = models.CharField(max_length=20)\n"
+        ),
+        "annotations/__init__.py": "",
+        "annotations/migrations/__init__.py": "",
+        "annotations/migrations/0002_label_index.py": textwrap.dedent("""\
+            from django.db import migrations, models
+
+
+            class Migration(migrations.Migration):
+                dependencies = [("annotations", "0001_initial")]
+                operations = [
+                    migrations.AddIndex(model_name="label", index=models.Index(fields=["text"], name="label_text")),
+                ]
+            """),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "catalog/migrations").mkdir()
+    (tmp_path / "catalog/migrations/__init__.py").write_text("")
+    (tmp_path / "catalog/migrations/0002_label_index.py").write_text(
+        files["annotations/migrations/0002_label_index.py"].replace('"annotations"', '"catalog"'), encoding="utf-8"
+    )
+    found = check_json(".", "--no-cache", "--select", "ORM405", cwd=tmp_path)["findings"]
+    severities = {f["path"].split("/")[0]: f["severity"] for f in found}  # type: ignore[index]
+    assert severities == {"annotations": "medium", "catalog": "low"}

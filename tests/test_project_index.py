@@ -765,3 +765,4 @@ def test_a_listed_serializers_per_object_methods_that_query(tmp_path: Path) -> N
     marked_lines = [n for n, line in enumerate(TERM_SERIALIZERS.splitlines(), 1) if "# error: ORM101" in line]
     assert [line for line, message in found if message.startswith("ORM101")] == marked_lines
     assert "Django REST framework calls TermSerializer.get_translation_text for every object it lists" in found[0][1]
+    assert "a page of them when the view paginates" in found[0][1]

@@ -42,7 +42,8 @@ QUERY_IN_LOOP = Rule(
             "Building a statement (`select()`, `delete(Model)`, `table.delete()`) is not a query; "
             "it is reported where it executes. A serializer that a list view or a `many=True` call renders "
             "runs each `SerializerMethodField` method and `to_representation` once per object: a query there "
-            "is reported too, unless it is a `count()`/`exists()`/`first()` a prefetch may answer. "
+            "is reported too, at medium (a page of objects when the view paginates), unless it is a "
+            "`count()`/`exists()`/`first()` a prefetch may answer. "
             "Test modules are not checked: they create and read "
             "rows one at a time on purpose, and no user waits on them."
         ),

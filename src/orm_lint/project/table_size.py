@@ -119,9 +119,10 @@ def unknown_size(model: ModelFacts, resolve: Resolver | None = None) -> str | No
     return f"nothing in {model.name} shows it growing with use: no accounts, owners or arrival times"
 
 
-def model_of_table(models: list[ModelFacts], table: str, near: str = "") -> ModelFacts | None:
-    """The model whose table a migration names: `__tablename__`, a Django model's lowercased name, or its
-    default `<app>_<model>` table; None when none or several match."""
+def model_of_table(models: list[ModelFacts], table: str, near: str = "", app: str | None = None) -> ModelFacts | None:
+    """The model whose table a migration names: `__tablename__`, a Django model's lowercased name (of the
+    migration's `app`, when given: another app's model of that name is another table), or its default
+    `<app>_<model>` table; None when none or several match."""
     table = table.strip('"`').lower().rsplit(".", 1)[-1]
     found = [
         m
@@ -130,9 +131,17 @@ def model_of_table(models: list[ModelFacts], table: str, near: str = "") -> Mode
         and (
             m.table.lower() == table
             if m.table
-            else m.name.lower() == table or table.endswith("_" + m.name.lower())  # Django: `<app>_<model>`
+            else (m.name.lower() == table and app in (None, app_of(m))) or table == f"{app_of(m)}_{m.name.lower()}"
         )
     ]
     if len(found) > 1 and near:
         found = [m for m in found if m.module.split(".")[0] == near.split(".")[0]] or found
     return found[0] if len(found) == 1 else None
+
+
+def app_of(model: ModelFacts) -> str:
+    """Django's default app label of a model: the package of its `models` module (`shop.models.book` -> shop)."""
+    parts = model.module.split(".")
+    if "models" in parts[1:]:
+        return parts[parts.index("models", 1) - 1]
+    return parts[-2] if len(parts) > 1 else ""

@@ -728,7 +728,10 @@ def _size(index: ModuleIndex, table: str | None, unknown_is_low: bool = False) -
     """`scale` for the message when the table is a lookup or configuration table: the lock is brief there.
     With `unknown_is_low`, also when its model shows no sign of growing (a write lock's cost is all size)."""
     models = [m for found in index.project.candidates.values() for m in found]
-    model = model_of_table(models, table, near=module_name(index.project.root, index.filename)) if table else None
+    migration = read_migration(index)
+    app = migration.app_label if migration is not None and migration.framework == DJANGO else None
+    near = module_name(index.project.root, index.filename)
+    model = model_of_table(models, table, near, app or None) if table else None
     small = stays_small(model, index.project.model) if model is not None else None
     if small:
         return {"scale": f" ({small}: the lock is brief)"}
