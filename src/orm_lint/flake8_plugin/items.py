@@ -25,6 +25,8 @@ class Items:
     # A related collection of `self` in a model's method: its callers, which this code cannot see, may have
     # loaded it along with what its items read.
     callers_may_load: bool = False
+    loaded_with: str = ""  # Django, then: the lookup that prefetches them with their owner (`debateteam_set`)
+    owner: str = ""  # and the owner's model
 
 
 # Lazy strategies under which reading the relation per item runs one query per item.
@@ -56,7 +58,9 @@ def _items_of_collection(iterable: ast.expr, scope: Scope, project: ProjectIndex
         shape = QueryShape("django", relation.target, []).extended(rest)
         if shape is None or shape.loads_everything or shape.entity is None:
             return None
-        return Items("django", relation.target, frozenset(shape.loaded), callers_may_load=owner.callers_may_load)
+        if owner.callers_may_load:
+            return Items("django", relation.target, frozenset(shape.loaded), "", True, steps[0].name, owner.model)
+        return Items("django", relation.target, frozenset(shape.loaded))
     if rest:
         return None
     prefix = f"{owner.fix_prefix}selectinload({owner.model}.{steps[0].name})."

@@ -592,6 +592,11 @@ def _indexed_fix(items: Items, path: list[str], relation: Relation) -> str:
     if items.framework == "django":
         lookup = "__".join(path)
         loader = "prefetch_related" if relation.many or relation.generic else "select_related"
+        if items.loaded_with:
+            return (
+                f'add {loader}("{lookup}") to the query, or prefetch_related("{items.loaded_with}__{lookup}") '
+                f"where {items.owner} objects are loaded and read the prefetched rows here"
+            )
         return f'add {loader}("{lookup}") to the query'
     loader = "selectinload" if relation.many else "joinedload"
     if items.fix_prefix:
