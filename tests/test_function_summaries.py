@@ -266,3 +266,88 @@ def test_a_relative_import_of_the_helpers_module(tmp_path: Path) -> None:
     root = write_project(tmp_path / "project", {**DJANGO, "shelf/views.py": views})
     messages = dict(flake8(root, "shelf/views.py", tmp_path / "cache"))
     assert "services.price_of(...), which calls Book.objects.get(...)," in messages[11]
+
+
+OWNED = {
+    "app/__init__.py": "",
+    "app/models.py": """\
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comments: Mapped[list["Comment"]] = relationship()
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author: Mapped[User] = relationship()
+""",
+    "app/crud.py": """\
+from fastapi import HTTPException
+
+
+def get_owned(session, model, object_id, user_id):
+    obj = session.get(model, object_id)
+    if obj is None or obj.owner_id != user_id:
+        raise HTTPException(status_code=404)
+    return obj
+
+
+def summary(session, model, object_id):
+    return session.get(model, object_id).summary()
+""",
+    "app/routes.py": """\
+from app.crud import get_owned, summary
+from app.models import Task
+
+
+def comment_authors(session, task_id, user_id):
+    task = get_owned(session, Task, task_id, user_id)
+    return [c.author.name for c in task.comments]  # error: ORM102
+
+
+def by_keyword(session, task_id, user_id):
+    task = get_owned(session, model=Task, object_id=task_id, user_id=user_id)
+    return [c.author.name for c in task.comments]  # error: ORM102
+
+
+def local_helper(session, task_id):
+    task = _load(session, Task, task_id)
+    return [c.author.name for c in task.comments]  # error: ORM102
+
+
+def _load(session, model, pk):
+    return session.get(model, pk)
+
+
+def not_the_object(session, task_id):
+    task = summary(session, Task, task_id)
+    return [c.author.name for c in task.comments]
+""",
+}
+
+
+def test_a_helper_that_returns_the_object_of_the_model_it_is_given(tmp_path: Path) -> None:
+    """`get_owned(session, Task, pk)` returns what `session.get(model, pk)` loads: a Task, whose comments' authors
+    are then read one by one. Its module imports no ORM; a helper returning something else of the object is not
+    the object."""
+    root = write_project(tmp_path / "project", OWNED)
+    found = flake8(root, "app/routes.py", tmp_path / "cache")
+    marked = [n for n, line in enumerate(OWNED["app/routes.py"].splitlines(), 1) if "# error: ORM102" in line]
+    assert [line for line, message in found if message.startswith("ORM102")] == marked

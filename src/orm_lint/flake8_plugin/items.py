@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from ..frameworks import django, sqlalchemy
 from ..project import ProjectIndex
-from .queries import QueryShape, call_name, describe_query, unchain
-from .scope import LoopFrame, Scope
+from .queries import QueryShape, call_name, describe_query, imported_helper, unchain
+from .scope import LoopFrame, ModuleIndex, Scope
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,14 @@ _ONE_OBJECT = frozenset({"get", "first", "last", "one", "one_or_none", "scalar_o
 _ONE_OBJECT_RUNNERS = frozenset({"one_or_404", "first_or_404"})
 
 
-def _items_of_collection(iterable: ast.expr, scope: Scope, project: ProjectIndex) -> Items | None:
+def _items_of_collection(
+    iterable: ast.expr, scope: Scope, project: ProjectIndex, index: ModuleIndex | None = None
+) -> Items | None:
     """`post.comments`, `publisher.books.order_by(...)`: a related collection of an object loaded here."""
     root, steps = unchain(iterable)
     if not isinstance(root, ast.Name) or not steps or steps[0].call is not None:
         return None
-    owner = _object_items(root.id, scope, project) or _self_items(root.id, scope, project)
+    owner = _object_items(root.id, scope, project, index) or _self_items(root.id, scope, project)
     if owner is None or steps[0].name in owner.loaded:
         return None  # loaded with its owner: what it loads in turn is not visible here
     relation = project.relation(owner.model, steps[0].name)
@@ -82,8 +84,10 @@ def _self_items(name: str, scope: Scope, project: ProjectIndex) -> Items | None:
     return Items(facts.framework, facts.name, frozenset(), callers_may_load=True)
 
 
-def _object_items(name: str, scope: Scope, project: ProjectIndex) -> Items | None:
-    """The model of a local bound once to one loaded object, with what was loaded along."""
+def _object_items(name: str, scope: Scope, project: ProjectIndex, index: ModuleIndex | None = None) -> Items | None:
+    """The model of a local bound once to one loaded object, with what was loaded along: from a getter
+    (`session.get(Task, pk)`), a query's one row, or a helper that returns the object of the model it is
+    given (`get_owned(session, Task, pk)`, in this module or imported from another of the project)."""
     values = scope.values_of(name)
     if not values or len(values) != 1 or not isinstance(values[0], ast.Call):
         return None
@@ -96,6 +100,8 @@ def _object_items(name: str, scope: Scope, project: ProjectIndex) -> Items | Non
         if facts is None or any(k.arg == "options" for k in call.keywords):
             return None
         return Items(facts.framework, facts.name, frozenset())
+    if index is not None and called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
+        return _helper_object(call, scope, project, index)
     target = call.args[0] if called in _ONE_OBJECT_RUNNERS and call.args else call
     if called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
         return None
@@ -104,6 +110,47 @@ def _object_items(name: str, scope: Scope, project: ProjectIndex) -> Items | Non
     if shape is None or shape.entity is None or loaded is None or project.model(shape.entity) is None:
         return None
     return Items(shape.framework, shape.entity, loaded)
+
+
+def _helper_object(call: ast.Call, scope: Scope, project: ProjectIndex, index: ModuleIndex) -> Items | None:
+    """`get_owned(session, Task, pk)` whose every return is the object its getter loads of the model parameter."""
+    helper = index.callee(call, scope)
+    if helper is None:
+        found = imported_helper(call.func, index, querying=False)
+        if found is None:
+            return None
+        helper = found[0]
+    parameter = _returned_model_parameter(helper)
+    if parameter is None:
+        return None
+    parameters = ModuleIndex.positional_parameters(helper)
+    position = parameters.index(parameter) if parameter in parameters else None
+    given = next((k.value for k in call.keywords if k.arg == parameter), None)
+    if given is None and position is not None and position < len(call.args):
+        given = call.args[position]
+    model = given.id if isinstance(given, ast.Name) else getattr(given, "attr", None)
+    facts = project.model(model)
+    return Items(facts.framework, facts.name, frozenset()) if facts is not None else None
+
+
+def _returned_model_parameter(helper: Scope) -> str | None:
+    """The parameter whose model every return of the helper is one loaded object of (`return task` after
+    `task = session.get(model, pk)`), or None."""
+    found: set[str] = set()
+    for returned in helper.returns:
+        value = returned.value
+        if isinstance(value, ast.Constant) and value.value is None:
+            continue
+        if isinstance(value, ast.Name):
+            bound = helper.values_of(value.id)
+            value = bound[0] if bound and len(bound) == 1 else None
+        if not isinstance(value, ast.Call) or call_name(value) not in _OBJECT_GETTERS or not value.args:
+            return None
+        model = value.args[0]
+        if not isinstance(model, ast.Name) or any(k.arg == "options" for k in value.keywords):
+            return None
+        found.add(model.id)
+    return found.pop() if len(found) == 1 else None
 
 
 def loaded_by(shape: QueryShape, project: ProjectIndex) -> frozenset[str] | None:
@@ -154,7 +201,9 @@ def loop_item(loop: LoopFrame) -> tuple[str, ast.expr] | None:
     return None
 
 
-def indexed_loop_items(loop: LoopFrame, scope: Scope, project: ProjectIndex) -> tuple[str, ast.expr, Items] | None:
+def indexed_loop_items(
+    loop: LoopFrame, scope: Scope, project: ProjectIndex, index: ModuleIndex | None = None
+) -> tuple[str, ast.expr, Items] | None:
     """(loop variable, iterated expression, items) when the index knows the items' model and what is loaded."""
     item = loop_item(loop)
     if item is None:
@@ -162,7 +211,7 @@ def indexed_loop_items(loop: LoopFrame, scope: Scope, project: ProjectIndex) -> 
     variable, iterable = item
     shape = describe_query(iterable, scope) or page_items(iterable, scope)
     if shape is None:
-        items = _items_of_collection(iterable, scope, project)
+        items = _items_of_collection(iterable, scope, project, index)
         return (variable, iterable, items) if items is not None else None
     if shape.entity is None or shape.loads_everything or project.model(shape.entity) is None:
         return None

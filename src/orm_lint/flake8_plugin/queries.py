@@ -460,7 +460,11 @@ def _helper_module(path: str, caller: ModuleIndex) -> ModuleIndex | None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(read_source(Path(path).read_bytes()), filename=path)
-            helper = build_index(tree, path, caller.endpoint_decorators, caller.backend, caller.pagination_helpers)
+            # Walked whatever it imports: a helper the caller's database code calls is read for what it does with
+            # the session or model it is given (`def get_owned(session, model, pk)` imports no ORM).
+            helper = build_index(
+                tree, path, caller.endpoint_decorators, caller.backend, caller.pagination_helpers, True
+            )
             if helper.is_migration:
                 return None
             helper.project = caller.project.seen_from(path, helper.imports)

@@ -265,7 +265,7 @@ def relation_loaded_per_item(index: ModuleIndex) -> Iterator[Report]:
         for loop in scope.loops:
             if declared is None:
                 declared = lazy_relationships(index)
-            indexed = indexed_loop_items(loop, scope, index.project)
+            indexed = indexed_loop_items(loop, scope, index.project, index)
             if indexed is None:
                 yield from _unindexed_findings(loop, scope, declared, index.project)
                 continue
@@ -436,14 +436,19 @@ def _read_elsewhere(
 ) -> Report:
     """The finding for relations a method or helper reads (`reader.attr`) on every call made per item."""
     reads = ", ".join(f"{reader}.{attribute}" for attribute, _ in unloaded)
+    # SQLAlchemy serves many-to-one targets already in the session from its identity map.
+    many_to_one = items.framework == "sqlalchemy" and not any(relation.many for _, relation in unloaded)
+    scale = (_IDENTITY_MAP if many_to_one else "") + (_CALLERS_MAY_LOAD if items.callers_may_load else "")
     return Report(
         RELATION_LOADED_PER_ITEM,
         node,
         {
             "access": f"{shown}, which reads {reads},",
             "iterable": short_call(iterable),
+            "scale": scale,
             "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
         },
+        lowered_by=int(many_to_one) + 2 * int(items.callers_may_load),
         framework=items.framework,
         model=items.model,
         attribute=", ".join(a for a, _ in unloaded),
