@@ -226,8 +226,7 @@ def _facts_json(data: bytes, relative: str = "") -> dict[str, Any] | None:
         return None
     try:
         facts = module_facts(tree) if declares else ModuleFacts()
-        if lists and not declares:
-            facts.listed_serializers = listed_serializers(tree)
+        facts.listed_serializers = listed_serializers(tree, data) if lists else []
         facts.query_sites = query_sites.query_sites(tree, relative, data) if queries else []
         facts.table_indexes = revisions.revision_indexes(tree) if revision else {}
     except RecursionError:

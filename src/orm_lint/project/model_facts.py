@@ -169,7 +169,6 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
     for model in facts.models:
         model.unique_sets.extend(unique_indexes.get(model.name, []))
         model.leading_indexes.extend(module_indexes.get(model.name, []))
-    facts.listed_serializers = listed_serializers(tree)
     return facts
 
 
@@ -182,22 +181,23 @@ def may_list_serializers(data: bytes) -> bool:
     return b"serializer_class" in data or b"many=True" in data
 
 
-def listed_serializers(tree: ast.Module) -> list[str]:
-    """Serializers the module renders many objects with: the `serializer_class` of a list view or viewset, and
-    `XSerializer(..., many=True)`."""
+def listed_serializers(tree: ast.Module, data: bytes | None = None) -> list[str]:
+    """Serializers the module renders many objects with: the `serializer_class` of a (module-level) list view or
+    viewset, and, from the module's text when given, `XSerializer(..., many=True)`."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in tree.body:
         if isinstance(node, ast.ClassDef) and any(m in name for name in base_names(node) for m in LIST_VIEW_MARKERS):
             for stmt in node.body:
                 target, _, value = named_assignment(stmt)
                 if target == "serializer_class" and isinstance(value, (ast.Name, ast.Attribute)):
                     found.add(value.id if isinstance(value, ast.Name) else value.attr)
-        elif isinstance(node, ast.Call) and (called_name(node) or "").endswith("Serializer"):
-            if any(
-                k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
-            ):
-                found.add(str(called_name(node)))
+    if data is not None:
+        found.update(match.group(1).decode() for match in _MANY_SERIALIZED.finditer(data))
     return sorted(found)
+
+
+# `BookSerializer(books, many=True, context=...)`, arguments holding one level of parentheses.
+_MANY_SERIALIZED = re.compile(rb"(\w+Serializer)\s*\((?:[^()]|\([^()]*\))*?\bmany\s*=\s*True")
 
 
 # Serializer fields that read only the related key (DRF's pk-only optimisation) or nothing of the object.

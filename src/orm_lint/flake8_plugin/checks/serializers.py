@@ -103,9 +103,14 @@ def relation_loaded_per_feed_item(index: ModuleIndex) -> Iterator[Report]:
 def query_per_serialized_object(index: ModuleIndex) -> Iterator[Report]:
     """query-in-loop: a serializer some view renders many objects with runs a query in a method that Django REST
     framework calls once per object (`get_<field>` of a `SerializerMethodField`, `to_representation`)."""
-    listed = index.project.listed_serializers | set(listed_serializers(index.tree))
-    for cls in index.classes:
-        if cls.name not in listed or not any(name.endswith("Serializer") for name in base_names(cls)):
+    serializers = [c for c in index.classes if any(name.endswith("Serializer") for name in base_names(c))]
+    if not serializers:
+        return
+    listed = index.project.listed_serializers
+    if not all(c.name in listed for c in serializers):
+        listed = listed | set(listed_serializers(index.tree))  # as the editor has this module, before the index
+    for cls in serializers:
+        if cls.name not in listed:
             continue
         for method in _per_object_methods(cls):
             scope = index.module.functions.get((cls.name, method))
