@@ -12,6 +12,7 @@ functions of a column) are left out. The sites are read from the syntax tree in 
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from typing import Any
 
@@ -79,7 +80,7 @@ def query_sites(tree: ast.Module, relative: str, source: bytes | None = None) ->
     "line", "function", "kind"}; each column a path (`["author", "name"]`).
 
     With the module's `source`, a statement whose text names no step a chain is recorded for is not walked."""
-    collector = _Collector(_file_kind(relative), relative, source.splitlines() if source is not None else None)
+    collector = _Collector(_file_kind(relative), relative, _chain_lines(source) if source is not None else None)
     collector.visit_body(tree.body, "", "")
     return collector.sites
 
@@ -100,6 +101,24 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return found
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _chain_lines(source: bytes) -> list[int] | None:
+    """The numbers of the lines where `_MAY_CHAIN` matches, in order (one pass over the module's text); None for
+    a text with old Mac line ends, whose lines Python counts differently."""
+    if _LONE_CR.search(source):
+        return None
+    found: list[int] = []
+    line, counted = 1, 0
+    for match in _MAY_CHAIN.finditer(source):
+        line += source.count(b"\n", counted, match.start())
+        counted = match.start()
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
+
+
 def _file_kind(relative: str) -> str:
     normalized = relative.replace("\\", "/").removesuffix(".py")
     if _COMMAND_PARTS.search(normalized):
@@ -111,10 +130,10 @@ def _file_kind(relative: str) -> str:
 
 
 class _Collector:
-    def __init__(self, file_kind: str, path: str, lines: list[bytes] | None = None) -> None:
+    def __init__(self, file_kind: str, path: str, chain_lines: list[int] | None = None) -> None:
         self.file_kind = file_kind
         self.path = path.replace("\\", "/")
-        self.lines = lines
+        self.chain_lines = chain_lines  # the lines that name a step a site is recorded for, in order
         self.sites: list[dict[str, Any]] = []
         self.seen: set[int] = set()
 
@@ -142,10 +161,10 @@ class _Collector:
             stack.extend((child, function, kind) for child in reversed(_children(node)))
 
     def may_hold_a_chain(self, statement: ast.stmt) -> bool:
-        if self.lines is None:
+        if self.chain_lines is None:
             return True
-        text = b"\n".join(self.lines[statement.lineno - 1 : statement.end_lineno or statement.lineno])
-        return _MAY_CHAIN.search(text) is not None
+        first = bisect.bisect_left(self.chain_lines, statement.lineno)
+        return first < len(self.chain_lines) and self.chain_lines[first] <= (statement.end_lineno or statement.lineno)
 
     def chain(self, call: ast.Call, function: str, kind: str) -> None:
         root, steps = _unchain(call)
