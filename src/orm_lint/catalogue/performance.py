@@ -300,7 +300,8 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
     frameworks=ALL_FRAMEWORKS,
     engine=Engine.FLAKE8,
     summary="A list endpoint returns every row of a table: no limit, slice or pagination.",
-    message="{call} returns every matching row from endpoint {endpoint} with no limit{scale}; paginate it or add a limit",
+    message="{call} returns every matching row{origin}{scale}; {advice}",
+    message_defaults={"origin": " with no limit", "scale": "", "advice": "paginate it or add a limit"},
     docs=Docs(
         what_it_does=(
             "In list endpoints (Django views, Flask routes, FastAPI-style route decorators, "
@@ -320,7 +321,8 @@ UNBOUNDED_ALL_IN_ENDPOINT = Rule(
             "growing with use: no account (credentials, Django's user), no owner (`user`, `owner`, "
             "`author`, ... foreign key), no column recording when each row arrived (`created_at`, "
             "`posted_on`, `timestamp`, ...) and no parent row in a table that shows one of these: its size is "
-            "unknown."
+            "unknown. Anywhere, not only in endpoints: `Paginator(list(queryset))` (or `sorted(...)`, "
+            "`tuple(...)` of a query) loads every row for the paginator to keep one page; hand it the query."
         ),
         why_bad=(
             "The response grows with the table. What returns 20 rows today returns "

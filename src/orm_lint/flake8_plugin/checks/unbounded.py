@@ -99,6 +99,41 @@ def unbounded_all_in_endpoint(index: ModuleIndex) -> Iterator[Report]:
             continue
         yield from _endpoint_findings(scope, endpoint, paginators, index.project)
     yield from _list_view_findings(index)
+    yield from _rows_listed_for_a_paginator(index)
+
+
+# Builtins that load every row of a query into a list.
+_LISTING = frozenset({"list", "sorted", "tuple"})
+# Names that hold a query by convention: a paginating helper's `queryset` parameter.
+_QUERY_NAMES = frozenset({"queryset", "qs"})
+
+
+def _rows_listed_for_a_paginator(index: ModuleIndex) -> Iterator[Report]:
+    """`Paginator(list(queryset), per_page)`: every row is loaded for the paginator to slice one page in Python."""
+    for scope in index.scopes:
+        for site in scope.calls:
+            call = site.node
+            if dotted_name(call.func) not in {"Paginator", "paginator.Paginator"} or not call.args:
+                continue
+            listed = call.args[0]
+            if not (isinstance(listed, ast.Call) and isinstance(listed.func, ast.Name) and listed.func.id in _LISTING):
+                continue
+            if len(listed.args) != 1:
+                continue
+            rows = listed.args[0]
+            named = isinstance(rows, ast.Name) and rows.id in _QUERY_NAMES
+            if not named and describe_query(rows, scope) is None:
+                continue
+            shown = ast.unparse(listed)
+            yield Report(
+                UNBOUNDED_ALL_IN_ENDPOINT,
+                listed,
+                {
+                    "call": shown if len(shown) <= 40 else short_call(listed),
+                    "origin": " to a Paginator that keeps one page of them",
+                    "advice": "hand Paginator the query itself: it counts and slices the page in SQL",
+                },
+            )
 
 
 def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIndex, scope: Scope) -> Report:
@@ -115,7 +150,7 @@ def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIn
     return Report(
         UNBOUNDED_ALL_IN_ENDPOINT,
         call,
-        {"call": short_call(call), "endpoint": endpoint, "scale": scale},
+        {"call": short_call(call), "origin": f" from endpoint {endpoint} with no limit", "scale": scale},
         lowered_by=1 if scale else 0,
     )
 
