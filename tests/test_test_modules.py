@@ -30,6 +30,14 @@ LAYOUT = {
     "conftest.py": INJECTION,
     "test/helpers.py": INJECTION,
 }
+# A query per row, which query-in-loop reports only outside test modules.
+LOOP = """\
+from shop.models import Author, Book
+
+
+def authors():
+    return [Author.objects.get(pk=b.author_id) for b in Book.objects.all()]
+"""
 
 
 def _project(root: Path, extra_settings: str = "") -> Path:
@@ -72,9 +80,24 @@ def test_flake8_follows_the_setting(tmp_path: Path) -> None:
 
 
 def test_a_project_kept_under_a_folder_named_tests_is_checked(tmp_path: Path) -> None:
+    """Every rule, the ones that leave test modules alone too, from the command line and from flake8 given the
+    absolute path (as editors give it)."""
     root = _project(tmp_path / "tests" / "checkout")
+    (root / "shop/loops.py").write_text(LOOP, encoding="utf-8")
     result = check_json(str(root))  # an absolute path that runs through `/tests/`
-    assert [Path(p).relative_to(root).as_posix() for p in _places(result)] == ["shop/views.py"]
+    findings: list[dict[str, str]] = result["findings"]  # type: ignore[assignment]
+    found = sorted((Path(f["path"]).relative_to(root).as_posix(), f["code"]) for f in findings)
+    assert found == [("shop/loops.py", "ORM101"), ("shop/views.py", "ORM201")]
+    assert [f["code"] for f in run_flake8(root / "shop/loops.py")] == ["ORM101"]
+
+
+def test_a_tests_folder_without_project_markers_is_still_tests(tmp_path: Path) -> None:
+    for name in ("tests/helpers.py", "tests/test_views.py", "app/views.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(INJECTION, encoding="utf-8")
+    result = check_json(".", cwd=tmp_path)
+    assert _places(result) == ["app/views.py"]
+    assert result["summary"]["tests_not_checked"] == 2  # type: ignore[index]
 
 
 def test_the_mypy_plugin_is_silent_in_test_modules_too(tmp_path: Path) -> None:
@@ -86,3 +109,8 @@ def test_the_mypy_plugin_is_silent_in_test_modules_too(tmp_path: Path) -> None:
     (tmp_path / "setup.cfg").write_text("[orm-lint]\nignore = ORM102\ntests = check\n")
     found = {line.split(":")[0] for line in mypy(tmp_path, "shop")}
     assert found == {"shop/reports.py", "shop/tests/test_reports.py"}
+    # `orm-lint check --tests check` over settings that skip them: the flag decides for mypy's findings too.
+    (tmp_path / "setup.cfg").write_text("[orm-lint]\nignore = ORM102\n")
+    result = check_json("shop", "--tests", "check", cwd=tmp_path, mypy=True)
+    mypy_findings = {f["path"] for f in result["findings"] if f["engine"] == "mypy"}  # type: ignore
+    assert mypy_findings == {"shop/reports.py", "shop/tests/test_reports.py"}

@@ -13,18 +13,23 @@ from pathlib import Path
 
 from .config import TESTS_CHECK, Settings
 from .paths import is_test_module
-from .project import project_root
+from .project import marked_root
+
+
+def is_test_path(path: str | Path) -> bool:
+    """A test module, judged on the path inside its project when a marker (`pyproject.toml`, `.git`, ...) shows
+    where the project starts: a checkout kept under `/home/me/tests/` is not all tests. The one judgment every
+    gate uses (which files are checked, which checks run on a file, the mypy plugin's)."""
+    try:
+        root = marked_root(path)
+    except (OSError, ValueError):
+        root = None
+    return is_test_module(str(path), str(root) if root is not None else None)
 
 
 def left_out_as_test(path: str | Path, settings: Settings) -> bool:
     """A test module the settings say not to check."""
-    if settings.tests == TESTS_CHECK:
-        return False
-    try:
-        root = str(project_root(path))
-    except OSError:
-        root = None
-    return is_test_module(str(path), root)
+    return settings.tests != TESTS_CHECK and is_test_path(path)
 
 
 def not_checked_note(count: int) -> str:

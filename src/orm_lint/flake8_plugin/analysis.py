@@ -9,7 +9,7 @@ from ..config import Settings, ignored_in_file
 from . import checks  # noqa: F401  (registers the checks)
 from .registry import CHECKS, Report
 from ..frameworks.kinds import family, framework_of
-from ..paths import is_test_module
+from ..test_scope import is_test_path
 from ..project import index_for
 from .queries import follow_imports
 from .scope import ModuleIndex, Scope, build_index
@@ -112,7 +112,7 @@ def _functions(index: ModuleIndex) -> list[tuple[int, int, str]]:
 
 def _module_wide_reports(index: ModuleIndex) -> list[Report]:
     """The checks that read a module's own statements, for a module that imports no ORM (settings)."""
-    if index.is_migration or is_test_module(index.filename):
+    if index.is_migration or is_test_path(index.filename):
         return []
     return [report for c in CHECKS if c.runs_on_every_module for report in c.function(index)]
 
@@ -123,7 +123,7 @@ def _built_in_reports(index: ModuleIndex, filename: str, settings: Settings) -> 
     if not index.is_migration:
         follow_imports(index)
     reports: list[Report] = []
-    is_test = is_test_module(filename)
+    is_test = is_test_path(filename)
     for registered in CHECKS:
         if index.is_migration and not registered.runs_on_migrations:
             continue

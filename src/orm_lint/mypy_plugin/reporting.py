@@ -61,8 +61,8 @@ def report(api: Any, finding: TypeFinding) -> None:
     if not _enabled.get(code.code, True) or ignored_here(api, code):
         return
     path = _current_path(api)
-    if path and left_out_as_test(path, _settings):
-        return
+    if _defer_to_syntax and path and left_out_as_test(path, _settings):
+        return  # plain mypy; under `orm-lint check` the run's own file list (and its --tests) decides
     if _defer_to_syntax and reported_by_syntax_engine(
         _current_path(api), finding.context.line, finding.rule.problem, _settings
     ):

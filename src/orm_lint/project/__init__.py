@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .index import EMPTY, ProjectIndex, index_for_root, project_root
+from .index import EMPTY, ProjectIndex, index_for_root, marked_root, project_root
 from .model_facts import ModelFacts, Relation
 
 
@@ -66,5 +66,6 @@ __all__ = [
     "adopt",
     "index_for",
     "indexes_for",
+    "marked_root",
     "project_root",
 ]

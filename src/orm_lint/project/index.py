@@ -152,12 +152,26 @@ def project_root(path: str | Path) -> Path:
     return _root_of_folder(start if os.path.isdir(start) else os.path.dirname(start))
 
 
+def marked_root(path: str | Path) -> Path | None:
+    """The nearest folder above `path` with a project marker, or None."""
+    start = os.path.abspath(path)
+    return _marked_folder(start if os.path.isdir(start) else os.path.dirname(start))
+
+
 @lru_cache(maxsize=256)
-def _root_of_folder(folder: str) -> Path:
-    """The nearest folder with a project marker; without one, the folder above the outermost package."""
+def _marked_folder(folder: str) -> Path | None:
     for candidate in (Path(folder), *Path(folder).parents):
         if any((candidate / marker).exists() for marker in _ROOT_MARKERS):
             return candidate
+    return None
+
+
+@lru_cache(maxsize=256)
+def _root_of_folder(folder: str) -> Path:
+    """The nearest folder with a project marker; without one, the folder above the outermost package."""
+    marked = _marked_folder(folder)
+    if marked is not None:
+        return marked
     root = Path(folder)
     while (root / "__init__.py").exists() and root.parent != root:
         root = root.parent
@@ -173,8 +187,9 @@ def index_for_root(root: str, cache_root: str | None) -> ProjectIndex:
     entries: dict[str, list[Any]] = {}
     changed = False
     files, kept_listing = _python_files(root, listing)
+    marked = _marked_folder(root)  # test modules are judged inside a project its markers show
     for path in files:
-        if is_test_module(path, root):
+        if is_test_module(path, str(marked) if marked is not None else None):
             continue  # test models and helpers are not what the project's code uses
         try:
             status = os.stat(path)

@@ -9,7 +9,7 @@ from mypy.nodes import CallExpr, Expression, MemberExpr, NameExpr, RefExpr, Type
 
 from ...catalogue.security import QUERY_WITHOUT_TENANT_FILTER
 from ...config import Settings
-from ...paths import is_test_module
+from ...test_scope import is_test_path
 from ..function_map import FunctionMap
 from ..model_facts import framework_of
 from ..registry import Hook, HookCall, ModelMember, TypeFinding, type_check
@@ -155,7 +155,7 @@ def query_without_tenant_filter(call: HookCall) -> Iterator[TypeFinding]:
 
 def _unfiltered_read(path: str, root: Expression, function: FunctionMap, column: str) -> TypeFinding | None:
     info = model_of_query_root(root)
-    if info is None or not has_tenant_column(info, column) or is_test_module(path):
+    if info is None or not has_tenant_column(info, column) or is_test_path(path):
         return None
     if {column, column.removesuffix("_id")} & function.attribute_names - {_describe_name(root)}:
         return None  # the tenant is checked in the function (fetch, then authorise)
