@@ -503,11 +503,22 @@ class Attachment(models.Model):
 class Board(models.Model):
     title = models.CharField(max_length=50)
     last_note = models.ForeignKey(Note, on_delete=models.SET_NULL, null=True)
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Tag(TimeStamped):
+    label = models.CharField(max_length=20)
 """
 LOOKUP_VIEWS = """\
 from django.http import JsonResponse
 
-from gym.models import ApiClient, Attachment, Board, Member, Note, Queue, Sport, Workout
+from gym.models import ApiClient, Attachment, Board, Member, Note, Queue, Sport, Tag, Workout
 
 
 def sports(request):
@@ -540,6 +551,10 @@ def attachments(request):
 
 def boards(request):
     return JsonResponse({"boards": [b.title for b in Board.objects.all()]})
+
+
+def tags(request):
+    return JsonResponse({"tags": [t.label for t in Tag.objects.all()]})
 """
 
 
@@ -569,6 +584,7 @@ def test_an_unbounded_read_of_a_table_not_shown_to_grow_is_low(tmp_path: Path) -
         27: "medium",
         31: "medium",
         35: "low",
+        39: "medium",  # Tag: an arrival time from its abstract base
     }
     messages = {f["line"]: f["message"] for f in findings}
     assert "like a lookup table" in messages[7]
@@ -664,7 +680,13 @@ def test_a_model_method_reading_relations_of_its_own_collection(tmp_path: Path) 
     """`self.setting_set.all()` in a method of Set, reading each setting's exercise: a query per setting, said at
     low (the set may have a handful, and whoever loaded it may have prefetched them); not when the method loads
     them itself, reads only values, or is a static method whose argument is any object."""
-    root = write_project(tmp_path / "project", {"gym/__init__.py": "", "gym/models.py": WORKOUT_MODELS})
+    report = (
+        "from django.db import connection\n\n\n"
+        "class Set:\n    def exercises(self):\n        return [s.exercise for s in self.setting_set.all()]\n"
+    )
+    files = {"gym/__init__.py": "", "gym/models.py": WORKOUT_MODELS, "gym/report.py": report}
+    root = write_project(tmp_path / "project", files)
+    assert flake8(root, "gym/report.py", tmp_path / "cache") == []  # a plain class that shares a model's name
     found = [(line, message) for line, message in flake8(root, "gym/models.py", tmp_path / "cache")]
     assert [line for line, message in found if message.startswith("ORM102")] == marked(WORKOUT_MODELS)
     assert "unless whoever loaded this object prefetched them along" in found[0][1]
@@ -766,3 +788,18 @@ def test_a_listed_serializers_per_object_methods_that_query(tmp_path: Path) -> N
     assert [line for line, message in found if message.startswith("ORM101")] == marked_lines
     assert "Django REST framework calls TermSerializer.get_translation_text for every object it lists" in found[0][1]
     assert "a page of them when the view paginates" in found[0][1]
+
+
+def test_growth_is_read_once_per_model_however_dense_the_foreign_keys() -> None:
+    """Sixty models, each with foreign keys to the three before it and no sign of growth anywhere: the answer comes
+    from one look at each model (a walk of every path between them would not end)."""
+    from orm_lint.project.model_facts import ModelFacts, Relation
+    from orm_lint.project.table_size import grows_with_use
+
+    models = {}
+    for n in range(60):
+        relations = {f"part{k}": Relation(target=f"Part{k}", many=False) for k in range(max(0, n - 3), n)}
+        models[f"Part{n}"] = ModelFacts(name=f"Part{n}", framework="django", bases=["Model"], relations=relations)
+    assert grows_with_use(models["Part59"], models.get) is False
+    models["Part0"].columns.append("created_at")
+    assert grows_with_use(models["Part59"], models.get) is True

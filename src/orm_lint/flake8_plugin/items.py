@@ -61,12 +61,15 @@ def _items_of_collection(
         if shape is None or shape.loads_everything or shape.entity is None:
             return None
         if owner.callers_may_load:
-            return Items("django", relation.target, frozenset(shape.loaded), "", True, steps[0].name, owner.model)
+            loaded = frozenset(shape.loaded)
+            return Items(
+                "django", relation.target, loaded, callers_may_load=True, loaded_with=steps[0].name, owner=owner.model
+            )
         return Items("django", relation.target, frozenset(shape.loaded))
     if rest:
         return None
     prefix = f"{owner.fix_prefix}selectinload({owner.model}.{steps[0].name})."
-    return Items("sqlalchemy", relation.target, frozenset(), prefix, owner.callers_may_load)
+    return Items("sqlalchemy", relation.target, frozenset(), prefix, callers_may_load=owner.callers_may_load)
 
 
 def _self_items(name: str, scope: Scope, project: ProjectIndex) -> Items | None:
@@ -79,8 +82,8 @@ def _self_items(name: str, scope: Scope, project: ProjectIndex) -> Items | None:
     if any(getattr(d, "id", None) in {"staticmethod", "classmethod"} for d in method.decorator_list):
         return None
     facts = project.model(scope.owner_class.name)
-    if facts is None:
-        return None
+    if facts is None or facts.module != project.near:
+        return None  # a class that only shares a model's name (a report object with its own collections)
     return Items(facts.framework, facts.name, frozenset(), callers_may_load=True)
 
 
@@ -94,10 +97,8 @@ def _object_items(name: str, scope: Scope, project: ProjectIndex, index: ModuleI
     call = values[0]
     called = call_name(call)
     if called in _OBJECT_GETTERS and call.args:
-        model_arg = call.args[0]
-        model = model_arg.id if isinstance(model_arg, ast.Name) else getattr(model_arg, "attr", None)
-        facts = project.model(model)
-        if facts is None or any(k.arg == "options" for k in call.keywords):
+        facts = project.model(_model_named(call.args[0]))
+        if facts is None or _loads_options(call):
             return None
         return Items(facts.framework, facts.name, frozenset())
     if index is not None and called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
@@ -120,22 +121,21 @@ def _helper_object(call: ast.Call, scope: Scope, project: ProjectIndex, index: M
         if found is None:
             return None
         helper = found[0]
-    parameter = _returned_model_parameter(helper)
+    parameters = ModuleIndex.positional_parameters(helper)
+    parameter = _returned_model_parameter(helper, parameters)
     if parameter is None:
         return None
-    parameters = ModuleIndex.positional_parameters(helper)
-    position = parameters.index(parameter) if parameter in parameters else None
     given = next((k.value for k in call.keywords if k.arg == parameter), None)
-    if given is None and position is not None and position < len(call.args):
+    position = parameters.index(parameter)
+    if given is None and position < len(call.args):
         given = call.args[position]
-    model = given.id if isinstance(given, ast.Name) else getattr(given, "attr", None)
-    facts = project.model(model)
+    facts = project.model(_model_named(given)) if given is not None else None
     return Items(facts.framework, facts.name, frozenset()) if facts is not None else None
 
 
-def _returned_model_parameter(helper: Scope) -> str | None:
-    """The parameter whose model every return of the helper is one loaded object of (`return task` after
-    `task = session.get(model, pk)`), or None."""
+def _returned_model_parameter(helper: Scope, parameters: list[str]) -> str | None:
+    """The parameter (of `parameters`) whose model every return of the helper is one loaded object of
+    (`return task` after `task = session.get(model, pk)`), or None."""
     found: set[str] = set()
     for returned in helper.returns:
         value = returned.value
@@ -147,10 +147,20 @@ def _returned_model_parameter(helper: Scope) -> str | None:
         if not isinstance(value, ast.Call) or call_name(value) not in _OBJECT_GETTERS or not value.args:
             return None
         model = value.args[0]
-        if not isinstance(model, ast.Name) or any(k.arg == "options" for k in value.keywords):
+        if not isinstance(model, ast.Name) or model.id not in parameters or _loads_options(value):
             return None
         found.add(model.id)
     return found.pop() if len(found) == 1 else None
+
+
+def _model_named(expr: ast.expr) -> str | None:
+    """`Task` of `Task` or `models.Task`."""
+    return expr.id if isinstance(expr, ast.Name) else getattr(expr, "attr", None)
+
+
+def _loads_options(call: ast.Call) -> bool:
+    """`session.get(Task, pk, options=[selectinload(...)])`: what it loads along is not read here."""
+    return any(k.arg == "options" for k in call.keywords)
 
 
 def loaded_by(shape: QueryShape, project: ProjectIndex) -> frozenset[str] | None:
