@@ -13,7 +13,8 @@ QUERY_IN_LOOP = Rule(
     frameworks=ALL_FRAMEWORKS,
     engine=Engine.FLAKE8,
     summary="A query or write is sent to the database on every iteration of a loop.",
-    message="{call} runs a query on every iteration of this loop{scale}; {batch}",
+    message="{call} runs a query {per}{scale}; {batch}",
+    message_defaults={"per": "on every iteration of this loop", "scale": ""},
     docs=Docs(
         what_it_does=(
             "Finds ORM calls that talk to the database inside a `for`/`while` body or a "

@@ -183,21 +183,44 @@ def may_list_serializers(data: bytes) -> bool:
 
 def listed_serializers(tree: ast.Module, data: bytes | None = None) -> list[str]:
     """Serializers the module renders many objects with: the `serializer_class` of a (module-level) list view or
-    viewset, and, from the module's text when given, `XSerializer(..., many=True)`."""
+    viewset, `XSerializer(..., many=True)`, and the `serializer_class` of a view calling
+    `self.get_serializer(..., many=True)`. With the module's text, only statements whose lines say `many=True`
+    are walked for the calls."""
     found: set[str] = set()
+    many_lines = _many_lines(data) if data is not None else None
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and any(m in name for name in base_names(node) for m in LIST_VIEW_MARKERS):
-            for stmt in node.body:
-                target, _, value = named_assignment(stmt)
-                if target == "serializer_class" and isinstance(value, (ast.Name, ast.Attribute)):
-                    found.add(value.id if isinstance(value, ast.Name) else value.attr)
-    if data is not None:
-        found.update(match.group(1).decode() for match in _MANY_SERIALIZED.finditer(data))
+        own = _serializer_class(node) if isinstance(node, ast.ClassDef) else None
+        if own and any(m in name for name in base_names(node) for m in LIST_VIEW_MARKERS):  # type: ignore[arg-type]
+            found.add(own)
+        if many_lines is not None and not any(node.lineno <= n <= (node.end_lineno or node.lineno) for n in many_lines):
+            continue
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            if not any(
+                k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords
+            ):
+                continue
+            name = called_name(call) or ""
+            if name.endswith("Serializer"):
+                found.add(name)
+            elif name == "get_serializer" and own:
+                found.add(own)
     return sorted(found)
 
 
-# `BookSerializer(books, many=True, context=...)`, arguments holding one level of parentheses.
-_MANY_SERIALIZED = re.compile(rb"(\w+Serializer)\s*\((?:[^()]|\([^()]*\))*?\bmany\s*=\s*True")
+def _serializer_class(cls: ast.ClassDef) -> str | None:
+    for stmt in cls.body:
+        target, _, value = named_assignment(stmt)
+        if target == "serializer_class" and isinstance(value, (ast.Name, ast.Attribute)):
+            return value.id if isinstance(value, ast.Name) else value.attr
+    return None
+
+
+def _many_lines(data: bytes) -> list[int]:
+    """The numbers of the lines that say `many=True`."""
+    return [data.count(b"\n", 0, match.start()) + 1 for match in _MANY.finditer(data)]
+
+
+_MANY = re.compile(rb"\bmany\s*=\s*True")
 
 
 # Serializer fields that read only the related key (DRF's pk-only optimisation) or nothing of the object.

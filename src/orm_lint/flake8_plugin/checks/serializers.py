@@ -108,7 +108,8 @@ def query_per_serialized_object(index: ModuleIndex) -> Iterator[Report]:
         return
     listed = index.project.listed_serializers
     if not all(c.name in listed for c in serializers):
-        listed = listed | set(listed_serializers(index.tree))  # as the editor has this module, before the index
+        # This module's own list views, as the editor has them before the index does (b"": no `many=True` walk).
+        listed = listed | set(listed_serializers(index.tree, b""))
     for cls in serializers:
         if cls.name not in listed:
             continue
@@ -116,11 +117,12 @@ def query_per_serialized_object(index: ModuleIndex) -> Iterator[Report]:
             scope = index.module.functions.get((cls.name, method))
             if scope is None:
                 continue
+            item = _object_parameter(scope)
             for site in scope.calls:
                 if site.frame is not None:
                     continue  # inside a loop of the method: query-in-loop's own finding
                 verdict = per_iteration_query(site.node, scope)
-                if verdict is None or _prefetch_may_serve(site.node):
+                if verdict is None or _prefetch_may_serve(site.node, item):
                     continue
                 method_name, framework = verdict
                 yield Report(
@@ -128,8 +130,8 @@ def query_per_serialized_object(index: ModuleIndex) -> Iterator[Report]:
                     site.node,
                     {
                         "call": short_call(site.node),
-                        "scale": f" (Django REST framework calls {cls.name}.{method} for every object it lists:"
-                        " a page of them when the view paginates)",
+                        "per": f"for every object Django REST framework lists with {cls.name}.{method}",
+                        "scale": " (a page of them when the view paginates)",
                         "batch": _SERIALIZER_BATCH,
                     },
                     lowered_by=1,  # how many objects a list shows is the view's pagination, not seen here
@@ -142,8 +144,9 @@ _SERIALIZER_BATCH = (
     "load it for every object at once with the view's queryset (a Prefetch(..., to_attr=...) or an annotate()) "
     "and read that here"
 )
-# Reads a related manager answers from a prefetch the view may have made (the view is not seen here).
-_PREFETCH_SERVED = frozenset({"count", "exists", "first", "last", "all"})
+# Reads that a related manager of the serialized object answers from a prefetch the view may have made (the
+# view is not seen here); `first()`/`last()` only when the relation is ordered, which the index does not say.
+_PREFETCH_SERVED = frozenset({"count", "exists", "first", "last"})
 
 
 def _per_object_methods(cls: ast.ClassDef) -> list[str]:
@@ -160,12 +163,22 @@ def _per_object_methods(cls: ast.ClassDef) -> list[str]:
     return methods
 
 
-def _prefetch_may_serve(call: ast.Call) -> bool:
-    """`obj.tags.count()`, `obj.tags.all().exists()`: no query when the view prefetched `tags`."""
+def _object_parameter(method: Scope) -> str | None:
+    """The serialized object's parameter: `obj` of `get_x(self, obj)`, `instance` of `to_representation`."""
+    node = method.node
+    arguments = node.args.args if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    return arguments[1].arg if len(arguments) >= 2 else None
+
+
+def _prefetch_may_serve(call: ast.Call, item: str | None) -> bool:
+    """`obj.tags.count()`, `obj.tags.all().exists()` on the serialized object: no query when the view prefetched
+    `tags` (`Tag.objects.count()` is a query whatever the view loaded)."""
     if call_name(call) not in _PREFETCH_SERVED or call.args or not isinstance(call.func, ast.Attribute):
         return False
     root, steps = unchain(call.func.value)
-    return isinstance(root, ast.Name) and bool(steps) and all(step.name == "all" for step in steps[1:])
+    if not (isinstance(root, ast.Name) and root.id == item and steps):
+        return False
+    return all(step.name == "all" for step in steps[1:])
 
 
 def _unloaded_reads(
