@@ -317,3 +317,42 @@ def test_json_output_carries_the_model_and_columns(tmp_path: Path) -> None:
     assert [(f["model"], f["attribute"], f["severity"]) for f in findings] == [
         ("Ticket", "reference, opened", "medium")
     ]
+
+
+CHAIN_SHAPES = """\
+from django.shortcuts import get_object_or_404
+
+from desk.models import Ticket
+
+
+def continued(status):
+    return Ticket.objects.\\
+        filter(status=status)
+
+
+def spaced(desk):
+    return Ticket.objects. filter(desk=desk).order_by("-opened")
+
+
+def shortcut(request, number):
+    return get_object_or_404(Ticket, number=number)
+
+
+def plain(request):
+    return {"answer": 42}
+"""
+
+
+def test_query_sites_are_the_same_read_with_the_text_as_without() -> None:
+    """The index walks only the statements whose lines name a step a site is recorded for: the sites are the ones a
+    walk of every statement finds, whatever the line ends (`\\n`, `\\r\\n`, and old Mac `\\r`, walked in full)."""
+    import ast
+
+    from orm_lint.project.query_sites import query_sites
+
+    for ending in ("\n", "\r\n", "\r"):
+        text = CHAIN_SHAPES.replace("\n", ending)
+        tree = ast.parse(text)
+        walked = query_sites(tree, "desk/views.py")
+        assert len(walked) == 3
+        assert query_sites(tree, "desk/views.py", text.encode()) == walked

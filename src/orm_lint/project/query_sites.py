@@ -26,7 +26,8 @@ _MAY_QUERY = re.compile(rb"\.(filter|filter_by|where|order_by|exclude)\(|\b[A-Z]
 # A statement without one of these names no step a site is recorded for (conditions, ordering, Django's
 # shortcuts): its nodes need no visit.
 _MAY_CHAIN = re.compile(
-    rb"\.(filter|filter_by|where|order_by|exclude|get|get_or_create|update_or_create|first|last)\b|_or_404\b"
+    rb"\.[ \t\\\r\n]*(filter|filter_by|where|order_by|exclude|get|get_or_create|update_or_create|first|last)\b"
+    rb"|_or_404\b"
 )
 # No advice from code that does not run in production's request or job paths.
 _NOT_ADVISED = re.compile(
