@@ -419,3 +419,20 @@ def test_a_table_is_sized_by_the_model_of_its_own_app(tmp_path: Path) -> None:
     found = check_json(".", "--no-cache", "--select", "ORM405", cwd=tmp_path)["findings"]
     severities = {f["path"].split("/")[0]: f["severity"] for f in found}  # type: ignore[index]
     assert severities == {"annotations": "medium", "catalog": "low"}
+
+
+def test_the_history_is_the_same_whatever_order_and_workers_read_it() -> None:
+    """Each migration's history (the schema before it) is kept for the migrations after it when files are checked in
+    order, read from disk otherwise: every file's findings are the same checked in order on one core, on two
+    workers (files shared out across them, out of order in each) and one file at a time."""
+    folder = "library/migrations"
+    files = sorted(p.relative_to(MIGRATIONS).as_posix() for p in (MIGRATIONS / folder).glob("0*.py"))
+
+    def places(*args: str) -> list[tuple[object, ...]]:
+        found = check_json(*args, "--no-cache", "--migrations", "all", cwd=MIGRATIONS)["findings"]
+        return sorted((f["path"], f["line"], f["code"], f["severity"], f["message"]) for f in found)  # type: ignore
+
+    in_order = places("--jobs", "1", *files)
+    assert in_order
+    assert places("--jobs", "2", *files) == in_order
+    assert sorted(p for file in files for p in places(file)) == in_order

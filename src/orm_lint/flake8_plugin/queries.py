@@ -473,6 +473,8 @@ def _helper_module(path: str, caller: ModuleIndex) -> ModuleIndex | None:
         return _HELPER_MODULES[key]
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    except Exception:  # noqa: BLE001 - a helper module that cannot be read is unknown; its caller is still checked
+        return None
 
 
 def _is_self_method(func: ast.expr) -> bool:

@@ -736,7 +736,7 @@ def _size(index: ModuleIndex, table: str | None, unknown_is_low: bool = False) -
     if small:
         return {"scale": f" ({small}: the lock is brief)"}
     unknown = unknown_size(model, index.project.model) if model is not None and unknown_is_low else None
-    return {"scale": f" ({unknown}: the lock may well be brief)"} if unknown else {}
+    return {"scale": f" ({unknown}, so the lock may well be brief)"} if unknown else {}
 
 
 def _operation_text(op: Operation) -> str:

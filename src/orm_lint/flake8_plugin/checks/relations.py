@@ -385,8 +385,7 @@ def _indexed_findings(
         if items.framework == "django" and not relation.many:
             path += _known_chain(access, parents, relation, project)
         # SQLAlchemy serves a many-to-one target already in the session from its identity map.
-        many_to_one = items.framework == "sqlalchemy" and not relation.many
-        scale = (_IDENTITY_MAP if many_to_one else "") + (_CALLERS_MAY_LOAD if items.callers_may_load else "")
+        scale, lowered = _what_lessens_it(items, [relation])
         yield Report(
             RELATION_LOADED_PER_ITEM,
             access,
@@ -396,7 +395,7 @@ def _indexed_findings(
                 "scale": scale,
                 "fix": _indexed_fix(items, path, relation),
             },
-            lowered_by=int(many_to_one) + 2 * int(items.callers_may_load),
+            lowered_by=lowered,
             framework=items.framework,
             model=items.model,
             attribute=relation_name,
@@ -406,6 +405,15 @@ def _indexed_findings(
 _IDENTITY_MAP = " whose target is not in the session yet (repeated targets come from the identity map)"
 # Low: the collection of one object is often short (a debate's teams), and its loader may have prefetched it.
 _CALLERS_MAY_LOAD = " (unless whoever loaded this object prefetched them along)"
+
+
+def _what_lessens_it(items: Items, relations: list[Relation]) -> tuple[str, int]:
+    """(the message's note, levels below the rule's severity): a SQLAlchemy many-to-one is served from the
+    identity map for targets already loaded (one level); one object's own collection may be short and prefetched
+    by its loader (two levels, to low)."""
+    many_to_one = items.framework == "sqlalchemy" and not any(relation.many for relation in relations)
+    note = (_IDENTITY_MAP if many_to_one else "") + (_CALLERS_MAY_LOAD if items.callers_may_load else "")
+    return note, int(many_to_one) + (2 if items.callers_may_load else 0)
 
 
 def _member_findings(
@@ -437,8 +445,7 @@ def _read_elsewhere(
     """The finding for relations a method or helper reads (`reader.attr`) on every call made per item."""
     reads = ", ".join(f"{reader}.{attribute}" for attribute, _ in unloaded)
     # SQLAlchemy serves many-to-one targets already in the session from its identity map.
-    many_to_one = items.framework == "sqlalchemy" and not any(relation.many for _, relation in unloaded)
-    scale = (_IDENTITY_MAP if many_to_one else "") + (_CALLERS_MAY_LOAD if items.callers_may_load else "")
+    scale, lowered = _what_lessens_it(items, [relation for _, relation in unloaded])
     return Report(
         RELATION_LOADED_PER_ITEM,
         node,
@@ -448,7 +455,7 @@ def _read_elsewhere(
             "scale": scale,
             "fix": " and ".join(_indexed_fix(items, [a], relation) for a, relation in unloaded),
         },
-        lowered_by=int(many_to_one) + 2 * int(items.callers_may_load),
+        lowered_by=lowered,
         framework=items.framework,
         model=items.model,
         attribute=", ".join(a for a, _ in unloaded),
