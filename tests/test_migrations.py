@@ -369,6 +369,9 @@ def test_locks_on_tables_that_stay_small_are_said_at_a_lower_severity() -> None:
     assert "SiteSettings is a configuration table" in messages[24]
     assert "stays small" not in messages[25]
     assert "builds index ix_reviews_stars on reviews" in messages[27]  # batch_op.f(): the name comes first
+    # The alter_column of reviews two lines up holds its exclusive lock through the build; shelves is not altered.
+    assert "reads and writes wait (the op.alter_column() before it holds the table's exclusive lock" in messages[27]
+    assert "builds index ix_shelves_label on shelves while blocking writes to it" in messages[28]
     assert "nothing in Shelf shows it growing with use: no accounts, owners or arrival times" in messages[28]
     assert "ShelfCategory is named for a short list and shows no owners or arrival times" in messages[29]
 

@@ -492,7 +492,8 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
     frameworks=_DJANGO_AND_ALEMBIC,
     engine=Engine.FLAKE8,
     summary="An index (or unique constraint) is built on PostgreSQL without CONCURRENTLY, blocking writes.",
-    message="{operation} builds {index} on {table} while blocking writes to it{scale}; {fix}",
+    message="{operation} builds {index} on {table} while {blocking}{scale}; {fix}",
+    message_defaults={"blocking": "blocking writes to it"},
     docs=Docs(
         what_it_does=(
             "Reports Django `AddIndex`, `AddConstraint(UniqueConstraint(...))`, `AddField` with "
@@ -523,8 +524,10 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
             "DELETE on the table waits, for minutes on a large table, and requests pile up behind it. "
             "A unique constraint builds a unique index the same way. Reads go on, as while ORM406's "
             "constraint is validated, and how long writes wait depends on the table's size, which the "
-            "migration does not show: medium. (MySQL/InnoDB builds indexes online and SQLite has no "
-            "concurrent writers, hence PostgreSQL only.)"
+            "migration does not show: medium. When an earlier step of the same migration altered the "
+            "table (a column added, altered, renamed or dropped), its exclusive lock is held until the "
+            "migration commits, so reads wait through the build too, and the message says so. (MySQL/InnoDB "
+            "builds indexes online and SQLite has no concurrent writers, hence PostgreSQL only.)"
         ),
         fix_steps=(
             "Django: replace `AddIndex` with `django.contrib.postgres.operations.AddIndexConcurrently` "

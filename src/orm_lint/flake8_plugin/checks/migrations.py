@@ -259,22 +259,33 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
     if migration is None or _backend(index) not in POSTGRESQL_OR_UNKNOWN:
         return
     empty = _empty_when_it_runs(migration)
+    altered: dict[str | None, str] = {}  # table -> the earlier operation holding its exclusive lock
     for op in migration.schema_operations():
         if op.other_dialect:
             continue
         found = _django_index(op, migration.imports) if op.framework == DJANGO else _alembic_index(op)
+        holder = altered.get(op.table) if op.table and not op.autocommit else None
+        if op.name in _EXCLUSIVE_ALTERATIONS and migration.atomic and not op.autocommit:
+            altered.setdefault(op.table, _operation_text(op))
         if found is not None:
             what, unique, fix = found
             if not fix and unique:
                 fix = _UNIQUE_FIX[op.framework]
             elif not fix:
                 fix = _FIX[INDEX_CREATED_WITHOUT_CONCURRENTLY.code, op.framework]
+            blocking = {}
+            if holder is not None and not empty.get(id(op.call)):
+                blocking = {
+                    "blocking": f"reads and writes wait (the {holder} before it holds the table's exclusive lock "
+                    "until the migration commits)"
+                }
             yield _report(
                 INDEX_CREATED_WITHOUT_CONCURRENTLY,
                 op,
                 index=what,
                 table=op.table_text,
                 fix=fix,
+                **blocking,
                 **(_EMPTIED if empty.get(id(op.call)) else _size(index, op.table, unknown_is_low=True)),
             )
 
@@ -722,6 +733,12 @@ def _report(rule: Rule, op: Operation, **values: str) -> Report:
         model=op.table_text if op.table_text != "?" else op.table,
         operation=op.name,
     )
+
+
+# Schema changes that take a table's ACCESS EXCLUSIVE lock, held until the migration's transaction commits.
+_EXCLUSIVE_ALTERATIONS = frozenset(
+    {fw.ADD_FIELD, fw.ALTER_FIELD, fw.RENAME_FIELD, fw.REMOVE_FIELD, fw.ADD_COLUMN, fw.ALTER_COLUMN, fw.DROP_COLUMN}
+)
 
 
 def _size(index: ModuleIndex, table: str | None, unknown_is_low: bool = False) -> dict[str, str]:
