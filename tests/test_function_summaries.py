@@ -351,3 +351,66 @@ def test_a_helper_that_returns_the_object_of_the_model_it_is_given(tmp_path: Pat
     found = flake8(root, "app/routes.py", tmp_path / "cache")
     marked = [n for n, line in enumerate(OWNED["app/routes.py"].splitlines(), 1) if "# error: ORM102" in line]
     assert [line for line, message in found if message.startswith("ORM102")] == marked
+
+
+COLLABORATOR = {
+    "app/__init__.py": "",
+    "app/models.py": """\
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Rule(Base):
+    __tablename__ = "rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str]
+""",
+    "app/store.py": """\
+from sqlalchemy import select
+
+from app.db import Session
+from app.models import Rule
+
+
+class RuleStore:
+    def rules_of(self, tenant_id):
+        with Session() as session:
+            return session.scalars(select(Rule).where(Rule.tenant_id == tenant_id)).all()
+
+    def cached(self, tenant_id):
+        return self._cache.get(tenant_id)
+""",
+    "app/manager.py": """\
+from sqlalchemy import select
+
+from app.models import Rule
+from app.store import RuleStore
+
+
+class Manager:
+    def __init__(self, session, other):
+        self.session = session
+        self.store = RuleStore()
+        self.other = other
+
+    def refresh(self):
+        for rule in self.session.scalars(select(Rule)):
+            self.store.rules_of(rule.tenant_id)  # error: ORM101
+            self.store.cached(rule.tenant_id)
+            self.other.rules_of(rule.tenant_id)
+""",
+}
+
+
+def test_a_method_of_an_object_the_class_holds(tmp_path: Path) -> None:
+    """`self.store.rules_of(...)` per row, where `__init__` sets `self.store = RuleStore()` and that class (in another
+    module) always queries in `rules_of`: the finding names the method and its query. Not a method that does not
+    query, nor one of an object the class was handed (its class is not known)."""
+    root = write_project(tmp_path / "project", COLLABORATOR)
+    found = flake8(root, "app/manager.py", tmp_path / "cache")
+    marked = [n for n, line in enumerate(COLLABORATOR["app/manager.py"].splitlines(), 1) if "# error: ORM101" in line]
+    assert [line for line, message in found if message.startswith("ORM101")] == marked
+    assert "self.store.rules_of(...), which calls session.scalars(...).all()," in found[0][1]

@@ -341,6 +341,17 @@ def imported_helper(func: ast.expr, index: ModuleIndex, querying: bool = True) -
     return _function_of(found[0], index) if found is not None else None
 
 
+def imported_method(cls: ast.expr, method: str, index: ModuleIndex) -> tuple[Scope, ModuleIndex] | None:
+    """The method `method` of the project class `cls` names (`WorkflowStore` imported from another module), with
+    the index of the class's module."""
+    found = _located(cls, index, None)
+    if found is None:
+        return None
+    module = _helper_module(found[0].path, index)
+    scope = module.module.functions.get((found[0].name, method)) if module is not None else None
+    return (scope, module) if scope is not None and module is not None else None
+
+
 def _located(
     func: ast.expr, index: ModuleIndex, words: int | None
 ) -> tuple[ProjectFunction, tuple[str, int, int]] | None:

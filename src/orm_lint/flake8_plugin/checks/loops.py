@@ -18,6 +18,7 @@ from ..queries import (
     dotted_name,
     describe_query,
     imported_helper,
+    imported_method,
     is_session_like,
     iterates_rows,
     looks_like_model,
@@ -478,6 +479,8 @@ def _querying_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> tuple
     """
     func = call.func
     helper = index.callee(call, caller)
+    if helper is None and _on_an_attribute_of_self(func):
+        return _querying_collaborator(func, caller, index)  # type: ignore[arg-type]
     if helper is None and isinstance(func, ast.Attribute) and getattr(func.value, "id", None) == "self":
         return None  # a method this module does not declare
     # `services.price_of(isbn)`: a function of another project module, known by its dotted name
@@ -492,6 +495,62 @@ def _querying_helper(call: ast.Call, caller: Scope, index: ModuleIndex) -> tuple
         elif imported is not None:
             summaries[key] = _always_queries(*imported)
     return summaries[key]
+
+
+def _on_an_attribute_of_self(func: ast.expr) -> bool:
+    """`self.store.get_all(...)`: a method of an object the caller's class holds."""
+    return (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Attribute)
+        and isinstance(func.value.value, ast.Name)
+        and func.value.value.id == "self"
+    )
+
+
+def _querying_collaborator(func: ast.Attribute, caller: Scope, index: ModuleIndex) -> tuple[ast.Call, str, str] | None:
+    """`self.workflow_store.get_all_workflows(...)` where `__init__` alone sets `self.workflow_store =
+    WorkflowStore()`, a class of this module or another of the project, whose method always queries."""
+    owner = caller.owner_class
+    attribute = func.value.attr  # type: ignore[attr-defined]
+    if owner is None:
+        return None
+    summaries: dict[object, tuple[ast.Call, str, str] | None]
+    summaries = index.memo.setdefault("querying_helpers", {})  # type: ignore[assignment]
+    key = ("collaborator", owner.name, attribute, func.attr)
+    if key not in summaries:
+        summaries[key] = None
+        made = _made_in_init(owner, attribute)
+        if made is not None:
+            local = index.module.functions.get((getattr(made, "id", ""), func.attr))
+            found = (local, index) if local is not None else imported_method(made, func.attr, index)
+            if found is not None:
+                summaries[key] = _always_queries(*found)
+    return summaries[key]
+
+
+def _made_in_init(owner: ast.ClassDef, attribute: str) -> ast.expr | None:
+    """The class whose instance `__init__` stores as `self.<attribute>`, when that is the attribute's only
+    assignment in the class."""
+    made: list[ast.expr] = []
+    for node in ast.walk(owner):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr == attribute
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    made.append(node.value)  # type: ignore[arg-type]
+    if len(made) != 1 or not isinstance(made[0], ast.Call):
+        return None
+    init = next((f for f in owner.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    if init is None or not any(n is made[0] for n in ast.walk(init)):
+        return None
+    cls = made[0].func
+    name = cls.id if isinstance(cls, ast.Name) else getattr(cls, "attr", "")
+    return cls if name[:1].isupper() else None
 
 
 def _always_queries(helper: Scope, index: ModuleIndex) -> tuple[ast.Call, str, str] | None:
