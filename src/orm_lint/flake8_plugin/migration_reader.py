@@ -194,7 +194,8 @@ def _read_django(index: ModuleIndex, node: ast.ClassDef) -> MigrationFile:
     own = _own_dependencies(Path(index.filename), _class_attribute(node, fw.DEPENDENCIES_ATTRIBUTE), names)
     migration.initial = is_true(initial) and all(_is_initial(file) for file in own)
     flag = initial.value if isinstance(initial, ast.Constant) and isinstance(initial.value, bool) else None
-    _INITIAL[Path(index.filename).resolve()] = flag is True or (flag is None and not own)
+    if len(_DETECTED_INITIAL) < _MAX_HISTORY:
+        _DETECTED_INITIAL[Path(index.filename).resolve()] = flag is True or (flag is None and not own)
     migration.after_deploy = _runs_after_deploy(node)
     migration.atomic = not is_false(_class_attribute(node, fw.ATOMIC_ATTRIBUTE))
     migration.app_label = _app_label(Path(index.filename))
@@ -211,7 +212,7 @@ def _read_django(index: ModuleIndex, node: ast.ClassDef) -> MigrationFile:
 
 def _is_initial(path: Path) -> bool:
     """Django's test (MigrationExecutor.detect_soft_applied): `initial = True`, or no dependency in its own app."""
-    known = _INITIAL.get(path.resolve())
+    known = _DETECTED_INITIAL.get(path.resolve())
     if known is not None:
         return known
     parsed = _parse_migration_file(path.resolve())
@@ -720,7 +721,8 @@ def _attach_history(
     index: ModuleIndex, node: ast.ClassDef, names: _Names, operations: list[Operation], attach: bool
 ) -> None:
     """With `attach`, give each operation on an existing table that table's state before it; either way, keep the
-    state after the migration for the ones that depend on it (files are checked in order: no second parse)."""
+    state after the migration for the ones that depend on it (when files are checked in order, none is parsed twice;
+    out of order, or in another worker, a dependency is read from disk)."""
     path = Path(index.filename).resolve()
     if not attach and path in _STATES:
         return
@@ -767,7 +769,9 @@ def _own_dependencies(path: Path, dependencies: ast.expr | None, names: _Names) 
 
 # Per process (flake8 and `orm-lint check` are short-lived): each file is read once.
 _STATES: dict[Path, _State | None] = {}
-_INITIAL: dict[Path, bool] = {}  # Django's "initial" test of each migration checked so far
+# Whether Django's soft-apply test (MigrationExecutor.detect_soft_applied) takes each migration checked so far
+# for an initial one.
+_DETECTED_INITIAL: dict[Path, bool] = {}
 _MAX_HISTORY = 10_000
 
 
