@@ -21,7 +21,7 @@ from .catalogue import RULES, Engine, all_rules, find_rule
 from .config import MIGRATION_CHOICES, TEST_CHOICES, ConfigError, load_settings
 from .diff import DiffError
 from .migration_scope import not_reviewed_note
-from .test_scope import not_checked_note
+from .tests_scope import not_checked_note
 from .pipeline import STDIN, Analysis, UsageError, analyse
 from .progress import Progress
 from .report.formats import plural, render_json, render_statistics, render_text

@@ -39,7 +39,7 @@ LEFT_OUT_VARIABLE = "ORM_LINT_LEFT_OUT"
 MIGRATIONS_NEW = "new"
 MIGRATIONS_ALL = "all"
 MIGRATION_CHOICES = (MIGRATIONS_NEW, MIGRATIONS_ALL)
-# Whether test modules are checked (see test_scope.py).
+# Whether test modules are checked (see tests_scope.py).
 TESTS_SKIP = "skip"
 TESTS_CHECK = "check"
 TEST_CHOICES = (TESTS_SKIP, TESTS_CHECK)

@@ -26,7 +26,7 @@ from .progress import Progress
 from .project import NO_CACHE_VARIABLE, project_root
 from .project.index import share_file_list
 from .sources import display_path, source_lines
-from .test_scope import left_out_as_test
+from .tests_scope import left_out_as_test
 from .findings import FileProblem, Finding, GoodPattern
 
 # mypy error code (`orm-lazy-load-per-item`) -> catalogue code, without importing mypy here.

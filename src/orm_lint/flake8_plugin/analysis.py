@@ -9,7 +9,7 @@ from ..config import Settings, ignored_in_file
 from . import checks  # noqa: F401  (registers the checks)
 from .registry import CHECKS, Report
 from ..frameworks.kinds import family, framework_of
-from ..test_scope import is_test_path
+from ..tests_scope import is_test_path
 from ..project import index_for
 from .queries import follow_imports
 from .scope import ModuleIndex, Scope, build_index

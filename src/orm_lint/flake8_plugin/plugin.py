@@ -10,7 +10,7 @@ from typing import Any
 from .. import __version__
 from ..config import load_settings_quietly
 from ..migration_scope import reviewed_code
-from ..test_scope import left_out_as_test
+from ..tests_scope import left_out_as_test
 from .analysis import analyze
 
 

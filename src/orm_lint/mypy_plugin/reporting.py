@@ -25,7 +25,7 @@ from mypy.nodes import FuncDef, TypeInfo
 
 from ..config import Settings, ignored_in_file, rule_enabled
 from ..findings import DETAILS_NOTE
-from ..test_scope import left_out_as_test
+from ..tests_scope import left_out_as_test
 from .errorcodes import CODES, RULE_CODE_BY_ERROR_CODE
 from .registry import TypeFinding
 from .syntax_places import reported_by_syntax_engine

@@ -24,7 +24,7 @@ from ..findings import PATTERNS, FileProblem, Finding, GoodPattern
 from ..frameworks.kinds import DBAPI, DJANGO, SQLALCHEMY, family
 from ..sources import source_lines
 from ..migration_scope import not_reviewed_note
-from ..test_scope import not_checked_note
+from ..tests_scope import not_checked_note
 from ..notebooks import NOTEBOOK_SUFFIX
 from .index_advice import index_advice_lines
 from .writer import ReportPlace, WriteError, atomic_write, claim_report, finding_folder, slug

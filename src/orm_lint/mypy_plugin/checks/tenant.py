@@ -9,7 +9,7 @@ from mypy.nodes import CallExpr, Expression, MemberExpr, NameExpr, RefExpr, Type
 
 from ...catalogue.security import QUERY_WITHOUT_TENANT_FILTER
 from ...config import Settings
-from ...test_scope import is_test_path
+from ...tests_scope import is_test_path
 from ..function_map import FunctionMap
 from ..model_facts import framework_of
 from ..registry import Hook, HookCall, ModelMember, TypeFinding, type_check
