@@ -668,6 +668,10 @@ class Set(models.Model):
     def of(other):
         return [s.exercise for s in other.setting_set.all()]
 
+    @classmethod
+    def first_of(cls, first):
+        return [s.exercise for s in first.setting_set.all()]
+
 
 class Setting(models.Model):
     set = models.ForeignKey(Set, on_delete=models.CASCADE)
