@@ -390,8 +390,8 @@ def calls_another_module(call: ast.Call, index: ModuleIndex) -> bool:
     return not _is_self_method(func)
 
 
-# Names that hold a query's rows by convention: a Django admin action's `queryset` argument.
-_ROWS_BY_NAME = frozenset({"queryset", "qs"})
+# Names that hold a query's rows by convention: a Django admin action's `queryset` argument, a paginating helper's.
+ROWS_BY_NAME = frozenset({"queryset", "qs"})
 
 
 def iterates_rows(frame: LoopFrame | None, scope: Scope) -> bool:
@@ -400,7 +400,7 @@ def iterates_rows(frame: LoopFrame | None, scope: Scope) -> bool:
     while frame is not None:
         if frame not in _OVER_ROWS:  # once per loop, however many calls it holds
             iterable = frame.iter
-            _OVER_ROWS[frame] = (isinstance(iterable, ast.Name) and iterable.id in _ROWS_BY_NAME) or (
+            _OVER_ROWS[frame] = (isinstance(iterable, ast.Name) and iterable.id in ROWS_BY_NAME) or (
                 iterable is not None and describe_query(iterable, scope) is not None
             )
         if _OVER_ROWS[frame]:

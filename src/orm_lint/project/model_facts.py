@@ -173,7 +173,7 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
 
 
 # Views that render many objects with their serializer (list actions).
-LIST_VIEW_MARKERS = ("List", "ViewSet")
+_LIST_VIEW_MARKERS = ("List", "ViewSet")
 
 
 def may_list_serializers(data: bytes) -> bool:
@@ -189,8 +189,8 @@ def listed_serializers(tree: ast.Module, data: bytes | None = None) -> list[str]
     found: set[str] = set()
     many_lines = _many_lines(data) if data is not None else None
     for node in tree.body:
-        own = _serializer_class(node) if isinstance(node, ast.ClassDef) else None
-        if own and any(m in name for name in base_names(node) for m in LIST_VIEW_MARKERS):  # type: ignore[arg-type]
+        own = serializer_class(node) if isinstance(node, ast.ClassDef) else None
+        if own and is_list_view(node):  # type: ignore[arg-type]
             found.add(own)
         if many_lines is not None and not any(node.lineno <= n <= (node.end_lineno or node.lineno) for n in many_lines):
             continue
@@ -207,7 +207,13 @@ def listed_serializers(tree: ast.Module, data: bytes | None = None) -> list[str]
     return sorted(found)
 
 
-def _serializer_class(cls: ast.ClassDef) -> str | None:
+def is_list_view(cls: ast.ClassDef) -> bool:
+    """A view that renders many objects with its serializer: a list view or a viewset."""
+    return any(marker in name for name in base_names(cls) for marker in _LIST_VIEW_MARKERS)
+
+
+def serializer_class(cls: ast.ClassDef) -> str | None:
+    """The class name a view's `serializer_class = ...` names (`BookSerializer`, `serializers.BookSerializer`)."""
     for stmt in cls.body:
         target, _, value = named_assignment(stmt)
         if target == "serializer_class" and isinstance(value, (ast.Name, ast.Attribute)):

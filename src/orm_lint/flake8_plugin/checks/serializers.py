@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ...catalogue.performance import QUERY_IN_LOOP, RELATION_LOADED_PER_ITEM
 from ...project import ProjectIndex, Relation
-from ...project.model_facts import LIST_VIEW_MARKERS, listed_serializers, serializer_reads
+from ...project.model_facts import is_list_view, listed_serializers, serializer_class, serializer_reads
 from ...project.statements import always_run, base_names, called_name, named_assignment
 from ..items import PER_ITEM_STRATEGIES, loaded_by
 from ..queries import call_name, describe_query, unchain
@@ -30,13 +30,11 @@ def relation_loaded_per_serialized_item(index: ModuleIndex) -> Iterator[Report]:
     project = index.project
     local = None
     for cls in index.classes:
-        if not any(marker in name for name in base_names(cls) for marker in LIST_VIEW_MARKERS):
+        if not is_list_view(cls):
             continue
-        attributes = _class_attributes(cls)
-        serializer = attributes.get("serializer_class")
-        queryset = attributes.get("queryset") or _returned_queryset(cls)
-        name = serializer.id if isinstance(serializer, ast.Name) else getattr(serializer, "attr", None)
-        if name is None or queryset is None:  # `serializers.PathwaySerializer` names it too
+        name = serializer_class(cls)
+        queryset = _class_attributes(cls).get("queryset") or _returned_queryset(cls)
+        if name is None or queryset is None:
             continue
         if local is None:
             local = _local_serializers(index)

@@ -11,7 +11,7 @@ from ...frameworks import django
 from ..endpoints import endpoint_name
 from ...project import ProjectIndex
 from ...project.table_size import stays_small, unknown_size
-from ..queries import QueryShape, describe_query, dotted_name, unchain
+from ..queries import ROWS_BY_NAME, QueryShape, describe_query, dotted_name, unchain
 from ..registry import Report, check
 from ..render import short_call
 from ..scope import ModuleIndex, Scope
@@ -104,8 +104,6 @@ def unbounded_all_in_endpoint(index: ModuleIndex) -> Iterator[Report]:
 
 # Builtins that load every row of a query into a list.
 _LISTING = frozenset({"list", "sorted", "tuple"})
-# Names that hold a query by convention: a paginating helper's `queryset` parameter.
-_QUERY_NAMES = frozenset({"queryset", "qs"})
 
 
 def _rows_listed_for_a_paginator(index: ModuleIndex) -> Iterator[Report]:
@@ -121,7 +119,7 @@ def _rows_listed_for_a_paginator(index: ModuleIndex) -> Iterator[Report]:
             if len(listed.args) != 1:
                 continue
             rows = listed.args[0]
-            named = isinstance(rows, ast.Name) and rows.id in _QUERY_NAMES
+            named = isinstance(rows, ast.Name) and rows.id in ROWS_BY_NAME
             if not named and describe_query(rows, scope) is None:
                 continue
             shown = ast.unparse(listed)
