@@ -232,6 +232,10 @@ GET_BIND = "get_bind"
 BULK_INSERT = "bulk_insert"
 # `with op.get_context().autocommit_block():` runs its statements outside the migration's transaction.
 AUTOCOMMIT_BLOCK = "autocommit_block"
+# Schema changes (Django and Alembic) that take a table's ACCESS EXCLUSIVE lock, held until the migration commits.
+EXCLUSIVE_ALTERATIONS = frozenset(
+    {ADD_FIELD, ALTER_FIELD, RENAME_FIELD, REMOVE_FIELD, ADD_COLUMN, ALTER_COLUMN, DROP_COLUMN}
+)
 TEXT_CONSTRUCT = "text"  # sa.text("...")
 # Methods of a `text()` construct that return the same statement with more attached.
 STATEMENT_METHODS = frozenset({"bindparams", "columns", "execution_options"})

@@ -265,7 +265,7 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
             continue
         found = _django_index(op, migration.imports) if op.framework == DJANGO else _alembic_index(op)
         holder = altered.get(op.table) if op.table and not op.autocommit else None
-        if op.name in _EXCLUSIVE_ALTERATIONS and migration.atomic and not op.autocommit:
+        if op.name in fw.EXCLUSIVE_ALTERATIONS and migration.atomic and not op.autocommit:
             altered.setdefault(op.table, _operation_text(op))
         if found is not None:
             what, unique, fix = found
@@ -733,12 +733,6 @@ def _report(rule: Rule, op: Operation, **values: str) -> Report:
         model=op.table_text if op.table_text != "?" else op.table,
         operation=op.name,
     )
-
-
-# Schema changes that take a table's ACCESS EXCLUSIVE lock, held until the migration's transaction commits.
-_EXCLUSIVE_ALTERATIONS = frozenset(
-    {fw.ADD_FIELD, fw.ALTER_FIELD, fw.RENAME_FIELD, fw.REMOVE_FIELD, fw.ADD_COLUMN, fw.ALTER_COLUMN, fw.DROP_COLUMN}
-)
 
 
 def _size(index: ModuleIndex, table: str | None, unknown_is_low: bool = False) -> dict[str, str]:
