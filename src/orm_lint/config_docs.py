@@ -47,9 +47,7 @@ def _cell(text: str) -> str:
 
 
 def configuration_page() -> str:
-    keys = "\n".join(
-        f"| `{k.name}` | {_cell(k.type)} | {_cell(k.default)} | {_cell(k.description)} |" for k in KEYS
-    )
+    keys = "\n".join(f"| `{k.name}` | {_cell(k.type)} | {_cell(k.default)} | {_cell(k.description)} |" for k in KEYS)
     example = "\n".join(f"{k.name} = {k.example}" for k in KEYS if k.name != "rules")
     fields = "\n".join(
         f"| `{f.name}` | {_cell(f.type)} | {_cell(f.default)} | {_cell(f.description)} |" for f in FIELDS

@@ -38,9 +38,7 @@ _ONE_OBJECT = frozenset({"get", "first", "last", "one", "one_or_none", "scalar_o
 _ONE_OBJECT_RUNNERS = frozenset({"one_or_404", "first_or_404"})
 
 
-def _items_of_collection(
-    iterable: ast.expr, scope: Scope, project: ProjectIndex, index: ModuleIndex | None = None
-) -> Items | None:
+def _items_of_collection(iterable: ast.expr, scope: Scope, project: ProjectIndex, index: ModuleIndex) -> Items | None:
     """`post.comments`, `publisher.books.order_by(...)`: a related collection of an object loaded here."""
     root, steps = unchain(iterable)
     if not isinstance(root, ast.Name) or not steps or steps[0].call is not None:
@@ -87,7 +85,7 @@ def _self_items(name: str, scope: Scope, project: ProjectIndex) -> Items | None:
     return Items(facts.framework, facts.name, frozenset(), callers_may_load=True)
 
 
-def _object_items(name: str, scope: Scope, project: ProjectIndex, index: ModuleIndex | None = None) -> Items | None:
+def _object_items(name: str, scope: Scope, project: ProjectIndex, index: ModuleIndex) -> Items | None:
     """The model of a local bound once to one loaded object, with what was loaded along: from a getter
     (`session.get(Task, pk)`), a query's one row, or a helper that returns the object of the model it is
     given (`get_owned(session, Task, pk)`, in this module or imported from another of the project)."""
@@ -101,11 +99,9 @@ def _object_items(name: str, scope: Scope, project: ProjectIndex, index: ModuleI
         if facts is None or _loads_options(call):
             return None
         return Items(facts.framework, facts.name, frozenset())
-    if index is not None and called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
+    if called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
         return _helper_object(call, scope, project, index)
     target = call.args[0] if called in _ONE_OBJECT_RUNNERS and call.args else call
-    if called not in _ONE_OBJECT and called not in _ONE_OBJECT_RUNNERS:
-        return None
     shape = describe_query(target, scope)
     loaded = loaded_by(shape, project) if shape is not None else None
     if shape is None or shape.entity is None or loaded is None or project.model(shape.entity) is None:
@@ -212,7 +208,7 @@ def loop_item(loop: LoopFrame) -> tuple[str, ast.expr] | None:
 
 
 def indexed_loop_items(
-    loop: LoopFrame, scope: Scope, project: ProjectIndex, index: ModuleIndex | None = None
+    loop: LoopFrame, scope: Scope, project: ProjectIndex, index: ModuleIndex
 ) -> tuple[str, ast.expr, Items] | None:
     """(loop variable, iterated expression, items) when the index knows the items' model and what is loaded."""
     item = loop_item(loop)

@@ -355,22 +355,38 @@ def imported_method(cls: ast.expr, method: str, index: ModuleIndex) -> tuple[Sco
 def _located(
     func: ast.expr, index: ModuleIndex, words: int | None
 ) -> tuple[ProjectFunction, tuple[str, int, int]] | None:
-    """The project function `func` names and its module's stamp; None when its text lacks the `words` wanted."""
+    """The project function `func` names and its module's stamp; None when its text lacks the `words` wanted.
+    Looked up once per module and name (the rules ask again for every call of `timezone.now()`)."""
     dotted = dotted_name(func)
     project = index.project
     if dotted is None or not project.root:
         return None
+    located: dict[tuple[str, int | None], tuple[ProjectFunction | None, tuple[str, int, int] | None]]
+    located = index.memo.setdefault("located", {})  # type: ignore[assignment]
+    key = (dotted, words)
+    if key not in located:
+        located[key] = _locate(dotted, index, words)
+    found, stamp = located[key]
+    if stamp is not None:
+        CONSULTED.add(stamp)  # the caller's findings now depend on this module's content
+    return (found, stamp) if found is not None and stamp is not None else None
+
+
+def _locate(
+    dotted: str, index: ModuleIndex, words: int | None
+) -> tuple[ProjectFunction | None, tuple[str, int, int] | None]:
+    """(the function, its module's stamp); the function is None when the module's text lacks the `words`."""
+    project = index.project
     found = imported_function(project.root, project.near, index.imports, dotted)
     if found is None or os.path.abspath(found.path) == os.path.abspath(index.filename):
-        return None
+        return None, None
     try:
         status = os.stat(found.path)
     except OSError:
-        return None
+        return None, None
     stamp = (found.path, status.st_size, status.st_mtime_ns)
-    CONSULTED.add(stamp)  # the caller's findings now depend on this module's content
     if words is not None and found.name not in _texts_with(stamp)[words]:
-        return None
+        return None, stamp
     return found, stamp
 
 

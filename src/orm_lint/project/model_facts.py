@@ -160,7 +160,7 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
         if _is_manager_or_queryset(node):
             facts.queryset_methods.update(_queryset_methods(node))
             continue
-        if any(name.endswith("Serializer") for name in base_names(node)):
+        if is_serializer(node):
             facts.serializers[node.name] = serializer_reads(node)
             continue
         model = _model(node, facts)
@@ -181,18 +181,17 @@ def may_list_serializers(data: bytes) -> bool:
     return b"serializer_class" in data or b"many=True" in data
 
 
-def listed_serializers(tree: ast.Module, data: bytes | None = None) -> list[str]:
+def listed_serializers(tree: ast.Module, text: bytes | None = None) -> list[str]:
     """Serializers the module renders many objects with: the `serializer_class` of a (module-level) list view or
-    viewset, `XSerializer(..., many=True)`, and the `serializer_class` of a view calling
-    `self.get_serializer(..., many=True)`. With the module's text, only statements whose lines say `many=True`
-    are walked for the calls."""
+    viewset; and, given the module's `text`, `XSerializer(..., many=True)` and the `serializer_class` of a view
+    calling `self.get_serializer(..., many=True)`, read in the statements whose lines say `many=True`."""
     found: set[str] = set()
-    many_lines = _many_lines(data) if data is not None else None
+    many_lines = _many_lines(text) if text is not None else []
     for node in tree.body:
         own = serializer_class(node) if isinstance(node, ast.ClassDef) else None
         if own and is_list_view(node):  # type: ignore[arg-type]
             found.add(own)
-        if many_lines is not None and not any(node.lineno <= n <= (node.end_lineno or node.lineno) for n in many_lines):
+        if not any(node.lineno <= n <= (node.end_lineno or node.lineno) for n in many_lines):
             continue
         for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
             if not any(
@@ -205,6 +204,11 @@ def listed_serializers(tree: ast.Module, data: bytes | None = None) -> list[str]
             elif name == "get_serializer" and own:
                 found.add(own)
     return sorted(found)
+
+
+def is_serializer(cls: ast.ClassDef) -> bool:
+    """A Django REST framework serializer: a class with a base named `...Serializer`."""
+    return any(name.endswith("Serializer") for name in base_names(cls))
 
 
 def is_list_view(cls: ast.ClassDef) -> bool:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 
 from ...catalogue.correctness import UNFILTERED_DELETE_OR_UPDATE
 from ...catalogue.schema import MONEY_IN_FLOAT_COLUMN, NON_UNIQUE_LOOKUP
 from ...frameworks import sqlalchemy
 from ...project.columns import known_columns
+from ...project.table_size import name_words
 from ..lookups import DJANGO_SINGLE_LOOKUPS, django_conditions, django_field, django_shape_lookup
 from ..queries import call_name, describe_query, looks_like_model, unchain
 from ..registry import Report, check
@@ -194,14 +194,13 @@ _NOT_MONEY = frozenset(
     }
 )  # fmt: skip
 _FLOAT_TYPES = frozenset({"Float", "FLOAT", "REAL", "Double", "DOUBLE", "DOUBLE_PRECISION"})
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 @check(MONEY_IN_FLOAT_COLUMN)
 def money_in_float_column(index: ModuleIndex) -> Iterator[Report]:
     """money-in-float-column: a price or balance declared as a float column."""
     for cls in index.classes:
-        model_words = set(_words(cls.name))
+        model_words = name_words(cls.name)
         sqlmodel_table = any(
             k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True for k in cls.keywords
         )
@@ -215,7 +214,7 @@ def money_in_float_column(index: ModuleIndex) -> Iterator[Report]:
             if kind is None:
                 continue
             label = _verbose_name(stmt.value)
-            words = set(_words(target.id)) | set(_words(label))
+            words = name_words(target.id) | name_words(label)
             if words & _NOT_MONEY or not (
                 words & _MONEY_WORDS or (words & _WEAK_MONEY_WORDS and model_words & _MONEY_MODELS)
             ):
@@ -234,10 +233,6 @@ _MONEY_FIX = {
     "sqlalchemy": "use Numeric(precision, scale) with Mapped[Decimal]",
     "sqlmodel": "annotate it Decimal with Field(max_digits=..., decimal_places=2)",
 }
-
-
-def _words(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text)]
 
 
 def _float_column(index: ModuleIndex, stmt: ast.Assign | ast.AnnAssign, sqlmodel_table: bool) -> str | None:
@@ -323,7 +318,7 @@ _RUNNERS = frozenset({"execute", "exec"})
 def unfiltered_delete_or_update(index: ModuleIndex) -> Iterator[Report]:
     """unfiltered-delete-or-update: `Model.objects.all().delete()`, `session.execute(update(M))` without where."""
     path = index.filename.replace("\\", "/")
-    if set(_words(path.rsplit("/", 1)[-1].removesuffix(".py"))) & _WHOLE_TABLE_WORDS or _COMMANDS in f"/{path}":
+    if name_words(path.rsplit("/", 1)[-1].removesuffix(".py")) & _WHOLE_TABLE_WORDS or _COMMANDS in f"/{path}":
         return  # a module named for the intent, or a management command an operator runs on purpose
     for scope in index.scopes:
         if _names_whole_table_intent(scope):
@@ -368,9 +363,9 @@ def _writes_again(scope: Scope, write: ast.Call, model: str) -> bool:
 def _names_whole_table_intent(scope: Scope) -> bool:
     current: Scope | None = scope
     while current is not None:
-        words = set(_words(current.name))
+        words = name_words(current.name)
         if current.owner_class is not None:
-            words |= set(_words(current.owner_class.name))
+            words |= name_words(current.owner_class.name)
         if words & _WHOLE_TABLE_WORDS:
             return True
         current = current.parent

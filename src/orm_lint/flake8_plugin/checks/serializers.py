@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ...catalogue.performance import QUERY_IN_LOOP, RELATION_LOADED_PER_ITEM
 from ...project import ProjectIndex, Relation
-from ...project.model_facts import is_list_view, listed_serializers, serializer_class, serializer_reads
+from ...project.model_facts import is_list_view, is_serializer, listed_serializers, serializer_class, serializer_reads
 from ...project.statements import always_run, base_names, called_name, named_assignment
 from ..items import PER_ITEM_STRATEGIES, loaded_by
 from ..queries import call_name, describe_query, unchain
@@ -101,13 +101,12 @@ def relation_loaded_per_feed_item(index: ModuleIndex) -> Iterator[Report]:
 def query_per_serialized_object(index: ModuleIndex) -> Iterator[Report]:
     """query-in-loop: a serializer some view renders many objects with runs a query in a method that Django REST
     framework calls once per object (`get_<field>` of a `SerializerMethodField`, `to_representation`)."""
-    serializers = [c for c in index.classes if any(name.endswith("Serializer") for name in base_names(c))]
+    serializers = [c for c in index.classes if is_serializer(c)]
     if not serializers:
         return
     listed = index.project.listed_serializers
     if not all(c.name in listed for c in serializers):
-        # This module's own list views, as the editor has them before the index does (b"": no `many=True` walk).
-        listed = listed | set(listed_serializers(index.tree, b""))
+        listed = listed | set(listed_serializers(index.tree))  # this module's own list views, before the index has them
     for cls in serializers:
         if cls.name not in listed:
             continue
@@ -232,11 +231,7 @@ def _bound_query(argument: ast.expr, scope: Scope) -> ast.expr:
 
 def _local_serializers(index: ModuleIndex) -> dict[str, frozenset[str]]:
     """This module's serializers as the editor has them, before the saved index sees the file."""
-    return {
-        c.name: frozenset(serializer_reads(c))
-        for c in index.classes
-        if any(name.endswith("Serializer") for name in base_names(c))
-    }
+    return {c.name: frozenset(serializer_reads(c)) for c in index.classes if is_serializer(c)}
 
 
 def _quoted(name: str) -> str:
