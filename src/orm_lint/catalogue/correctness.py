@@ -347,7 +347,7 @@ FIRST_ROW_BY_INDEX = Rule(
             "Reports a Django QuerySet indexed with `[0]` where it is built "
             '(`Model.objects.filter(...)[0]`, `qs.order_by("-created")[0]`, `qs.all()[0]`), unless '
             "the indexing sits in a `try` that handles `IndexError` (or `LookupError`, `Exception`), "
-            "or under an `if` that tests whether rows exist (`exists()`, `count()`, `len()`), or after "
+            "or under an `if` that tests whether rows exist (`exists()`, `count()`, `len()`, `bool()`, `first()`, `last()`), or after "
             "the function returned early on what a helper of the module decided by testing the same "
             "model's rows (`if redirect: return redirect`). `list(qs)[0]` is ORM107's (it loads every row); SQLAlchemy's `.all()[0]` too."
         ),

@@ -331,12 +331,13 @@ JSON_KEY_FILTER_WITHOUT_INDEX = Rule(
         what_it_does=(
             "Collects, across the whole project, the queries that filter a JSON column by a key: Django "
             "`filter(data__plan=...)` / `get(...)` / `Q(...)` on a `JSONField`, SQLAlchemy "
-            '`.where(Model.data["plan"].astext == ...)` (also `.as_string()`, `in_()`, comparisons) on a '
+            '`.where(Model.data["plan"].astext == ...)` (also `.as_string()`, `in_()`) on a '
             "`JSON`/`JSONB` column. When the same key is filtered at two places or more, one finding is "
             "reported at the column's declaration, naming the places. Two, because one ad-hoc lookup is not an "
             "access path, while the same key read in two places of the code is how the application finds its "
             'rows. Silent when a `GinIndex`, an `Index(..., postgresql_using="gin")` or an expression index '
-            "naming the column or the key exists, and for queries in tests, migrations, admin modules and "
+            "naming the column or the key exists in `Meta.indexes` or `__table_args__` (a module-level "
+            "`Index(...)` on an expression is not read yet), and for queries in tests, migrations, admin modules and "
             "fixtures; `has_key`, `contains` and other JSON operators are not counted."
         ),
         why_bad=(
@@ -346,7 +347,7 @@ JSON_KEY_FILTER_WITHOUT_INDEX = Rule(
         ),
         fix_steps=(
             'Add an expression index on the key: Django `models.Index(KeyTextTransform("plan", "data"), '
-            'name="order_plan_idx")`, SQLAlchemy `Index("ix_order_plan", Order.data["plan"].astext)`.',
+            'name="order_plan_idx")`, SQLAlchemy `Index("ix_order_plan", Order.data["plan"].astext)` in `__table_args__`.',
             'Or query by containment (`data__contains={"plan": "pro"}`, `Order.data.contains(...)`) and add a '
             '`GinIndex(fields=["data"])` / `Index(..., postgresql_using="gin")`.',
             "A key every row has and the code filters on often belongs in a column of its own.",
@@ -415,7 +416,7 @@ QUERY_WITHOUT_INDEX = Rule(
             "from source: Django `filter()`, `get()`, `get_or_create()`, `order_by()`, `Q(...) & Q(...)` and "
             "`get_object_or_404()` on `Model.objects` (a lookup through a relation, `author__email=`, counts "
             "for the related model), SQLAlchemy, SQLModel and Flask-SQLAlchemy `where()`, `filter()`, "
-            "`filter_by()` and `order_by()`. Per model, conditions by equality (`=`, `__in`, `IS NULL`) and "
+            "`filter_by()` and `order_by()`. Per model, conditions by equality (`=`, `__in`) and "
             "by range or order (`__gte`, `<`, `order_by`) are grouped; a site is served when an existing index "
             "leads with one of its equality columns (or, without equality, with its first range or sort "
             "column): primary keys, unique constraints, Django's implicit foreign-key and slug indexes, "
@@ -433,7 +434,7 @@ QUERY_WITHOUT_INDEX = Rule(
             "whose other conditions are out of sight; a sort or a range alone is not advised for rows narrowed "
             "by a join or a condition left out. A column holding few values (a boolean, an enum, a field with "
             "`choices`, a `role`, `type`, `lang`, `is_...` column) or large ones (text, binary) never leads an "
-            "advised index; a SQLAlchemy foreign key counts as indexed (ORM301 asks for its index). Tiny lookup "
+            "advised index; a foreign key counts as indexed (ORM301 asks for its index). Tiny lookup "
             "tables (a `...Type`, `...Status`, `Country` model with a few columns) and models whose indexes "
             "cannot be read (a computed `__table_args__`) get none."
         ),

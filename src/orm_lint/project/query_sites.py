@@ -2,7 +2,7 @@
 
 A query site is one ORM query chain as written: `Order.objects.filter(customer=c, status="open").order_by("-placed")`
 or `select(Order).where(Order.customer_id == c).order_by(Order.placed.desc())`. For each model it names, the site
-records the column paths compared by equality (`=`, `IN`, `IS NULL`), those ranged (`<`, `>=`, `BETWEEN`) and those
+records the column paths compared by equality (`=`, `IN`), those ranged (`<`, `>=`, `BETWEEN`) and those
 ordered by, with its line, function and the kind of code it sits in (an endpoint weighs more than a management
 command). Paths are resolved against the models when the index is merged (`author__name` crosses a relation,
 `data__plan` reads a key of a JSON column). Conditions no plain index serves (`icontains`, `or_`, negations,
