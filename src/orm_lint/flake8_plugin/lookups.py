@@ -16,7 +16,6 @@ from .scope import Scope
 
 # Django lookups that return one object, and the keywords that are not conditions.
 DJANGO_SINGLE_LOOKUPS = frozenset({"get", "get_or_create", "update_or_create"})
-_NOT_CONDITIONS = frozenset({"defaults", "create_defaults"})
 _NEUTRAL_STEPS = frozenset(
     {"all", "filter", "select_related", "prefetch_related", "only", "defer", "using", "select_for_update", "order_by"}
 )
@@ -42,7 +41,7 @@ def django_conditions(keyword_lists: list[list[ast.keyword]], args: list[ast.exp
     names: set[str] = set()
     for keywords in keyword_lists:
         for keyword in keywords:
-            if keyword.arg in _NOT_CONDITIONS:
+            if keyword.arg in django.NOT_CONDITIONS:
                 continue
             if keyword.arg is None:
                 return None

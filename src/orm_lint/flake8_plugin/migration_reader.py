@@ -1143,7 +1143,7 @@ def column_name(call: ast.Call, name: str) -> str:
         return column
     kind = call_name(call) or ""
     # `TreeForeignKey`, `LabelByNameForeignKey`: a project's or a package's subclass keeps the `_id` column.
-    return f"{name}_id" if kind in fw.FOREIGN_KEY_FIELDS or kind.endswith(fw.FOREIGN_KEY_SUFFIXES) else name
+    return f"{name}_id" if kind.endswith(fw.FOREIGN_KEY_SUFFIXES) else name
 
 
 # -- Alembic types -----------------------------------------------------------------------

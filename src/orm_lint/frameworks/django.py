@@ -67,6 +67,8 @@ VIEW_DECORATORS = frozenset(
 )
 LIST_VIEW_BASES = frozenset({"ListView", "ListAPIView", "ListCreateAPIView", "ModelViewSet", "ReadOnlyModelViewSet"})
 RANDOM_ORDER = "?"
+# Keyword arguments of get_or_create()/update_or_create() that set values rather than select rows.
+NOT_CONDITIONS = frozenset({"defaults", "create_defaults"})
 
 # Relations of django.contrib's models (attribute -> (target model, is a collection)), for projects
 # that use them without declaring their own: `user.groups`, `permission.content_type`.

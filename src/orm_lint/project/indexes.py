@@ -13,12 +13,12 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from ..frameworks import migrations as fw
 from ..frameworks import models
 from .columns import column_owner
 from .statements import called_name, named_assignment
 
 # Django fields indexed unless `db_index=False`.
-_DJANGO_INDEXED_FIELDS = frozenset({*models.DJANGO_FOREIGN_KEYS, "SlugField"})
 _JSON_TYPES = frozenset({"JSON", "JSONB", "JSONField", "HStoreField", "HSTORE"})
 # Columns no advised index should lead: few distinct values (a flag, an enum, a role, a language), or values too
 # large for a B-tree entry (documents, binary blobs).
@@ -114,7 +114,7 @@ def _column(target: str, call: ast.Call, annotation: ast.expr | None, facts: Ind
         primary.append(target)
     if flags["unique"] or flags["index"] or flags["db_index"]:
         facts.leading.append([target])
-    elif called in _DJANGO_INDEXED_FIELDS and _keyword(call, "db_index") is None:
+    elif called in fw.INDEXED_BY_DEFAULT and _keyword(call, "db_index") is None:
         facts.leading.append([target])
     elif "ForeignKey" in types or _keyword(call, "foreign_key") is not None:
         facts.leading.append([target])  # a composite primary key's second column too

@@ -16,6 +16,7 @@ import bisect
 import re
 from typing import Any
 
+from ..frameworks import django
 from ..paths import is_test_module
 from .statements import base_names, called_name
 
@@ -34,7 +35,6 @@ _NOT_ADVISED = re.compile(
     r"(^|/)(admin|admin\.py|fixtures|factories|factories\.py|seeds?|migrations|alembic|versions)(/|$)"
 )
 _DJANGO_CONDITION_STEPS = frozenset({"filter", "get", "get_or_create", "update_or_create", "first", "last"})
-_DJANGO_NOT_CONDITIONS = frozenset({"defaults", "create_defaults"})
 _EQUAL_LOOKUPS = frozenset({"exact", "in"})
 _RANGE_LOOKUPS = frozenset({"gt", "gte", "lt", "lte", "range"})
 # Lookups an index on the plain column does not serve (a function of it, a pattern inside it, a JSON operator), and
@@ -265,7 +265,7 @@ def _model_name(expr: ast.expr) -> str | None:
 
 def _django_keywords(keywords: list[ast.keyword], site: dict[str, list[list[str]]]) -> None:
     for keyword in keywords:
-        if keyword.arg is None or keyword.arg in _DJANGO_NOT_CONDITIONS:
+        if keyword.arg is None or keyword.arg in django.NOT_CONDITIONS:
             continue
         parts = keyword.arg.split("__")
         lookup = "exact"
