@@ -240,3 +240,228 @@ def test_json_summary_counts_nothing_outside_git(tmp_path: Path) -> None:
     _write(tmp_path, "app.py", "x = 1\n")
     proc = run_orm_lint("check", "--no-mypy", "--format", "json", ".", cwd=tmp_path)
     assert json.loads(proc.stdout)["summary"]["migrations_not_reviewed"] == 0
+
+
+# -- a table that came in the same release ---------------------------------------------------------------------------
+
+CREATE_SHELF = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0002_language")]
+    operations = [
+        migrations.CreateModel(
+            name="Shelf",
+            fields=[("id", models.BigAutoField(primary_key=True)), ("label", models.CharField(max_length=40))],
+        ),
+    ]
+"""
+INDEX_SHELF_AND_BOOK = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0003_shelf")]
+    operations = [
+        migrations.AddIndex(model_name="shelf", index=models.Index(fields=["label"], name="shelf_label")),
+        migrations.AddIndex(model_name="book", index=models.Index(fields=["isbn"], name="book_isbn")),
+    ]
+"""
+
+
+def _index_lines(root: Path) -> list[tuple[str, int]]:
+    data = check_json(".", "--no-cache", "--migrations", "all", "--select", "ORM405", cwd=root)
+    return sorted((f["model"], f["line"]) for f in data["findings"])  # type: ignore[index, union-attr]
+
+
+def _release(root: Path, tag: str, *files: tuple[str, str]) -> None:
+    for name, text in files:
+        _write(root, MIGRATIONS / name, text)
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", f"release {tag}")
+    git(root, "tag", tag)
+
+
+def test_an_index_on_a_table_the_same_release_created_is_not_reported(upstream: Path) -> None:
+    git(upstream, "tag", "v1.0")  # the book table is released
+    _release(upstream, "v1.1", ("0003_shelf.py", CREATE_SHELF), ("0004_indexes.py", INDEX_SHELF_AND_BOOK))
+    assert _index_lines(upstream) == [("book", 8)], "the shelf table is empty on every upgrade from v1.0"
+
+
+def test_an_index_on_a_table_an_earlier_release_created_is_reported(upstream: Path) -> None:
+    _release(upstream, "v1.0", ("0003_shelf.py", CREATE_SHELF))
+    _release(upstream, "v1.1", ("0004_indexes.py", INDEX_SHELF_AND_BOOK))
+    assert _index_lines(upstream) == [("book", 8), ("shelf", 7)]
+
+
+def test_a_pre_release_is_not_a_release(upstream: Path) -> None:
+    git(upstream, "tag", "v1.0")
+    _release(upstream, "v1.1b1", ("0003_shelf.py", CREATE_SHELF))  # only testers ever had the table
+    _release(upstream, "v1.1", ("0004_indexes.py", INDEX_SHELF_AND_BOOK))
+    assert _index_lines(upstream) == [("book", 8)]
+
+
+def test_a_branch_that_creates_a_table_and_indexes_it_reports_only_the_older_table(clone: Path) -> None:
+    git(clone, "checkout", "-q", "-b", "shelves")
+    _write(clone, MIGRATIONS / "0003_shelf.py", CREATE_SHELF)
+    _write(clone, MIGRATIONS / "0004_indexes.py", INDEX_SHELF_AND_BOOK)  # not even committed: git still tells
+    data = check_json(".", "--no-cache", "--select", "ORM405", cwd=clone)
+    assert sorted((f["model"], f["line"]) for f in data["findings"]) == [("book", 8)]  # type: ignore[union-attr]
+    flake8 = run_flake8(MIGRATIONS / "0004_indexes.py", cwd=clone)
+    assert [f["line"] for f in flake8 if f["code"] == "ORM405"] == [8]
+
+
+def test_a_moved_migrations_folder_is_not_taken_for_a_new_app(upstream: Path) -> None:
+    """Before the move no release has the folder, so nothing shows when the table came: reported."""
+    git(upstream, "tag", "v1.0")
+    git(upstream, "mv", "catalog", "shop")
+    git(upstream, "commit", "-q", "-m", "rename the package")
+    moved = Path("shop/migrations")
+    for name, text in (("0003_shelf.py", CREATE_SHELF), ("0004_indexes.py", INDEX_SHELF_AND_BOOK)):
+        _write(upstream, moved / name, text.replace('"catalog"', '"shop"'))
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "shelves")
+    git(upstream, "tag", "v2.0")
+    assert _index_lines(upstream) == [("book", 8), ("shelf", 7)]
+
+
+def test_without_release_tags_or_a_default_branch_every_index_is_reported(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    for name, text in (
+        ("0001_initial.py", INITIAL),
+        ("0002_language.py", OLD_RISKY),
+        ("0003_shelf.py", CREATE_SHELF),
+        ("0004_indexes.py", INDEX_SHELF_AND_BOOK),
+    ):
+        _write(root, MIGRATIONS / name, text)
+    assert _index_lines(root) == [("book", 8), ("shelf", 7)]
+
+
+def test_an_app_whose_appconfig_sets_its_label_is_followed_through_its_history(upstream: Path) -> None:
+    """Dependencies name the app by its AppConfig label (`shop_catalog`), not by its package (`catalog`)."""
+    _write(
+        upstream,
+        "catalog/apps.py",
+        "from django.apps import AppConfig\n\n\nclass Catalog(AppConfig):\n"
+        '    name = "catalog"\n    label = "shop_catalog"\n',
+    )
+    for name in ("0002_language.py",):
+        text = (upstream / MIGRATIONS / name).read_text().replace('("catalog",', '("shop_catalog",')
+        _write(upstream, MIGRATIONS / name, text)
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "label")
+    git(upstream, "tag", "v1.0")
+    relabelled = [
+        (n, t.replace('("catalog",', '("shop_catalog",'))
+        for n, t in (("0003_shelf.py", CREATE_SHELF), ("0004_indexes.py", INDEX_SHELF_AND_BOOK))
+    ]
+    _release(upstream, "v1.1", *relabelled)
+    assert _index_lines(upstream) == [("book", 8)]
+
+
+ALEMBIC_REVISION = '''\\
+"""{message}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{revision}"
+down_revision = {down}
+
+
+def upgrade():
+    {body}
+
+
+def downgrade():
+    pass
+'''
+VERSIONS = Path("migrations/versions")
+
+
+def _revision(revision: str, down: str | None, body: str) -> str:
+    return ALEMBIC_REVISION.format(message=revision, revision=revision, down=repr(down), body=body)
+
+
+def test_alembic_an_index_on_a_table_the_same_release_created_is_not_reported(tmp_path: Path) -> None:
+    root = tmp_path / "service"
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    _write(
+        root, VERSIONS / "a1_users.py", _revision("a1", None, 'op.create_table("users", sa.Column("id", sa.Integer))')
+    )
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "1.0")
+    git(root, "tag", "1.0")
+    _write(
+        root, VERSIONS / "b2_likes.py", _revision("b2", "a1", 'op.create_table("likes", sa.Column("id", sa.Integer))')
+    )
+    _write(
+        root,
+        VERSIONS / "c3_indexes.py",
+        _revision(
+            "c3", "b2", 'op.create_index("ix_likes", "likes", ["id"])\n    op.create_index("ix_users", "users", ["id"])'
+        ),
+    )
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "2.0")
+    git(root, "tag", "2.0")
+    data = check_json(".", "--no-cache", "--migrations", "all", "--select", "ORM405", cwd=root)
+    assert [f["model"] for f in data["findings"]] == ["users"]  # type: ignore[index, union-attr]
+
+
+ADD_SUBTITLE = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0002_language")]
+    operations = [
+        migrations.AddField(model_name="book", name="subtitle", field=models.CharField(max_length=80, null=True)),
+    ]
+"""
+DROP_SUBTITLE_AND_ISBN = """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0003_subtitle")]
+    operations = [
+        migrations.RemoveField(model_name="book", name="subtitle"),
+        migrations.RemoveField(model_name="book", name="isbn"),
+    ]
+"""
+
+
+def test_dropping_a_column_the_same_release_added_is_not_reported(upstream: Path) -> None:
+    """No deployed code knows `subtitle`: the release before this one never had it. `isbn` it reads."""
+    git(upstream, "tag", "v1.0")
+    _release(upstream, "v1.1", ("0003_subtitle.py", ADD_SUBTITLE), ("0004_drop.py", DROP_SUBTITLE_AND_ISBN))
+    data = check_json(".", "--no-cache", "--migrations", "all", "--select", "ORM402", cwd=upstream)
+    assert [(f["line"], f["message"].split(" while")[0]) for f in data["findings"]] == [  # type: ignore[union-attr]
+        (8, "RemoveField drops column book.isbn")
+    ]
+
+
+def test_alembic_dropping_a_column_the_same_release_added_is_not_reported(tmp_path: Path) -> None:
+    root = tmp_path / "service"
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    _write(
+        root,
+        VERSIONS / "a1_users.py",
+        _revision("a1", None, 'op.create_table("users", sa.Column("id", sa.Integer), sa.Column("nick", sa.Text))'),
+    )
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "1.0")
+    git(root, "tag", "1.0")
+    add = 'with op.batch_alter_table("users") as batch_op:\n        batch_op.add_column(sa.Column("note", sa.Text))'
+    _write(root, VERSIONS / "b2_note.py", _revision("b2", "a1", add))
+    _write(
+        root,
+        VERSIONS / "c3_drop.py",
+        _revision("c3", "b2", 'op.drop_column("users", "note")\n    op.drop_column("users", "nick")'),
+    )
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "2.0")
+    git(root, "tag", "2.0")
+    data = check_json(".", "--no-cache", "--migrations", "all", "--select", "ORM402", cwd=root)
+    assert [f["line"] for f in data["findings"]] == [12]  # type: ignore[index, union-attr]

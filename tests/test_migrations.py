@@ -439,3 +439,71 @@ def test_the_history_is_the_same_whatever_order_and_workers_read_it() -> None:
     assert in_order
     assert places("--jobs", "2", *files) == in_order
     assert sorted(p for file in files for p in places(file)) == in_order
+
+
+_LINKED_MODELS = """\
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+
+
+class CertificateDomain(Base):
+    __tablename__ = "certificate_domains"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"))
+    certificate = relationship("Certificate")
+    domain = relationship("Domain")
+
+
+class Genre(Base):
+    __tablename__ = "genres"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(40))
+"""
+_INDEX_DOMAINS_AND_GENRES = '''\
+"""indexes"""
+from alembic import op
+
+revision = "b2"
+down_revision = "a1"
+
+
+def upgrade():
+    op.create_index("ix_domains_name", "domains", ["name"])
+    op.create_index("ix_genres_label", "genres", ["label"])
+
+
+def downgrade():
+    op.drop_index("ix_genres_label", table_name="genres")
+    op.drop_index("ix_domains_name", table_name="domains")
+'''
+
+
+def test_a_table_a_growing_table_links_to_grows_with_it(tmp_path: Path) -> None:
+    """Domains come with certificates (through a link model), so an index build there is not brief; genres,
+    which nothing links to, stay a lookup table."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'certs'\n", encoding="utf-8")
+    (tmp_path / "models.py").write_text(_LINKED_MODELS, encoding="utf-8")
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "b2_indexes.py").write_text(_INDEX_DOMAINS_AND_GENRES, encoding="utf-8")
+    found = check_json("alembic/versions/b2_indexes.py", "--no-cache", cwd=tmp_path)["findings"]
+    assert [(f["model"], f["severity"]) for f in found] == [("domains", "medium"), ("genres", "low")]  # type: ignore[index]

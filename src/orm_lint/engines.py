@@ -156,6 +156,7 @@ def check_file(
             attribute=report.attribute,
             operation=report.operation,
             fix=report.fix,
+            table_created_in=report.table_created_in,
         )
         if not suppressed_by_noqa(finding, lines):
             findings.append(_located(finding, notebook))

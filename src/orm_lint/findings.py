@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from .catalogue import RULES_BY_CODE, Rule, Severity
 
 # What the engine knew at the place, beyond the message: optional, written once, read by every output.
-DETAILS = ("framework", "function", "model", "attribute", "operation", "fix")
+DETAILS = ("framework", "function", "model", "attribute", "operation", "fix", "table_created_in")
 # The mypy plugin, run by `orm-lint check`, attaches the details to each finding as a note: this, then JSON.
 DETAILS_NOTE = "orm-lint details: "
 
@@ -32,6 +32,9 @@ class Finding:
     attribute: str | None = field(default=None, compare=False)  # its relation or column involved
     operation: str | None = field(default=None, compare=False)  # the ORM call at fault (`save`, `count`, ...)
     fix: str | None = field(default=None, compare=False)  # the concrete change, as the message says it
+    # A migration finding's table was created by this migration of the same folder (its file name): when both
+    # came in one release, the table is new to every deployment (migration_scope.new_with_its_table).
+    table_created_in: str | None = field(default=None, compare=False)
 
     @property
     def severity(self) -> Severity:

@@ -12,11 +12,15 @@ buries the one that is about to run. So, unless `migrations = "all"` (or `--migr
 Both entry points ask here, per file, with the same git facts, read once per repository and
 process: `orm-lint check` (and `report`, `baseline`) and the flake8 plugin (editors, pre-commit).
 The engines themselves report every migration, so cached results stay valid when a branch is merged.
+
+Likewise, a finding on a table that came in the same release as the migration (an index on a table the
+release creates) is left out here, where git is asked, not in the engines: `new_with_its_table`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +33,8 @@ _TIMEOUT_SECONDS = 60
 # Where the default branch may be, in order, when `origin/HEAD` is not set.
 _DEFAULT_BRANCHES = ("refs/heads/main", "refs/remotes/origin/main", "refs/heads/master", "refs/remotes/origin/master")
 _REVISION_MARKER = b"down_revision"
+# Tags that name a pre-release: deployments upgrade from one release to the next, not through betas.
+_PRE_RELEASE = re.compile(r"(?:\d(?:a|b|c|rc)\d+|[.-](?:alpha|beta|rc|dev|pre|preview)(?:[.-]?\d+)?)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,78 @@ class GitFacts:
     unchanged: frozenset[str]  # root-relative paths present at the base and not changed since
 
 
-def reviewed_code(code: str, path: str, settings: Settings) -> bool:
-    """Whether a finding of `code` in `path` is reported: every rule but the migration ones everywhere."""
+def reviewed_code(code: str, path: str, settings: Settings, table_created_in: str | None = None) -> bool:
+    """Whether a finding of `code` in `path` is reported: every rule but the migration ones everywhere; those
+    on new migrations (or all), unless their table came in the same release (`table_created_in` names the
+    migration that created it)."""
     rule = RULES_BY_CODE.get(code)
     if rule is None or rule.category is not Category.MIGRATIONS:
         return True
-    return settings.migrations == MIGRATIONS_ALL or is_new(path)
+    if settings.migrations != MIGRATIONS_ALL and not is_new(path):
+        return False
+    return not (table_created_in and new_with_its_table(path, table_created_in))
+
+
+def new_with_its_table(path: str | Path, created_in: str) -> bool:
+    """Whether the migration at `path` came in the same release as `created_in`, the migration of its folder
+    that created its table: then the table is empty when it runs, and no deployed code uses it.
+
+    Told from git's release points, the release tags (not pre-releases) and the merge base with the default
+    branch: every one that lacks this migration must lack the other one too, and have this folder (or the
+    folder above the app's, when the app came later), so that a moved folder is never taken for a new one.
+    With no release point lacking this migration, nothing shows the two apart: False."""
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError):
+        return False
+    root = _repository_root(resolved.parent)
+    if root is None:
+        return False
+    try:
+        migration = resolved.relative_to(root)
+    except ValueError:
+        return False
+    folder = migration.parent
+    outer = folder.parent.parent if folder.parent.parent.parts else folder  # the app's parent folder, not the root
+    paths = [p.as_posix() for p in (migration, folder / created_in, folder, outer)]
+    if any("\n" in p for p in paths):
+        return False
+    lacking = 0
+    for point in _release_points(root):
+        has_migration, has_creator, has_folder, has_outer = _present(root, point, paths)
+        if has_migration:
+            continue
+        lacking += 1
+        if has_creator or not (has_folder or has_outer):
+            return False
+    return lacking > 0
+
+
+@lru_cache(maxsize=16)
+def _release_points(root: Path) -> tuple[str, ...]:
+    """The release tags of the repository and the merge base with the default branch, as revisions."""
+    listed = _git(["for-each-ref", "--format=%(refname)", "refs/tags"], root) or ""
+    tags = [ref for ref in listed.splitlines() if ref and not _PRE_RELEASE.search(ref.rsplit("/", 1)[-1])]
+    facts = _facts_of(root)
+    return tuple(tags) + ((facts.base,) if facts is not None else ())
+
+
+def _present(root: Path, point: str, paths: list[str]) -> list[bool]:
+    """Whether each path (a file or a folder) exists at the revision `point`: one git call for the ones not asked
+    before."""
+    missing = [p for p in paths if (root, point, p) not in _PRESENT]
+    if missing:
+        answer = _git(["cat-file", "--batch-check"], root, stdin="".join(f"{point}:{p}\n" for p in missing)) or ""
+        results = answer.splitlines()
+        if len(_PRESENT) > _MAX_PRESENT:
+            _PRESENT.clear()
+        for number, p in enumerate(missing):
+            _PRESENT[(root, point, p)] = number < len(results) and not results[number].endswith(" missing")
+    return [_PRESENT[(root, point, p)] for p in paths]
+
+
+_PRESENT: dict[tuple[Path, str, str], bool] = {}
+_MAX_PRESENT = 200_000
 
 
 def is_new(path: str | Path) -> bool:
@@ -136,11 +208,14 @@ def _default_branch(root: Path) -> str | None:
     return None
 
 
-def _git(args: list[str], root: Path) -> str | None:
+def _git(args: list[str], root: Path, stdin: str | None = None) -> str | None:
     """git's output, or None when it fails or cannot run (no git, a broken repository)."""
     environment = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # reading must not take the index lock
+    given = stdin.encode("utf-8", "surrogateescape") if stdin is not None else None
     try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=_TIMEOUT_SECONDS, env=environment)
+        done = subprocess.run(
+            ["git", *args], cwd=root, input=given, capture_output=True, timeout=_TIMEOUT_SECONDS, env=environment
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:

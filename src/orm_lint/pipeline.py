@@ -115,7 +115,7 @@ def analyse(args: argparse.Namespace, progress: Progress = Progress(), review: b
     asked = {display_path(f) for f in files}  # not the modules mypy followed into
     kept = [f for f in result.findings if f.path in asked]
     kept = sorted(set(selected(kept, select, ignore, settings)), key=lambda f: f.sort_key)
-    kept = [f for f in kept if reviewed_code(f.code, f.path, settings)]
+    kept = [f for f in kept if reviewed_code(f.code, f.path, settings, f.table_created_in)]
     result.migrations_not_reviewed = not_reviewed(files, settings)
     if changes is not None:
         kept = [f for f in kept if changes.covers(f)]

@@ -32,6 +32,15 @@ _NOT_REPORTED = (
     "all empty), or on a proxy or `managed = False` model (known from "
     "the `CreateModel` options in the app's earlier migrations), for which Django runs no SQL."
 )
+# ORM402-ORM406 (flake8_plugin/checks/migrations.py asks for it; migration_scope.new_with_its_table decides).
+_SAME_RELEASE = (
+    " Nor when git shows the table came in the same release as this migration: its `CreateModel` or "
+    "`op.create_table` is in a migration that every release tag lacking this one (pre-releases such as "
+    "`v2.0b1` aside) and the merge base with the default branch lack too, while they have its folder. Then "
+    "the table is empty when the migration runs and no deployed code uses it, as on a branch that creates a "
+    "table and indexes it. With no release tag or merge base lacking this migration, or a folder that moved, "
+    "nothing shows when the table came, and the finding stays."
+)
 _OTHER_DIALECT = (
     " Alembic operations inside an `if` branch that runs only on another database "
     '(`if op.get_bind().dialect.name == "mysql":`, `if url.startswith("sqlite"):`, the `else` of '
@@ -178,6 +187,7 @@ COLUMN_OR_TABLE_DROPPED = Rule(
             "A model deleted in the migration is one finding, on its `DeleteModel`: the `RemoveField` "
             "operations makemigrations writes first for that model's relations are part of the same drop."
             + _NOT_REPORTED
+            + _SAME_RELEASE
             + _ALL_BACKENDS
             + _reviewed("ORM402")
         ),
@@ -267,7 +277,7 @@ COLUMN_OR_TABLE_RENAMED = Rule(
             "column or table the deployed code uses, the SQL beside them decided. A `ForeignKey` "
             "subclass (`TreeForeignKey`) keeps the `<name>_id` column. A rename in a django-safemigrate "
             "`Safe.after_deploy()` migration is reported: the new code, already live, uses the new "
-            "name until it runs." + _NOT_REPORTED + _ALL_BACKENDS + _reviewed("ORM403")
+            "name until it runs." + _NOT_REPORTED + _SAME_RELEASE + _ALL_BACKENDS + _reviewed("ORM403")
         ),
         why_bad=(
             "The rename is instant, but the previous release keeps running during the deploy and "
@@ -394,7 +404,11 @@ COLUMN_TYPE_OR_NULLABILITY_CHANGED = Rule(
             "`sqlite`, which may copy the table; so is a change of field class there. Making a column "
             "NOT NULL in the same migration that drops a check constraint of that table (the last "
             "step of the safe sequence below) is not reported. Changing `db_collation` is reported: "
-            "PostgreSQL rebuilds the column's indexes." + _SMALL_TABLES + _NOT_REPORTED + _reviewed("ORM404")
+            "PostgreSQL rebuilds the column's indexes."
+            + _SMALL_TABLES
+            + _NOT_REPORTED
+            + _SAME_RELEASE
+            + _reviewed("ORM404")
         ),
         why_bad=(
             "On PostgreSQL most type changes rewrite the table and its indexes, and `SET NOT NULL` "
@@ -510,6 +524,7 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
             "existing table as `AddIndex` or Alembic's `create_index()`, built at the end of the "
             "migration; add the field with `db_index=False` and the index concurrently."
             + _NOT_REPORTED
+            + _SAME_RELEASE
             + _OTHER_DIALECT
             + _SMALL_TABLES
             + " A build's cost is all size, so an index on a table whose model shows no sign of growing with use"
@@ -610,6 +625,7 @@ CONSTRAINT_ADDED_WITHOUT_NOT_VALID = Rule(
             + _SMALL_TABLES
             + _EMPTY_TABLE
             + _NOT_REPORTED
+            + _SAME_RELEASE
             + _OTHER_DIALECT
             + _POSTGRESQL_ONLY
             + _reviewed("ORM406")

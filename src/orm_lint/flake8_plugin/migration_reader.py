@@ -100,6 +100,8 @@ class _ModelState:
     state_only: set[str] = field(default_factory=set)
     # created by state_operations (a model moved between apps): its table is whatever the SQL beside it made
     table_unknown: bool = False
+    created_in: str | None = None  # the file name of the migration in this folder whose CreateModel made the table
+    added_in: dict[str, str] = field(default_factory=dict)  # a field AddField added later: that migration's file name
 
     @property
     def has_table(self) -> bool:
@@ -108,7 +110,14 @@ class _ModelState:
 
     def copy(self) -> _ModelState:
         return _ModelState(
-            dict(self.fields), self.db_table, self.proxy, self.managed, set(self.state_only), self.table_unknown
+            dict(self.fields),
+            self.db_table,
+            self.proxy,
+            self.managed,
+            set(self.state_only),
+            self.table_unknown,
+            self.created_in,
+            dict(self.added_in),
         )
 
 
@@ -279,6 +288,19 @@ def _app_label(path: Path) -> str:
     From the absolute path: `0002_x.py` checked on its own, inside its folder, belongs to the same app.
     """
     return Path(os.path.abspath(path)).parent.parent.name
+
+
+_DECLARED_LABEL = re.compile(rb"^[ \t]+label\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
+
+
+@lru_cache(maxsize=256)
+def _declared_label(app: Path) -> str | None:
+    """The `label = "..."` of the AppConfig in the app's `apps.py` (`misago_notifications`), if it sets one."""
+    try:
+        found = _DECLARED_LABEL.search((app / "apps.py").read_bytes())
+    except OSError:
+        return None
+    return found.group(1).decode() if found else None
 
 
 def _is_alembic_revision(index: ModuleIndex) -> bool:
@@ -528,6 +550,76 @@ def created_tables(migration: MigrationFile) -> set[str]:
     return tables
 
 
+def table_origin(op: Operation, filename: str, column: bool = False) -> str | None:
+    """The file name of the migration, in this one's folder, that created the table `op` works on (with `column`,
+    that added the column it drops or renames, when a later one did); None when the history does not say (a renamed
+    table, one created twice, another app's)."""
+    if op.framework == DJANGO:
+        previous = op.previous
+        if previous is None:
+            return None
+        name = string_value(op.argument(_FIELD_PARAMETER[op.name])) if column and op.name in _FIELD_PARAMETER else None
+        return previous.added_in.get(name or "", previous.created_in)
+    if not op.table:
+        return None
+    path = Path(filename).resolve()
+    key = op.table.lower()
+    if column and op.name in (fw.DROP_COLUMN, fw.ALTER_COLUMN):
+        name = string_value(op.alembic_argument(*fw.COLUMN_ARGUMENT[op.name]), op.constants)
+        adders = _alembic_origins(path.parent).get(f"{key}.{name}", ()) if name else ()
+        if adders:
+            return adders[0] if len(adders) == 1 and adders[0] != path.name else None
+    creators = _alembic_origins(path.parent).get(key, ())
+    return creators[0] if len(creators) == 1 and creators[0] != path.name else None
+
+
+# The parameter naming the field that a Django operation drops or renames.
+_FIELD_PARAMETER = {fw.REMOVE_FIELD: "name", fw.RENAME_FIELD: "old_name"}
+
+
+@lru_cache(maxsize=8)
+def _alembic_origins(folder: Path) -> dict[str, tuple[str, ...]]:
+    """{"likes": the revision files whose upgrade() creates the table, "likes.note": those that add the column}, for
+    one `versions` folder, read once per process."""
+    found: dict[str, list[str]] = {}
+    try:
+        files = sorted(folder.glob("*.py"))
+    except OSError:
+        return {}
+    for file in files:
+        try:
+            data = file.read_bytes()
+            has_words = fw.CREATE_TABLE.encode() in data or fw.ADD_COLUMN.encode() in data
+            tree = ast.parse(read_source(data)) if has_words else None
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        functions = tree.body if tree is not None else []
+        upgrade = next((f for f in functions if isinstance(f, ast.FunctionDef) and f.name == fw.UPGRADE), None)
+        for key in _created_by(upgrade) if upgrade is not None else ():
+            found.setdefault(key, []).append(file.name)
+    return {key: tuple(files) for key, files in found.items()}
+
+
+def _created_by(upgrade: ast.FunctionDef) -> Iterator[str]:
+    """The tables (`likes`) and the added columns (`likes.note`) an upgrade() creates, lowercased."""
+    batches = _batch_tables(upgrade, {"op"})
+    for node in ast.walk(upgrade):
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(node)
+        if name == fw.CREATE_TABLE:
+            table = string_value(_argument(node, 0, fw.TABLE_ARGUMENT[fw.CREATE_TABLE][1]))
+            if table:
+                yield table.lower()
+        elif name == fw.ADD_COLUMN:
+            batch = id(node) in batches
+            table = string_value(batches[id(node)] if batch else _argument(node, 0, "table_name"))
+            added = _argument(node, 0 if batch else 1, "column")
+            column = string_value(added.args[0]) if isinstance(added, ast.Call) and added.args else None
+            if table and column:
+                yield f"{table.lower()}.{column}"
+
+
 _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _DATA_STATEMENT = re.compile(
     r"^\s*(?P<verb>UPDATE|DELETE\s+FROM|INSERT\s+INTO)\s+(?:ONLY\s+)?(?P<table>[\w.\"`]+)", re.IGNORECASE
@@ -739,7 +831,7 @@ def _attach_history(
             op = by_call.get(id(inner))
             if op is not None and op.table in state:
                 op.previous = state[op.table].copy()
-        _apply(state, call, names)
+        _apply(state, call, names, origin=path.name)
     if len(_STATES) < _MAX_HISTORY:
         _STATES.setdefault(path, state)
 
@@ -754,13 +846,14 @@ def _state_of_dependencies(path: Path, dependencies: ast.expr | None, names: _Na
 
 
 def _own_dependencies(path: Path, dependencies: ast.expr | None, names: _Names) -> list[Path]:
-    """The dependency files in this app's migrations folder (named after the app)."""
-    app_label = _app_label(path)
+    """The dependency files in this app's migrations folder (named by the app's label: its package's name, or the
+    `label` its AppConfig declares)."""
+    labels = {_app_label(path), _declared_label(Path(os.path.abspath(path)).parent.parent)}
     files = []
     for item in _elements(dependencies, names):
         if isinstance(item, ast.Tuple) and len(item.elts) == 2:
             label, name = (string_value(e) for e in item.elts)
-            if label == app_label and name:
+            if label in labels and name:
                 file = path.parent / f"{name}.py"
                 if file.is_file():
                     files.append(file)
@@ -802,7 +895,7 @@ def _state_after(path: Path) -> _State | None:
             for model, known in (_STATES.get(dependency) or {}).items():
                 state[model] = known.copy()
         for call in operations:
-            _apply(state, call, names)
+            _apply(state, call, names, origin=current.name)
         _STATES[current] = state
         pending.pop()
     return _STATES.get(path)
@@ -825,8 +918,9 @@ def _parse_migration_file(path: Path) -> tuple[list[ast.expr], ast.expr | None, 
     return None
 
 
-def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = False) -> None:
-    """Apply one operation's effect on the model state (what makemigrations tracks)."""
+def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = False, origin: str | None = None) -> None:
+    """Apply one operation's effect on the model state (what makemigrations tracks); `origin` is the migration's
+    file name."""
     if not isinstance(call, ast.Call):
         return
     kind = call_name(call) or ""
@@ -841,8 +935,9 @@ def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = Fals
     values = {p: _argument(call, i, p) for i, p in enumerate(parameters)}
     text = {p: string_value(v) or "" for p, v in values.items()}
     if kind == fw.CREATE_MODEL:
-        state[text["name"].lower()] = _created_model(values["fields"], values["options"], names)
-        state[text["name"].lower()].table_unknown = state_only
+        created = state[text["name"].lower()] = _created_model(values["fields"], values["options"], names)
+        created.table_unknown = state_only
+        created.created_in = None if state_only else origin
     elif kind == fw.ALTER_MODEL_OPTIONS:
         model = state.get(text["name"].lower())
         if model is not None:
@@ -859,8 +954,11 @@ def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = Fals
     elif "model_name" in parameters and text["model_name"].lower() in state:
         fields = state[text["model_name"].lower()].fields
         field_call = values.get("field")
+        added_in = state[text["model_name"].lower()].added_in
         if kind in (fw.ADD_FIELD, fw.ALTER_FIELD) and isinstance(field_call, ast.Call):
             fields[text["name"]] = field_call
+            if kind == fw.ADD_FIELD and origin is not None and not state_only:
+                added_in[text["name"]] = origin
             only = state[text["model_name"].lower()].state_only
             if state_only:
                 only.add(text["name"])
@@ -868,8 +966,11 @@ def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = Fals
                 only.discard(text["name"])
         elif kind == fw.REMOVE_FIELD:
             fields.pop(text["name"], None)
+            added_in.pop(text["name"], None)
         elif kind == fw.RENAME_FIELD and text["old_name"] in fields:
             fields[text["new_name"]] = fields.pop(text["old_name"])
+            if text["old_name"] in added_in:
+                added_in[text["new_name"]] = added_in.pop(text["old_name"])
 
 
 def _created_model(fields: ast.expr | None, options: ast.expr | None, names: _Names) -> _ModelState:

@@ -34,7 +34,7 @@ class Plugin:
                 return
             source = "".join(self.lines) if self.lines is not None and settings.user_rules else None
             reports = analyze(self.tree, self.filename, settings, source)
-            reports = [r for r in reports if reviewed_code(r.rule.code, self.filename, settings)]
+            reports = [r for r in reports if reviewed_code(r.rule.code, self.filename, settings, r.table_created_in)]
         except RecursionError:  # code nested hundreds deep: not a bug to report, and no reason to stop flake8
             sys.stderr.write(f"orm-lint: {self.filename} is nested too deeply to analyse; orm-lint skipped it\n")
             return

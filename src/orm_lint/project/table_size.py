@@ -19,7 +19,7 @@ nothing shows it growing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .model_facts import ModelFacts
 
@@ -67,8 +67,9 @@ def name_words(name: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(name)}
 
 
-def stays_small(model: ModelFacts, resolve: Resolver | None = None) -> str | None:
-    """Why the model's table likely holds few rows (said in a finding's message), or None."""
+def stays_small(model: ModelFacts, resolve: Resolver | None = None, models: Iterable[ModelFacts] = ()) -> str | None:
+    """Why the model's table likely holds few rows (said in a finding's message), or None. `models`, the project's,
+    tell which hold this one's rows in a collection."""
     if model.module.startswith("django.contrib"):
         return None
     columns = set(_own_and_inherited_columns(model, resolve)) - {"id"}
@@ -84,10 +85,35 @@ def stays_small(model: ModelFacts, resolve: Resolver | None = None) -> str | Non
     if words & _CONFIGURATION_WORDS:
         return f"{model.name} is a configuration table, which stays small"
     if not any(_WHEN_COLUMN.search(column) for column in columns):
+        if _collected_by_growing(model, models, resolve):
+            return None  # a growing table's many-to-many partner: rows come with its rows (a certificate's domains)
         return f"{model.name} refers to no other table, like a lookup table that stays small"
     if words & LOOKUP_WORDS and len(columns) <= LOOKUP_COLUMNS:
         return f"{model.name} is named and shaped like a lookup table, which stays small"
     return None
+
+
+def _collected_by_growing(model: ModelFacts, models: Iterable[ModelFacts], resolve: Resolver | None) -> bool:
+    """Another model, one that grows with use, holds this one's rows in a collection: a many-to-many, or a link
+    model between them (`CertificateAssociation(certificate, domain, ports)`)."""
+    for other in models:
+        if other is not model and _holds(other, model.name) and grows_with_use(other, resolve):
+            return True
+    return False
+
+
+def _holds(other: ModelFacts, name: str) -> bool:
+    relations = other.relations
+    if any(r.many and r.target == name for r in relations.values()):
+        return True
+    keys = [attribute for attribute, r in relations.items() if not r.many and r.target]
+    if len(keys) < 2 or not any(relations[k].target == name for k in keys):
+        return False
+    rest = [c for c in other.columns if c not in keys and not (c.endswith("_id") and c[:-3] in keys)]
+    return len(rest) <= _LINK_COLUMNS
+
+
+_LINK_COLUMNS = 2  # besides its keys, a link model holds a few facts about the link (`ports`, `role`)
 
 
 def grows_with_use(model: ModelFacts, resolve: Resolver | None = None) -> bool:
@@ -144,9 +170,10 @@ def _own_and_inherited_columns(model: ModelFacts, resolve: Resolver | None) -> l
     return columns
 
 
-def unknown_size(model: ModelFacts, resolve: Resolver | None = None) -> str | None:
-    """Said in a finding whose cost needs rows, when the declaration shows no sign of the table growing."""
-    if grows_with_use(model, resolve):
+def unknown_size(model: ModelFacts, resolve: Resolver | None = None, models: Iterable[ModelFacts] = ()) -> str | None:
+    """Said in a finding whose cost needs rows, when the declaration shows no sign of the table growing (nor does
+    a model that holds its rows in a collection, among the project's `models`)."""
+    if grows_with_use(model, resolve) or _collected_by_growing(model, models, resolve):
         return None
     return f"nothing in {model.name} shows it growing with use: no accounts, owners or arrival times"
 

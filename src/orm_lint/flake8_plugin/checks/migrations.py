@@ -61,6 +61,7 @@ from ..migration_reader import (
     row_write,
     sql_statements,
     string_value,
+    table_origin,
     widens_numeric,
     widens_string,
 )
@@ -222,7 +223,7 @@ def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
         elif op.framework == ALEMBIC and op.name == fw.DROP_TABLE:
             target = f"table {op.table_text}"
         if target is not None:
-            yield _report(COLUMN_OR_TABLE_DROPPED, op, target=target)
+            yield _report(COLUMN_OR_TABLE_DROPPED, op, module=index, target=target)
 
 
 @check(COLUMN_OR_TABLE_RENAMED, runs_on_migrations=True)
@@ -236,7 +237,7 @@ def column_or_table_renamed(index: ModuleIndex) -> Iterator[Report]:
             continue
         target = _django_rename(op, migration.app_label) if op.framework == DJANGO else _alembic_rename(op)
         if target is not None:
-            yield _report(COLUMN_OR_TABLE_RENAMED, op, target=target)
+            yield _report(COLUMN_OR_TABLE_RENAMED, op, module=index, target=target)
 
 
 @check(COLUMN_TYPE_OR_NULLABILITY_CHANGED, runs_on_migrations=True)
@@ -256,7 +257,9 @@ def column_type_or_nullability_changed(index: ModuleIndex) -> Iterator[Report]:
             continue
         if found is not None:
             change, fix = found
-            yield _report(COLUMN_TYPE_OR_NULLABILITY_CHANGED, op, change=change, fix=fix, **_size(index, op.table))
+            yield _report(
+                COLUMN_TYPE_OR_NULLABILITY_CHANGED, op, module=index, change=change, fix=fix, **_size(index, op.table)
+            )
 
 
 @check(INDEX_CREATED_WITHOUT_CONCURRENTLY, runs_on_migrations=True)
@@ -289,6 +292,7 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
             yield _report(
                 INDEX_CREATED_WITHOUT_CONCURRENTLY,
                 op,
+                module=index,
                 index=what,
                 table=op.table_text,
                 fix=fix,
@@ -314,7 +318,7 @@ def constraint_added_without_not_valid(index: ModuleIndex) -> Iterator[Report]:
             values = {"constraint": constraint, "table": op.table_text, **size}
             if fix:
                 values["fix"] = fix
-            yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, **values)
+            yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, module=index, **values)
 
 
 @check(MIGRATION_WITHOUT_REVERSE, runs_on_migrations=True)
@@ -727,9 +731,27 @@ def _per_row(frame: LoopFrame | None, index: ModuleIndex) -> bool:
 # -- reporting ------------------------------------------------------------------------
 
 
-def _report(rule: Rule, op: Operation, **values: str) -> Report:
+# Rules whose risk needs rows in the table or deployed code that uses it: none when the table came in the same
+# release as the migration (which the pipeline and the flake8 plugin tell from git: migration_scope).
+_NEED_AN_OLDER_TABLE = frozenset(
+    rule.code
+    for rule in (
+        COLUMN_OR_TABLE_DROPPED,
+        COLUMN_OR_TABLE_RENAMED,
+        COLUMN_TYPE_OR_NULLABILITY_CHANGED,
+        INDEX_CREATED_WITHOUT_CONCURRENTLY,
+        CONSTRAINT_ADDED_WITHOUT_NOT_VALID,
+    )
+)
+
+
+def _report(rule: Rule, op: Operation, *, module: ModuleIndex | None = None, **values: str) -> Report:
     values.setdefault("fix", _FIX.get((rule.code, op.framework), ""))
     values.setdefault("scale", "")
+    origin = None
+    if module is not None and rule.code in _NEED_AN_OLDER_TABLE:
+        # a drop or a rename breaks deployed code only if it knew the column: the column's own origin counts
+        origin = table_origin(op, module.filename, column=rule in (COLUMN_OR_TABLE_DROPPED, COLUMN_OR_TABLE_RENAMED))
     # A brief lock on a table that stays small is low, whatever the rule's severity.
     return Report(
         rule,
@@ -739,6 +761,7 @@ def _report(rule: Rule, op: Operation, **values: str) -> Report:
         framework="django" if op.framework == DJANGO else "sqlalchemy",
         model=op.table_text if op.table_text != "?" else op.table,
         operation=op.name,
+        table_created_in=origin,
     )
 
 
@@ -750,10 +773,10 @@ def _size(index: ModuleIndex, table: str | None, unknown_is_low: bool = False) -
     app = migration.app_label if migration is not None and migration.framework == DJANGO else None
     near = module_name(index.project.root, index.filename)
     model = model_of_table(models, table, near, app or None) if table else None
-    small = stays_small(model, index.project.model) if model is not None else None
+    small = stays_small(model, index.project.model, models) if model is not None else None
     if small:
         return {"scale": f" ({small}: the lock is brief)"}
-    unknown = unknown_size(model, index.project.model) if model is not None and unknown_is_low else None
+    unknown = unknown_size(model, index.project.model, models) if model is not None and unknown_is_low else None
     return {"scale": f" ({unknown}, so the lock may well be brief)"} if unknown else {}
 
 
