@@ -69,7 +69,7 @@ def name_words(name: str) -> set[str]:
 
 def stays_small(model: ModelFacts, resolve: Resolver | None = None, models: Iterable[ModelFacts] = ()) -> str | None:
     """Why the model's table likely holds few rows (said in a finding's message), or None. `models`, the project's,
-    tell which hold this one's rows in a collection."""
+    tell which link its rows to a growing table."""
     if model.module.startswith("django.contrib"):
         return None
     columns = set(_own_and_inherited_columns(model, resolve)) - {"id"}
@@ -85,27 +85,27 @@ def stays_small(model: ModelFacts, resolve: Resolver | None = None, models: Iter
     if words & _CONFIGURATION_WORDS:
         return f"{model.name} is a configuration table, which stays small"
     if not any(_WHEN_COLUMN.search(column) for column in columns):
-        if _collected_by_growing(model, models, resolve):
-            return None  # a growing table's many-to-many partner: rows come with its rows (a certificate's domains)
+        if _linked_to_growing(model, models, resolve):
+            return None  # linked to the rows of a growing table: they come with them (a certificate's domains)
         return f"{model.name} refers to no other table, like a lookup table that stays small"
     if words & LOOKUP_WORDS and len(columns) <= LOOKUP_COLUMNS:
         return f"{model.name} is named and shaped like a lookup table, which stays small"
     return None
 
 
-def _collected_by_growing(model: ModelFacts, models: Iterable[ModelFacts], resolve: Resolver | None) -> bool:
-    """Another model, one that grows with use, holds this one's rows in a collection: a many-to-many, or a link
-    model between them (`CertificateAssociation(certificate, domain, ports)`)."""
+def _linked_to_growing(model: ModelFacts, models: Iterable[ModelFacts], resolve: Resolver | None) -> bool:
+    """A link model ties this one's rows to those of a model that grows with use
+    (`CertificateAssociation(certificate, domain, ports)`): they come with its rows."""
     for other in models:
-        if other is not model and _holds(other, model.name) and grows_with_use(other, resolve):
+        if other is not model and _links(other, model.name) and grows_with_use(other, resolve):
             return True
     return False
 
 
-def _holds(other: ModelFacts, name: str) -> bool:
+def _links(other: ModelFacts, name: str) -> bool:
+    """`other` is a link model between `name` and another model. (A collection alone says less: a reverse foreign
+    key, `user.queues_owned`, is one too.)"""
     relations = other.relations
-    if any(r.many and r.target == name for r in relations.values()):
-        return True
     keys = [attribute for attribute, r in relations.items() if not r.many and r.target]
     if len(keys) < 2 or not any(relations[k].target == name for k in keys):
         return False
@@ -172,8 +172,8 @@ def _own_and_inherited_columns(model: ModelFacts, resolve: Resolver | None) -> l
 
 def unknown_size(model: ModelFacts, resolve: Resolver | None = None, models: Iterable[ModelFacts] = ()) -> str | None:
     """Said in a finding whose cost needs rows, when the declaration shows no sign of the table growing (nor does
-    a model that holds its rows in a collection, among the project's `models`)."""
-    if grows_with_use(model, resolve) or _collected_by_growing(model, models, resolve):
+    a link to a growing model, among the project's `models`)."""
+    if grows_with_use(model, resolve) or _linked_to_growing(model, models, resolve):
         return None
     return f"nothing in {model.name} shows it growing with use: no accounts, owners or arrival times"
 
