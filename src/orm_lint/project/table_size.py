@@ -19,7 +19,7 @@ nothing shows it growing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 from .model_facts import ModelFacts
 
@@ -67,9 +67,8 @@ def name_words(name: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(name)}
 
 
-def stays_small(model: ModelFacts, resolve: Resolver | None = None, models: Iterable[ModelFacts] = ()) -> str | None:
-    """Why the model's table likely holds few rows (said in a finding's message), or None. `models`, the project's,
-    tell which link its rows to a growing table."""
+def stays_small(model: ModelFacts, resolve: Resolver | None = None) -> str | None:
+    """Why the model's table likely holds few rows (said in a finding's message), or None."""
     if model.module.startswith("django.contrib"):
         return None
     columns = set(_own_and_inherited_columns(model, resolve)) - {"id"}
@@ -85,35 +84,10 @@ def stays_small(model: ModelFacts, resolve: Resolver | None = None, models: Iter
     if words & _CONFIGURATION_WORDS:
         return f"{model.name} is a configuration table, which stays small"
     if not any(_WHEN_COLUMN.search(column) for column in columns):
-        if _linked_to_growing(model, models, resolve):
-            return None  # linked to the rows of a growing table: they come with them (a certificate's domains)
         return f"{model.name} refers to no other table, like a lookup table that stays small"
     if words & LOOKUP_WORDS and len(columns) <= LOOKUP_COLUMNS:
         return f"{model.name} is named and shaped like a lookup table, which stays small"
     return None
-
-
-def _linked_to_growing(model: ModelFacts, models: Iterable[ModelFacts], resolve: Resolver | None) -> bool:
-    """A link model ties this one's rows to those of a model that grows with use
-    (`CertificateAssociation(certificate, domain, ports)`): they come with its rows."""
-    for other in models:
-        if other is not model and _links(other, model.name) and grows_with_use(other, resolve):
-            return True
-    return False
-
-
-def _links(other: ModelFacts, name: str) -> bool:
-    """`other` is a link model between `name` and another model. (A collection alone says less: a reverse foreign
-    key, `user.queues_owned`, is one too.)"""
-    relations = other.relations
-    keys = [attribute for attribute, r in relations.items() if not r.many and r.target]
-    if len(keys) < 2 or not any(relations[k].target == name for k in keys):
-        return False
-    rest = [c for c in other.columns if c not in keys and not (c.endswith("_id") and c[:-3] in keys)]
-    return len(rest) <= _LINK_COLUMNS
-
-
-_LINK_COLUMNS = 2  # besides its keys, a link model holds a few facts about the link (`ports`, `role`)
 
 
 def grows_with_use(model: ModelFacts, resolve: Resolver | None = None) -> bool:
@@ -170,10 +144,9 @@ def _own_and_inherited_columns(model: ModelFacts, resolve: Resolver | None) -> l
     return columns
 
 
-def unknown_size(model: ModelFacts, resolve: Resolver | None = None, models: Iterable[ModelFacts] = ()) -> str | None:
-    """Said in a finding whose cost needs rows, when the declaration shows no sign of the table growing (nor does
-    a link to a growing model, among the project's `models`)."""
-    if grows_with_use(model, resolve) or _linked_to_growing(model, models, resolve):
+def unknown_size(model: ModelFacts, resolve: Resolver | None = None) -> str | None:
+    """Said in a finding whose cost needs rows, when the declaration shows no sign of the table growing."""
+    if grows_with_use(model, resolve):
         return None
     return f"nothing in {model.name} shows it growing with use: no accounts, owners or arrival times"
 

@@ -773,10 +773,10 @@ def _size(index: ModuleIndex, table: str | None, unknown_is_low: bool = False) -
     app = migration.app_label if migration is not None and migration.framework == DJANGO else None
     near = module_name(index.project.root, index.filename)
     model = model_of_table(models, table, near, app or None) if table else None
-    small = stays_small(model, index.project.model, models) if model is not None else None
+    small = stays_small(model, index.project.model) if model is not None else None
     if small:
         return {"scale": f" ({small}: the lock is brief)"}
-    unknown = unknown_size(model, index.project.model, models) if model is not None and unknown_is_low else None
+    unknown = unknown_size(model, index.project.model) if model is not None and unknown_is_low else None
     return {"scale": f" ({unknown}, so the lock may well be brief)"} if unknown else {}
 
 

@@ -141,9 +141,8 @@ def _report(call: ast.Call, shape: QueryShape, endpoint: str, project: ProjectIn
         scale = " (one user's rows: fewer, but still no bound)"
     else:
         model = project.model(shape.entity)
-        every = [m for found in project.candidates.values() for m in found]
-        small = stays_small(model, project.model, every) if model is not None else None
-        unknown = unknown_size(model, project.model, every) if model is not None and small is None else None
+        small = stays_small(model, project.model) if model is not None else None
+        unknown = unknown_size(model, project.model) if model is not None and small is None else None
         if small or unknown:
             scale = f" ({small or unknown})"
     return Report(
