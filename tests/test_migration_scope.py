@@ -7,11 +7,13 @@ Every test builds a real repository (`git init`, commits, clones, branches) and 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import check_json, git, run_flake8, run_orm_lint
+from conftest import GIT_ENV, check_json, git, run_flake8, run_orm_lint
 
 INITIAL = """\
 from django.db import migrations, models
@@ -465,3 +467,20 @@ def test_alembic_dropping_a_column_the_same_release_added_is_not_reported(tmp_pa
     git(root, "tag", "2.0")
     data = check_json(".", "--no-cache", "--migrations", "all", "--select", "ORM402", cwd=root)
     assert [f["line"] for f in data["findings"]] == [12]  # type: ignore[index, union-attr]
+
+
+def _tag_on(root: Path, tag: str, day: int) -> None:
+    """An annotated tag dated `day` days into 2024: tags made in one second would tie."""
+    environment = {**os.environ, **GIT_ENV, "GIT_COMMITTER_DATE": f"2024-01-{day:02d}T12:00:00"}
+    subprocess.run(["git", "tag", "-a", tag, "-m", tag], cwd=root, env=environment, check=True)
+
+
+def test_before_the_first_release_pre_releases_are_the_releases(upstream: Path) -> None:
+    _tag_on(upstream, "v0.1.0-alpha1", 1)  # the book table ships in an alpha, before any final release
+    _write(upstream, MIGRATIONS / "0003_shelf.py", CREATE_SHELF)
+    _write(upstream, MIGRATIONS / "0004_indexes.py", INDEX_SHELF_AND_BOOK)
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "shelves")
+    _tag_on(upstream, "v0.1.0-alpha2", 2)
+    _tag_on(upstream, "v0.1.0", 3)
+    assert _index_lines(upstream) == [("book", 8)]

@@ -439,3 +439,133 @@ def test_the_history_is_the_same_whatever_order_and_workers_read_it() -> None:
     assert in_order
     assert places("--jobs", "2", *files) == in_order
     assert sorted(p for file in files for p in places(file)) == in_order
+
+
+_LOCKS = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0001_initial")]
+    operations = [
+        migrations.AddIndex(model_name="book", index=models.Index(fields=["title"], name="book_title_idx")),
+        migrations.AddConstraint(
+            model_name="book",
+            constraint=models.UniqueConstraint(
+                fields=["isbn"], condition=models.Q(isbn__isnull=False), name="book_isbn_partial"
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="book", constraint=models.UniqueConstraint(fields=["title", "isbn"], name="book_title_isbn")
+        ),
+        migrations.AddField(
+            model_name="loan",
+            name="member",
+            field=models.ForeignKey(null=True, on_delete=models.deletion.CASCADE, to="catalog.member"),
+        ),
+        migrations.AlterUniqueTogether(name="shelf", unique_together=set()),
+        migrations.AddIndex(model_name="shelf", index=models.Index(fields=["code"], name="shelf_code_idx")),
+    ]
+"""
+_LOCKS_INITIAL = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="Member",
+            fields=[("id", models.BigAutoField(primary_key=True)), ("joined_at", models.DateTimeField())],
+        ),
+        migrations.CreateModel(
+            name="Book",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("title", models.CharField(max_length=200)),
+                ("isbn", models.CharField(max_length=13, null=True)),
+                ("created_at", models.DateTimeField()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="Loan",
+            fields=[("id", models.BigAutoField(primary_key=True)), ("created_at", models.DateTimeField())],
+        ),
+        migrations.CreateModel(
+            name="Shelf",
+            fields=[("id", models.BigAutoField(primary_key=True)), ("code", models.CharField(max_length=8))],
+            options={"unique_together": {("code",)}},
+        ),
+    ]
+"""
+
+
+def test_the_message_says_when_reads_wait_through_an_index_build_too(tmp_path: Path) -> None:
+    """CREATE INDEX blocks writes only; ALTER TABLE ... ADD CONSTRAINT UNIQUE, the ADD COLUMN before a new foreign
+    key's index, and an earlier ALTER TABLE of the same migration (dropping unique_together) keep reads out too."""
+    migrations = tmp_path / "catalog" / "migrations"
+    migrations.mkdir(parents=True)
+    for name, text in (("__init__.py", ""), ("0001_initial.py", _LOCKS_INITIAL), ("0002_locks.py", _LOCKS)):
+        (migrations / name).write_text(text, encoding="utf-8")
+    found = check_json("catalog/migrations/0002_locks.py", "--no-cache", "--select", "ORM405", cwd=tmp_path)
+    blocking = {f["line"]: f["message"].split(" while ")[1].split(";")[0] for f in found["findings"]}  # type: ignore
+    assert blocking == {
+        7: "blocking writes to it",
+        8: "blocking writes to it",  # a partial unique constraint is a CREATE UNIQUE INDEX
+        14: "reads and writes wait (a unique constraint is added with ALTER TABLE, which holds the table's exclusive"
+        " lock through the build)",
+        17: "reads and writes wait (the column is added first, and that exclusive lock is held until the migration"
+        " commits)",
+        23: "reads and writes wait (the AlterUniqueTogether before it holds the table's exclusive lock until the"
+        " migration commits)",
+    }
+
+
+_M2M_INITIAL = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(name="Tag", fields=[("id", models.BigAutoField(primary_key=True))]),
+        migrations.CreateModel(name="Post", fields=[("id", models.BigAutoField(primary_key=True))]),
+        migrations.CreateModel(
+            name="PostLike",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("post", models.ForeignKey(on_delete=models.deletion.CASCADE, to="forum.post")),
+            ],
+        ),
+        migrations.AddField(model_name="post", name="tags", field=models.ManyToManyField(to="forum.tag")),
+        migrations.AddField(
+            model_name="post", name="liked_by", field=models.ManyToManyField(through="forum.PostLike", to="forum.tag")
+        ),
+    ]
+"""
+_M2M_REMOVED = """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("forum", "0001_initial")]
+    operations = [
+        migrations.RemoveField(model_name="post", name="tags"),
+        migrations.RemoveField(model_name="post", name="liked_by"),
+        migrations.DeleteModel(name="PostLike"),
+    ]
+"""
+
+
+def test_removing_a_many_to_many_field_drops_its_join_table_unless_a_through_model_holds_it(tmp_path: Path) -> None:
+    migrations = tmp_path / "forum" / "migrations"
+    migrations.mkdir(parents=True)
+    for name, text in (("__init__.py", ""), ("0001_initial.py", _M2M_INITIAL), ("0002_drop.py", _M2M_REMOVED)):
+        (migrations / name).write_text(text, encoding="utf-8")
+    found = check_json("forum/migrations/0002_drop.py", "--no-cache", "--select", "ORM402", cwd=tmp_path)
+    assert [(f["line"], f["message"].split(" while")[0]) for f in found["findings"]] == [  # type: ignore[union-attr]
+        (7, "RemoveField drops the join table of many-to-many field post.tags"),
+        (9, "DeleteModel drops the table of model postlike"),
+    ]

@@ -63,9 +63,10 @@ def new_with_its_table(path: str | Path, created_in: str) -> bool:
     """Whether the migration at `path` came in the same release as `created_in`, the migration of its folder
     that created its table: then the table is empty when it runs, and no deployed code uses it.
 
-    Told from git's release points, the release tags (not pre-releases) and the merge base with the default
-    branch: every one that lacks this migration must lack the other one too, and have this folder (or the
-    folder above the app's, when the app came later), so that a moved folder is never taken for a new one.
+    Told from git's release points, the release tags (pre-releases only before the first release) and the merge
+    base with the default branch: every one that lacks this migration must lack the other one too, and have this
+    folder (or the folder above the app's, when the app came later), so that a moved folder is never taken for a
+    new one.
     With no release point lacking this migration, nothing shows the two apart: False."""
     try:
         resolved = Path(path).resolve()
@@ -96,11 +97,15 @@ def new_with_its_table(path: str | Path, created_in: str) -> bool:
 
 @lru_cache(maxsize=16)
 def _release_points(root: Path) -> tuple[str, ...]:
-    """The release tags of the repository and the merge base with the default branch, as revisions."""
-    listed = _git(["for-each-ref", "--format=%(refname)", "refs/tags"], root) or ""
-    tags = [ref for ref in listed.splitlines() if ref and not _PRE_RELEASE.search(ref.rsplit("/", 1)[-1])]
+    """The release tags of the repository and the merge base with the default branch, as revisions. Pre-releases
+    count only before the first final release: until then they are what deployments run."""
+    listed = _git(["for-each-ref", "--sort=creatordate", "--format=%(refname)", "refs/tags"], root) or ""
+    tags = [ref for ref in listed.splitlines() if ref]
+    final = [not _PRE_RELEASE.search(ref.rsplit("/", 1)[-1]) for ref in tags]
+    first = final.index(True) if True in final else len(tags)
+    releases = [ref for number, ref in enumerate(tags) if final[number] or number < first]
     facts = _facts_of(root)
-    return tuple(tags) + ((facts.base,) if facts is not None else ())
+    return tuple(releases) + ((facts.base,) if facts is not None else ())
 
 
 def _present(root: Path, point: str, paths: list[str]) -> list[bool]:

@@ -34,12 +34,13 @@ _NOT_REPORTED = (
 )
 # ORM402-ORM406 (flake8_plugin/checks/migrations.py asks for it; migration_scope.new_with_its_table decides).
 _SAME_RELEASE = (
-    " Nor when git shows the table came in the same release as this migration: its `CreateModel` or "
-    "`op.create_table` is in a migration that every release tag lacking this one (pre-releases such as "
-    "`v2.0b1` aside) and the merge base with the default branch lack too, while they have its folder. Then "
-    "the table is empty when the migration runs and no deployed code uses it, as on a branch that creates a "
-    "table and indexes it. With no release tag or merge base lacking this migration, or a folder that moved, "
-    "nothing shows when the table came, and the finding stays."
+    " Nor when git shows the table came in the same release as this migration: every release tag that lacks "
+    "this migration (pre-releases such as `v2.0b1` count only before the first release), and the merge base "
+    "with the default branch when it lacks it, also lacks the migration with the table's `CreateModel` or "
+    "`op.create_table` (for a dropped or renamed column, the migration that added the column) while having "
+    "their folder. Then the table is empty when the migration runs and no deployed code uses it, as on a "
+    "branch that creates a table and indexes it. With no release tag or merge base lacking this migration, "
+    "or a folder that moved, nothing shows when the table came, and the finding stays."
 )
 _OTHER_DIALECT = (
     " Alembic operations inside an `if` branch that runs only on another database "
@@ -185,7 +186,10 @@ COLUMN_OR_TABLE_DROPPED = Rule(
             "then runs them) or `Safe.always()` (declared safe before and after the deploy), and "
             "django-syzygy `stage = Stage.POST_DEPLOY`. `Safe.before_deploy()` is reported as usual. "
             "A model deleted in the migration is one finding, on its `DeleteModel`: the `RemoveField` "
-            "operations makemigrations writes first for that model's relations are part of the same drop."
+            "operations makemigrations writes first for that model's relations are part of the same drop. "
+            "A `RemoveField` of a many-to-many field drops its join table, and the message says so; with "
+            "`through=` naming the project's own model it runs no SQL and is not reported (that model's "
+            "`DeleteModel` is)."
             + _NOT_REPORTED
             + _SAME_RELEASE
             + _ALL_BACKENDS
@@ -537,11 +541,15 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
         why_bad=(
             "A plain `CREATE INDEX` holds a SHARE lock for the whole build: every INSERT, UPDATE and "
             "DELETE on the table waits, for minutes on a large table, and requests pile up behind it. "
-            "A unique constraint builds a unique index the same way. Reads go on, as while ORM406's "
-            "constraint is validated, and how long writes wait depends on the table's size, which the "
-            "migration does not show: medium. When an earlier step of the same migration altered the "
-            "table (a column added, altered, renamed or dropped), its exclusive lock is held until the "
-            "migration commits, so reads wait through the build too, and the message says so. (MySQL/InnoDB "
+            "Reads go on, as while ORM406's constraint is validated, and how long writes wait depends on "
+            "the table's size, which the migration does not show: medium. Reads wait through the build too, "
+            "and the message says so, when the table's exclusive lock is held: a unique constraint added "
+            "with `ALTER TABLE ... ADD CONSTRAINT` (Django's `unique=True`, `unique_together` and "
+            "`UniqueConstraint(fields=...)`, Alembic's `create_unique_constraint()`) takes it for the whole "
+            "build; so does the `ADD COLUMN` an `AddField` or `add_column()` runs before its index, the "
+            "`ALTER COLUMN` of an `AlterField` that also changes the column, and any earlier step of the "
+            "same migration that altered the table (a column added, altered, renamed or dropped, a "
+            "constraint or index dropped), all held until the migration commits. (MySQL/InnoDB "
             "builds indexes online and SQLite has no concurrent writers, hence PostgreSQL only.)"
         ),
         fix_steps=(

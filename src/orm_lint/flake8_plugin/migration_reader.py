@@ -278,6 +278,8 @@ _MODEL_PARAMETER = {
     fw.ALTER_MODEL_TABLE: "name",
     fw.ALTER_MODEL_OPTIONS: "name",
     fw.RENAME_MODEL: "old_name",
+    fw.ALTER_UNIQUE_TOGETHER: "name",
+    fw.ALTER_INDEX_TOGETHER: "name",
 }
 _NO_MODEL = frozenset({fw.RUN_PYTHON, fw.RUN_SQL})
 

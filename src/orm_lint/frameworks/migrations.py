@@ -43,6 +43,9 @@ RENAME_FIELD = "RenameField"
 ADD_INDEX = "AddIndex"
 ADD_CONSTRAINT = "AddConstraint"
 REMOVE_CONSTRAINT = "RemoveConstraint"
+REMOVE_INDEX = "RemoveIndex"
+ALTER_UNIQUE_TOGETHER = "AlterUniqueTogether"
+ALTER_INDEX_TOGETHER = "AlterIndexTogether"
 RUN_PYTHON = "RunPython"
 RUN_SQL = "RunSQL"
 SEPARATE_DATABASE_AND_STATE = "SeparateDatabaseAndState"
@@ -73,6 +76,9 @@ OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
     ADD_CONSTRAINT: ("model_name", "constraint"),
     ADD_CONSTRAINT_NOT_VALID: ("model_name", "constraint"),
     REMOVE_CONSTRAINT: ("model_name", "name"),
+    REMOVE_INDEX: ("model_name", "name"),
+    ALTER_UNIQUE_TOGETHER: ("name", "unique_together"),
+    ALTER_INDEX_TOGETHER: ("name", "index_together"),
     RUN_PYTHON: ("code", REVERSE_CODE, "atomic", "hints", "elidable"),
     RUN_SQL: ("sql", REVERSE_SQL, STATE_OPERATIONS, "hints", "elidable"),
     SEPARATE_DATABASE_AND_STATE: (DATABASE_OPERATIONS, STATE_OPERATIONS),
@@ -86,6 +92,7 @@ MANAGED_OPTION = "managed"
 # Fields: what decides the column, its default and its indexes.
 FIELDS_WITHOUT_COLUMN = frozenset({"ManyToManyField", "GeneratedField"})
 MANY_TO_MANY_FIELD = "ManyToManyField"
+THROUGH_KEYWORD = "through"  # ManyToManyField(through=...): the project's own model holds the join table
 FOREIGN_KEY_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
 # How subclasses of them are named (mptt's TreeForeignKey, a project's own ...ForeignKey).
 FOREIGN_KEY_SUFFIXES = ("ForeignKey", "OneToOneField")
@@ -226,16 +233,37 @@ CREATE_UNIQUE_CONSTRAINT = "create_unique_constraint"
 CREATE_FOREIGN_KEY = "create_foreign_key"
 CREATE_CHECK_CONSTRAINT = "create_check_constraint"
 DROP_CONSTRAINT = "drop_constraint"
+DROP_INDEX = "drop_index"
 BATCH_ALTER_TABLE = "batch_alter_table"
 EXECUTE = "execute"
 GET_BIND = "get_bind"
 BULK_INSERT = "bulk_insert"
 # `with op.get_context().autocommit_block():` runs its statements outside the migration's transaction.
 AUTOCOMMIT_BLOCK = "autocommit_block"
-# Schema changes (Django and Alembic) that take a table's ACCESS EXCLUSIVE lock, held until the migration commits.
+# Schema changes (Django and Alembic) that take a table's ACCESS EXCLUSIVE lock, held until the migration commits:
+# ALTER TABLE (columns, constraints dropped or added), and DROP INDEX without CONCURRENTLY.
 EXCLUSIVE_ALTERATIONS = frozenset(
-    {ADD_FIELD, ALTER_FIELD, RENAME_FIELD, REMOVE_FIELD, ADD_COLUMN, ALTER_COLUMN, DROP_COLUMN}
+    {
+        ADD_FIELD,
+        ALTER_FIELD,
+        RENAME_FIELD,
+        REMOVE_FIELD,
+        REMOVE_CONSTRAINT,
+        REMOVE_INDEX,
+        ALTER_UNIQUE_TOGETHER,
+        ALTER_INDEX_TOGETHER,
+        ADD_COLUMN,
+        ALTER_COLUMN,
+        DROP_COLUMN,
+        DROP_CONSTRAINT,
+        DROP_INDEX,
+        CREATE_UNIQUE_CONSTRAINT,
+        CREATE_CHECK_CONSTRAINT,
+    }
 )
+# UniqueConstraint arguments that make Django build it with CREATE UNIQUE INDEX (a SHARE lock) rather than
+# ALTER TABLE ... ADD CONSTRAINT (ACCESS EXCLUSIVE, for the whole build).
+UNIQUE_INDEX_ARGUMENTS = frozenset({"condition", "include", "opclasses"})
 TEXT_CONSTRUCT = "text"  # sa.text("...")
 # Methods of a `text()` construct that return the same statement with more attached.
 STATEMENT_METHODS = frozenset({"bindparams", "columns", "execution_options"})
@@ -256,6 +284,7 @@ TABLE_ARGUMENT: dict[str, tuple[int, str]] = {
     CREATE_FOREIGN_KEY: (1, "source_table"),
     CREATE_CHECK_CONSTRAINT: (1, "table_name"),
     DROP_CONSTRAINT: (1, "table_name"),
+    DROP_INDEX: (1, "table_name"),
     BATCH_ALTER_TABLE: (0, "table_name"),
 }
 # The argument after the table: the column for add/drop/alter, the index name before it.

@@ -214,7 +214,7 @@ def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
             continue
         target = None
         if op.name == fw.REMOVE_FIELD and op.table not in deleted:
-            target = f"column {op.table}.{string_value(op.argument('name'))}"
+            target = _removed_field(op)
         elif op.name == fw.DELETE_MODEL:
             target = f"the table of model {op.table}"
         elif op.framework == ALEMBIC and op.name == fw.DROP_COLUMN:
@@ -224,6 +224,18 @@ def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
             target = f"table {op.table_text}"
         if target is not None:
             yield _report(COLUMN_OR_TABLE_DROPPED, op, module=index, target=target)
+
+
+def _removed_field(op: Operation) -> str | None:
+    """What a RemoveField drops: its column; a many-to-many field's join table, or nothing when its `through`
+    model is the project's own (that model's DeleteModel drops the table)."""
+    name = string_value(op.argument("name"))
+    field = op.previous.fields.get(name or "") if op.previous is not None else None
+    if isinstance(field, ast.Call) and call_name(field) == fw.MANY_TO_MANY_FIELD:
+        if keyword_value(field, fw.THROUGH_KEYWORD) is not None:
+            return None
+        return f"the join table of many-to-many field {op.table}.{name}"
+    return f"column {op.table}.{name}"
 
 
 @check(COLUMN_OR_TABLE_RENAMED, runs_on_migrations=True)
@@ -284,7 +296,12 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
             elif not fix:
                 fix = _FIX[INDEX_CREATED_WITHOUT_CONCURRENTLY.code, op.framework]
             blocking = {}
-            if holder is not None and not empty.get(id(op.call)):
+            own = _own_exclusive_lock(op, unique, migration.atomic)
+            if empty.get(id(op.call)):
+                pass
+            elif own is not None:
+                blocking = {"blocking": f"reads and writes wait ({own})"}
+            elif holder is not None:
                 blocking = {
                     "blocking": f"reads and writes wait (the {holder} before it holds the table's exclusive lock "
                     "until the migration commits)"
@@ -299,6 +316,45 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
                 **blocking,
                 **(_EMPTIED if empty.get(id(op.call)) else _size(index, op.table, unknown_is_low=True)),
             )
+
+
+def _own_exclusive_lock(op: Operation, unique: bool, atomic: bool) -> str | None:
+    """Why the operation itself keeps reads out while its index builds, or None when only writes wait (CREATE INDEX
+    takes a SHARE lock): a constraint added with ALTER TABLE holds ACCESS EXCLUSIVE through the build, and so does
+    the ADD COLUMN or ALTER COLUMN the operation runs first, in the migration's transaction."""
+    if unique and _added_with_alter_table(op):
+        return "a unique constraint is added with ALTER TABLE, which holds the table's exclusive lock through the build"
+    if not atomic or op.autocommit:
+        return None
+    if op.name in (fw.ADD_FIELD, fw.ADD_COLUMN):
+        return "the column is added first, and that exclusive lock is held until the migration commits"
+    if op.name == fw.ALTER_FIELD and _alters_column_too(op):
+        return "the column is altered first, and that exclusive lock is held until the migration commits"
+    return None
+
+
+def _added_with_alter_table(op: Operation) -> bool:
+    """Django's `_create_unique_sql` and Alembic's `create_unique_constraint()` use ALTER TABLE ... ADD CONSTRAINT;
+    a UniqueConstraint with a condition, expressions, `include` or `opclasses` is a CREATE UNIQUE INDEX instead."""
+    if op.name == fw.ADD_CONSTRAINT:
+        constraint = op.argument("constraint")
+        return (
+            isinstance(constraint, ast.Call)
+            and not constraint.args
+            and not any(k.arg in fw.UNIQUE_INDEX_ARGUMENTS or k.arg == "expressions" for k in constraint.keywords)
+        )
+    return op.name in (fw.ADD_FIELD, fw.ALTER_FIELD, fw.CREATE_UNIQUE_CONSTRAINT, fw.ADD_COLUMN)
+
+
+def _alters_column_too(op: Operation) -> bool:
+    """An AlterField that changes the column's type or nullability besides its index (Django alters the column
+    before it adds the index)."""
+    name = string_value(op.argument("name")) or ""
+    old = op.previous.fields.get(name) if op.previous is not None else None
+    new = op.argument("field")
+    if not isinstance(old, ast.Call) or not isinstance(new, ast.Call):
+        return False
+    return is_nullable(old) != is_nullable(new) or changes_column_type(old, new, None)
 
 
 @check(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, runs_on_migrations=True)
