@@ -484,3 +484,23 @@ def test_before_the_first_release_pre_releases_are_the_releases(upstream: Path) 
     _tag_on(upstream, "v0.1.0-alpha2", 2)
     _tag_on(upstream, "v0.1.0", 3)
     assert _index_lines(upstream) == [("book", 8)]
+
+
+def test_alembic_a_table_created_again_is_dated_by_its_last_creation(tmp_path: Path) -> None:
+    root = tmp_path / "service"
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    likes = 'op.create_table("likes", sa.Column("id", sa.Integer))'
+    _write(root, VERSIONS / "a1_likes.py", _revision("a1", None, likes))
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "1.0")
+    git(root, "tag", "1.0")
+    _write(root, VERSIONS / "b2_drop.py", _revision("b2", "a1", 'op.drop_table("likes")'))
+    _write(root, VERSIONS / "c3_again.py", _revision("c3", "b2", likes))
+    _write(root, VERSIONS / "d4_index.py", _revision("d4", "c3", 'op.create_index("ix_likes", "likes", ["id"])'))
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "2.0")
+    git(root, "tag", "2.0")
+    data = check_json(".", "--no-cache", "--migrations", "all", "--select", "ORM402,ORM405", cwd=root)
+    assert [(f["path"], f["code"]) for f in data["findings"]] == [  # type: ignore[index, union-attr]
+        ("migrations/versions/b2_drop.py", "ORM402")  # the 1.0 table; the index is on the new, empty one
+    ]

@@ -63,11 +63,11 @@ def new_with_its_table(path: str | Path, created_in: str) -> bool:
     """Whether the migration at `path` came in the same release as `created_in`, the migration of its folder
     that created its table: then the table is empty when it runs, and no deployed code uses it.
 
-    Told from git's release points, the release tags (pre-releases only before the first release) and the merge
-    base with the default branch: every one that lacks this migration must lack the other one too, and have this
-    folder (or the folder above the app's, when the app came later), so that a moved folder is never taken for a
-    new one.
-    With no release point lacking this migration, nothing shows the two apart: False."""
+    Told from git's release points, the release tags in the order they were made (pre-releases only before the
+    first release), then the merge base with the default branch: the newest one that lacks this migration lacks
+    the other one too, and has this folder (or the folder above the app's, when the app came later), so that a
+    moved folder is never taken for a new one. With no release point lacking this migration, nothing shows the
+    two apart: False."""
     try:
         resolved = Path(path).resolve()
     except (OSError, RuntimeError):
@@ -84,15 +84,11 @@ def new_with_its_table(path: str | Path, created_in: str) -> bool:
     paths = [p.as_posix() for p in (migration, folder / created_in, folder, outer)]
     if any("\n" in p for p in paths):
         return False
-    lacking = 0
-    for point in _release_points(root):
+    for point in reversed(_release_points(root)):  # the newest release without this migration decides
         has_migration, has_creator, has_folder, has_outer = _present(root, point, paths)
-        if has_migration:
-            continue
-        lacking += 1
-        if has_creator or not (has_folder or has_outer):
-            return False
-    return lacking > 0
+        if not has_migration:
+            return not has_creator and (has_folder or has_outer)
+    return False
 
 
 @lru_cache(maxsize=16)

@@ -555,7 +555,7 @@ def created_tables(migration: MigrationFile) -> set[str]:
 def table_origin(op: Operation, filename: str, column: bool = False) -> str | None:
     """The file name of the migration, in this one's folder, that created the table `op` works on (with `column`,
     that added the column it drops or renames, when a later one did); None when the history does not say (a renamed
-    table, one created twice, another app's)."""
+    table, another app's)."""
     if op.framework == DJANGO:
         previous = op.previous
         if previous is None:
@@ -565,29 +565,53 @@ def table_origin(op: Operation, filename: str, column: bool = False) -> str | No
     if not op.table:
         return None
     path = Path(filename).resolve()
+    history = _alembic_history(path.parent)
     key = op.table.lower()
     if column and op.name in (fw.DROP_COLUMN, fw.ALTER_COLUMN):
         name = string_value(op.alembic_argument(*fw.COLUMN_ARGUMENT[op.name]), op.constants)
-        adders = _alembic_origins(path.parent).get(f"{key}.{name}", ()) if name else ()
+        adders = history.made.get(f"{key}.{name}", ()) if name else ()
         if adders:
-            return adders[0] if len(adders) == 1 and adders[0] != path.name else None
-    creators = _alembic_origins(path.parent).get(key, ())
-    return creators[0] if len(creators) == 1 and creators[0] != path.name else None
+            return history.nearest(path.name, adders)
+    return history.nearest(path.name, history.made.get(key, ()))
 
 
 # The parameter naming the field that a Django operation drops or renames.
 _FIELD_PARAMETER = {fw.REMOVE_FIELD: "name", fw.RENAME_FIELD: "old_name"}
+_REVISION_LINE = re.compile(rb"^(down_revision|revision)\b[^=\n]*=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(rb"[\"']([^\"'\s]+)[\"']")
+
+
+@dataclass
+class _AlembicHistory:
+    """One `versions` folder: which revision files create each table (`likes`) or add each column (`likes.note`),
+    and each file's parent files (by `down_revision`)."""
+
+    made: dict[str, tuple[str, ...]]
+    parents: dict[str, tuple[str, ...]]
+
+    def nearest(self, filename: str, candidates: tuple[str, ...]) -> str | None:
+        """The candidate closest before `filename` in the revision chain (a table created, dropped and created
+        again: the last creation); None when none is before it."""
+        wanted, pending, seen = set(candidates), list(self.parents.get(filename, ())), {filename}
+        while pending:
+            current = pending.pop(0)
+            if current in wanted:
+                return current
+            if current not in seen:
+                seen.add(current)
+                pending.extend(self.parents.get(current, ()))
+        return None
 
 
 @lru_cache(maxsize=8)
-def _alembic_origins(folder: Path) -> dict[str, tuple[str, ...]]:
-    """{"likes": the revision files whose upgrade() creates the table, "likes.note": those that add the column}, for
-    one `versions` folder, read once per process."""
-    found: dict[str, list[str]] = {}
+def _alembic_history(folder: Path) -> _AlembicHistory:
+    """The folder's revisions, read once per process (only those that create tables or add columns are parsed)."""
+    made: dict[str, list[str]] = {}
+    revisions: dict[str, tuple[str, tuple[str, ...]]] = {}  # file -> (revision, down revisions)
     try:
         files = sorted(folder.glob("*.py"))
     except OSError:
-        return {}
+        files = []
     for file in files:
         try:
             data = file.read_bytes()
@@ -595,11 +619,19 @@ def _alembic_origins(folder: Path) -> dict[str, tuple[str, ...]]:
             tree = ast.parse(read_source(data)) if has_words else None
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             continue
+        ids = {m.group(1): _QUOTED.findall(m.group(2)) for m in _REVISION_LINE.finditer(data)}
+        if ids.get(b"revision"):
+            revisions[file.name] = (
+                ids[b"revision"][0].decode(),
+                tuple(d.decode() for d in ids.get(b"down_revision", [])),
+            )
         functions = tree.body if tree is not None else []
         upgrade = next((f for f in functions if isinstance(f, ast.FunctionDef) and f.name == fw.UPGRADE), None)
         for key in _created_by(upgrade) if upgrade is not None else ():
-            found.setdefault(key, []).append(file.name)
-    return {key: tuple(files) for key, files in found.items()}
+            made.setdefault(key, []).append(file.name)
+    by_revision = {revision: name for name, (revision, _) in revisions.items()}
+    parents = {name: tuple(by_revision[d] for d in down if d in by_revision) for name, (_, down) in revisions.items()}
+    return _AlembicHistory({key: tuple(names) for key, names in made.items()}, parents)
 
 
 def _created_by(upgrade: ast.FunctionDef) -> Iterator[str]:
