@@ -84,8 +84,10 @@ def new_with_its_table(path: str | Path, created_in: str) -> bool:
     paths = [p.as_posix() for p in (migration, folder / created_in, folder, outer)]
     if any("\n" in p for p in paths):
         return False
-    for point in reversed(_release_points(root)):  # the newest release without this migration decides
-        has_migration, has_creator, has_folder, has_outer = _present(root, point, paths)
+    points = _release_points(root)
+    present = _present(root, points, paths)
+    for point in reversed(points):  # the newest release without this migration decides
+        has_migration, has_creator, has_folder, has_outer = (present[point, p] for p in paths)
         if not has_migration:
             return not has_creator and (has_folder or has_outer)
     return False
@@ -104,18 +106,20 @@ def _release_points(root: Path) -> tuple[str, ...]:
     return tuple(releases) + ((facts.base,) if facts is not None else ())
 
 
-def _present(root: Path, point: str, paths: list[str]) -> list[bool]:
-    """Whether each path (a file or a folder) exists at the revision `point`: one git call for the ones not asked
-    before."""
-    missing = [p for p in paths if (root, point, p) not in _PRESENT]
+def _present(root: Path, points: tuple[str, ...], paths: list[str]) -> dict[tuple[str, str], bool]:
+    """Whether each path (a file or a folder) exists at each revision: one git call for the pairs not asked before
+    (a finding's folder and migration are shared by the others of its file)."""
+    found = {(point, p): _PRESENT[root, point, p] for point in points for p in paths if (root, point, p) in _PRESENT}
+    missing = [(point, p) for point in points for p in paths if (point, p) not in found]
     if missing:
-        answer = _git(["cat-file", "--batch-check"], root, stdin="".join(f"{point}:{p}\n" for p in missing)) or ""
+        answer = _git(["cat-file", "--batch-check"], root, stdin="".join(f"{pt}:{p}\n" for pt, p in missing)) or ""
         results = answer.splitlines()
         if len(_PRESENT) > _MAX_PRESENT:
             _PRESENT.clear()
-        for number, p in enumerate(missing):
-            _PRESENT[(root, point, p)] = number < len(results) and not results[number].endswith(" missing")
-    return [_PRESENT[(root, point, p)] for p in paths]
+        for number, pair in enumerate(missing):
+            # "<sha> <type> <size>", or "<revision>:<path> missing"; no answer at all (git failed) is "missing"
+            found[pair] = _PRESENT[(root, *pair)] = number < len(results) and not results[number].endswith(" missing")
+    return found
 
 
 _PRESENT: dict[tuple[Path, str, str], bool] = {}
