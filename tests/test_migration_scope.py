@@ -314,17 +314,82 @@ def test_a_branch_that_creates_a_table_and_indexes_it_reports_only_the_older_tab
     assert [f["line"] for f in flake8 if f["code"] == "ORM405"] == [8]
 
 
-def test_a_moved_migrations_folder_is_not_taken_for_a_new_app(upstream: Path) -> None:
-    """Before the move no release has the folder, so nothing shows when the table came: reported."""
+# The app keeps its label when its package moves or is renamed.
+CATALOG_LABEL = (
+    'from django.apps import AppConfig\n\n\nclass Shop(AppConfig):\n    name = "shop"\n    label = "catalog"\n'
+)
+
+
+def test_a_moved_app_keeps_the_history_of_its_tables(upstream: Path) -> None:
+    """The book table came in v1.0 under `catalog/`; the package moved into `apps/` since. The shelf table is new."""
+    _write(upstream, "apps/__init__.py", "")
+    _write(upstream, "catalog/apps.py", CATALOG_LABEL)
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "apps")
     git(upstream, "tag", "v1.0")
-    git(upstream, "mv", "catalog", "shop")
-    git(upstream, "commit", "-q", "-m", "rename the package")
-    moved = Path("shop/migrations")
+    git(upstream, "mv", "catalog", "apps/shop")
+    git(upstream, "commit", "-q", "-m", "move and rename the package")
+    moved = Path("apps/shop/migrations")
     for name, text in (("0003_shelf.py", CREATE_SHELF), ("0004_indexes.py", INDEX_SHELF_AND_BOOK)):
-        _write(upstream, moved / name, text.replace('"catalog"', '"shop"'))
+        _write(upstream, moved / name, text)
     git(upstream, "add", ".")
     git(upstream, "commit", "-q", "-m", "shelves")
     git(upstream, "tag", "v2.0")
+    assert _index_lines(upstream) == [("book", 8)]
+
+
+def test_a_moved_app_on_a_branch_keeps_the_history_of_its_tables(clone: Path) -> None:
+    git(clone, "checkout", "-q", "-b", "move")
+    _write(clone, "catalog/apps.py", CATALOG_LABEL)
+    git(clone, "add", ".")
+    git(clone, "mv", "catalog", "shop")
+    _write(clone, "shop/migrations/0003_shelf.py", CREATE_SHELF)
+    _write(clone, "shop/migrations/0004_indexes.py", INDEX_SHELF_AND_BOOK)
+    data = check_json(".", "--no-cache", "--select", "ORM405", cwd=clone)
+    assert sorted((f["model"], f["line"]) for f in data["findings"]) == [("book", 8)]  # type: ignore[union-attr]
+
+
+SQUASHED = INITIAL.replace(
+    "    initial = True\n", '    replaces = [("catalog", "0001_initial"), ("catalog", "0002_language")]\n'
+)
+
+
+def test_a_table_of_a_squashed_migration_is_not_taken_for_a_new_one(upstream: Path) -> None:
+    git(upstream, "tag", "v1.0")
+    _write(upstream, MIGRATIONS / "0001_squashed_0002_language.py", SQUASHED)
+    index = INDEX_SHELF_AND_BOOK.replace('("catalog", "0003_shelf")', '("catalog", "0001_squashed_0002_language")')
+    only_book = (
+        '        migrations.AddIndex(model_name="shelf", index=models.Index(fields=["label"], name="shelf_label")),\n'
+    )
+    _release(upstream, "v1.1", ("0003_indexes.py", index.replace(only_book, "")))
+    assert _index_lines(upstream) == [("book", 7)]
+
+
+def test_a_tag_of_another_branch_does_not_decide(upstream: Path) -> None:
+    """v0.9.1, tagged on a maintenance branch after v1.0, lacks both migrations: v1.0 had the shelf table."""
+    git(upstream, "tag", "v0.9")
+    git(upstream, "branch", "maintenance")
+    _release(upstream, "v1.0", ("0003_shelf.py", CREATE_SHELF))
+    _write(upstream, MIGRATIONS / "0004_indexes.py", INDEX_SHELF_AND_BOOK)
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "indexes")
+    git(upstream, "checkout", "-q", "maintenance")
+    _write(upstream, "catalog/views.py", OLD_INJECTION + "\n")
+    git(upstream, "commit", "-qam", "a fix")
+    git(upstream, "tag", "v0.9.1")
+    git(upstream, "checkout", "-q", "main")
+    assert _index_lines(upstream) == [("book", 8), ("shelf", 7)]
+
+
+def test_tables_not_released_yet_are_reported(upstream: Path) -> None:
+    """Both came after the last release: a project deployed from its default branch has the table already."""
+    git(upstream, "tag", "v1.0")
+    _write(upstream, MIGRATIONS / "0003_shelf.py", CREATE_SHELF)
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "shelves")
+    _write(upstream, MIGRATIONS / "0004_indexes.py", INDEX_SHELF_AND_BOOK)
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "indexes")
     assert _index_lines(upstream) == [("book", 8), ("shelf", 7)]
 
 
@@ -504,3 +569,53 @@ def test_alembic_a_table_created_again_is_dated_by_its_last_creation(tmp_path: P
     assert [(f["path"], f["code"]) for f in data["findings"]] == [  # type: ignore[index, union-attr]
         ("migrations/versions/b2_drop.py", "ORM402")  # the 1.0 table; the index is on the new, empty one
     ]
+
+
+def test_alembic_renamed_revision_files_keep_the_history_of_their_tables(tmp_path: Path) -> None:
+    root = tmp_path / "service"
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    _write(root, VERSIONS / "a1.py", _revision("a1", None, 'op.create_table("likes", sa.Column("id", sa.Integer))'))
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "1.0")
+    git(root, "tag", "1.0")
+    git(root, "mv", str(VERSIONS / "a1.py"), str(VERSIONS / "2024_01_01_a1_likes.py"))
+    _write(root, VERSIONS / "b2.py", _revision("b2", "a1", 'op.create_index("ix_likes", "likes", ["id"])'))
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "2.0")
+    git(root, "tag", "2.0")
+    data = check_json(".", "--no-cache", "--migrations", "all", "--select", "ORM405", cwd=root)
+    assert [f["model"] for f in data["findings"]] == ["likes"]  # type: ignore[index, union-attr]
+
+
+ADOPT_LEGACY_SHELF = CREATE_SHELF.replace(
+    "        ),\n    ]",
+    '            options={"managed": False, "db_table": "legacy_shelf"},\n        ),\n'
+    '        migrations.AlterModelOptions(name="shelf", options={}),\n    ]',
+)
+
+
+def test_an_adopted_legacy_table_is_not_taken_for_a_new_one(upstream: Path) -> None:
+    """`managed=False` then managed: Django created no table, the legacy one is full."""
+    git(upstream, "tag", "v1.0")
+    _release(upstream, "v1.1", ("0003_shelf.py", ADOPT_LEGACY_SHELF), ("0004_indexes.py", INDEX_SHELF_AND_BOOK))
+    assert _index_lines(upstream) == [("book", 8), ("shelf", 7)]
+
+
+def test_the_results_cache_notices_when_the_table_moves_to_an_older_migration(
+    upstream: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    git(upstream, "tag", "v1.0")
+    _release(upstream, "v1.1", ("0003_shelf.py", CREATE_SHELF), ("0004_indexes.py", INDEX_SHELF_AND_BOOK))
+
+    def shelf_reported() -> bool:
+        data = check_json(".", "--migrations", "all", "--select", "ORM405", cwd=upstream)
+        return "shelf" in {f["model"] for f in data["findings"]}  # type: ignore[union-attr]
+
+    assert not shelf_reported()
+    # The shelf table turns out to be v1.0's: its CreateModel goes to 0002, 0003 keeps only the language field.
+    shelf = CREATE_SHELF[CREATE_SHELF.index("        migrations.CreateModel(") : CREATE_SHELF.index("    ]\n")]
+    _write(upstream, MIGRATIONS / "0002_language.py", OLD_RISKY.replace("    ]\n", shelf + "    ]\n"))
+    _write(upstream, MIGRATIONS / "0003_shelf.py", CREATE_SHELF.replace(shelf, ""))
+    git(upstream, "commit", "-qam", "history rewritten")
+    assert shelf_reported(), "0004 is unchanged, but the migration its table came from is not"

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -569,3 +570,34 @@ def test_removing_a_many_to_many_field_drops_its_join_table_unless_a_through_mod
         (7, "RemoveField drops the join table of many-to-many field post.tags"),
         (9, "DeleteModel drops the table of model postlike"),
     ]
+
+
+_LOCK_LOOK_ALIKES = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0001_initial")]
+    operations = [
+        migrations.AddField(model_name="member", name="books", field=models.ManyToManyField(to="catalog.book")),
+        migrations.AddIndex(model_name="member", index=models.Index(fields=["joined_at"], name="member_joined")),
+        migrations.AlterField(model_name="shelf", name="code", field=models.CharField(max_length=20, db_index=True)),
+        migrations.AddConstraint(
+            model_name="loan", constraint=models.CheckConstraint(condition=models.Q(id__gt=0), name="loan_id")
+        ),
+        migrations.AddIndex(model_name="loan", index=models.Index(fields=["created_at"], name="loan_created")),
+    ]
+"""
+
+
+def test_what_only_looks_like_an_exclusive_lock_is_told_apart(tmp_path: Path) -> None:
+    """A many-to-many field alters another table (its join table), so the member index blocks writes only; widening
+    a column still runs ALTER COLUMN before the index; a CHECK constraint is an ALTER TABLE of the loan table."""
+    migrations = tmp_path / "catalog" / "migrations"
+    migrations.mkdir(parents=True)
+    for name, text in (("__init__.py", ""), ("0001_initial.py", _LOCKS_INITIAL), ("0002_more.py", _LOCK_LOOK_ALIKES)):
+        (migrations / name).write_text(text, encoding="utf-8")
+    found = check_json("catalog/migrations/0002_more.py", "--no-cache", "--select", "ORM405", cwd=tmp_path)
+    findings: list[dict[str, Any]] = found["findings"]  # type: ignore[assignment]
+    blocking = {f["line"]: f["message"].split(" while ")[1].split(" (")[0].split(";")[0] for f in findings}
+    assert blocking == {8: "blocking writes to it", 9: "reads and writes wait", 13: "reads and writes wait"}

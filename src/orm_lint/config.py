@@ -271,7 +271,8 @@ KEYS: tuple[Key, ...] = (
         "Which migrations the migration rules (ORM4xx) review. `new`: in a git checkout, the migrations added or "
         "changed since the merge base with the default branch (`origin/HEAD`, else `main`/`master`), and files "
         "git does not have; every migration outside git or when that base cannot be found. `all`: every "
-        "migration. `--migrations` overrides it for one run; flake8 follows it too.",
+        "migration. `--migrations` overrides it for one run; flake8 follows it too. Either way, ORM402-ORM406 "
+        "leave out a table or column that git shows came in the same release as the migration (see those rules).",
         '"all"',
     ),
     Key(

@@ -60,70 +60,133 @@ def reviewed_code(code: str, path: str, settings: Settings, table_created_in: st
 
 
 def new_with_its_table(path: str | Path, created_in: str) -> bool:
-    """Whether the migration at `path` came in the same release as `created_in`, the migration of its folder
-    that created its table: then the table is empty when it runs, and no deployed code uses it.
+    """Whether the migration at `path` came in the same release as `created_in`, the migration of its folder that
+    created its table (or added its column): then the table is empty when it runs, and no deployed code uses it.
 
-    Told from git's release points, the release tags in the order they were made (pre-releases only before the
-    first release), then the merge base with the default branch: the newest one that lacks this migration lacks
-    the other one too, and has this folder (or the folder above the app's, when the app came later), so that a
-    moved folder is never taken for a new one. With no release point lacking this migration, nothing shows the
-    two apart: False."""
+    Told from git, by commits rather than paths (a moved app or a renamed revision keeps its history):
+    - a migration new on this branch: the branch is the release, so the other one must have been added on it too
+      (added, not moved or renamed here);
+    - an older one: some release tag in HEAD's history must contain the other one's first commit, and none of them
+      may lack this one's. Pre-releases count only before the first release. With no such tag (no tags, or tables
+      not released yet: deployments may run the default branch), nothing shows the two apart.
+    Any doubt, and any failure, answers False: the finding is reported."""
     try:
-        resolved = Path(path).resolve()
-    except (OSError, RuntimeError):
+        return _new_with_its_table(Path(path).resolve(), created_in)
+    except Exception:  # a git or file-system oddity must never hide a finding, nor stop the run
         return False
+
+
+def _new_with_its_table(resolved: Path, created_in: str) -> bool:
     root = _repository_root(resolved.parent)
     if root is None:
         return False
     try:
-        migration = resolved.relative_to(root)
+        migration = resolved.relative_to(root).as_posix()
+        creator = (resolved.parent / created_in).relative_to(root).as_posix()
     except ValueError:
         return False
-    folder = migration.parent
-    outer = folder.parent.parent if folder.parent.parent.parts else folder  # the app's parent folder, not the root
-    paths = [p.as_posix() for p in (migration, folder / created_in, folder, outer)]
-    if any("\n" in p for p in paths):
+    facts = _facts_of(root)
+    if facts is not None and migration not in facts.unchanged:
+        return creator in _added_since(root, facts.base)
+    history = _history(root)
+    first = history.first_commit(creator)
+    if first is None:
         return False
-    points = _release_points(root)
-    present = _present(root, points, paths)
-    for point in reversed(points):  # the newest release without this migration decides
-        has_migration, has_creator, has_folder, has_outer = (present[point, p] for p in paths)
-        if not has_migration:
-            return not has_creator and (has_folder or has_outer)
-    return False
+    return _released_together(root, first, history.first_commit(migration))
 
 
 @lru_cache(maxsize=16)
-def _release_points(root: Path) -> tuple[str, ...]:
-    """The release tags of the repository and the merge base with the default branch, as revisions. Pre-releases
-    count only before the first final release: until then they are what deployments run."""
-    listed = _git(["for-each-ref", "--sort=creatordate", "--format=%(refname)", "refs/tags"], root) or ""
-    tags = [ref for ref in listed.splitlines() if ref]
+def _added_since(root: Path, base: str) -> frozenset[str]:
+    """The files added since `base` (committed or not, and untracked ones); a file moved or renamed is not added."""
+    changes = _git(["diff", "--name-status", "-z", "-M", "--no-ext-diff", base, "--"], root)
+    untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], root)
+    if changes is None or untracked is None:
+        return frozenset()
+    fields, added = changes.split("\0"), set(untracked.split("\0")) - {""}
+    position = 0
+    while position < len(fields) - 1:
+        status = fields[position]
+        width = 3 if status[:1] in ("R", "C") else 2
+        if status == "A":
+            added.add(fields[position + 1])
+        position += width
+    return frozenset(added)
+
+
+@dataclass(frozen=True)
+class _History:
+    """When each migration file of the repository first came, following renames and moves (git log -M)."""
+
+    events: dict[str, list[tuple[int, str, str | None]]]  # path -> (order, commit, renamed from), newest first
+
+    def first_commit(self, path: str, after: int = -1) -> str | None:
+        """The commit that added the file now at `path` (under whatever name it had then); None when git has none."""
+        for _ in range(_MAX_RENAMES):
+            event = next((e for e in self.events.get(path, ()) if e[0] > after), None)
+            if event is None:
+                return None
+            order, commit, renamed_from = event
+            if renamed_from is None:
+                return commit
+            path, after = renamed_from, order
+        return None
+
+
+_MAX_RENAMES = 50
+# Where migration files live; the log is limited to them (and so is git's rename detection).
+_MIGRATION_PATHS = (":(glob)**/migrations/**", ":(glob)**/versions/**")
+
+
+@lru_cache(maxsize=16)
+def _history(root: Path) -> _History:
+    log = _git(
+        ["log", "-M", "--diff-filter=AR", "--name-status", "-z", "--format=%x01%H", "HEAD", "--", *_MIGRATION_PATHS],
+        root,
+    )
+    events: dict[str, list[tuple[int, str, str | None]]] = {}
+    order = 0
+    for chunk in (log or "").split("\x01")[1:]:
+        commit, _, changes = chunk.partition("\0")
+        fields = changes.lstrip("\n").split("\0")
+        position = 0
+        while position < len(fields) - 1:
+            status = fields[position]
+            if status[:1] == "R" and position + 2 < len(fields):
+                events.setdefault(fields[position + 2], []).append((order, commit, fields[position + 1]))
+                position += 3
+            else:
+                if status == "A":
+                    events.setdefault(fields[position + 1], []).append((order, commit, None))
+                position += 2
+            order += 1
+    return _History(events)
+
+
+@lru_cache(maxsize=1024)
+def _released_together(root: Path, creator: str, migration: str | None) -> bool:
+    """Some release tag holds commit `creator`, and every one that does holds `migration` too."""
+    releases = _releases(root)
+    holding = _tags(root, "--contains", creator) & releases
+    if not holding or migration is None:
+        return False
+    lacking = _tags(root, "--contains", creator, "--no-contains", migration) & releases
+    return not lacking
+
+
+@lru_cache(maxsize=16)
+def _releases(root: Path) -> frozenset[str]:
+    """The release tags in HEAD's history; pre-releases only before the first final release, when they are what
+    deployments run."""
+    listed = _git(["for-each-ref", "--merged=HEAD", "--sort=creatordate", "--format=%(refname)", "refs/tags"], root)
+    tags = [ref for ref in (listed or "").splitlines() if ref]
     final = [not _PRE_RELEASE.search(ref.rsplit("/", 1)[-1]) for ref in tags]
     first = final.index(True) if True in final else len(tags)
-    releases = [ref for number, ref in enumerate(tags) if final[number] or number < first]
-    facts = _facts_of(root)
-    return tuple(releases) + ((facts.base,) if facts is not None else ())
+    return frozenset(ref for number, ref in enumerate(tags) if final[number] or number < first)
 
 
-def _present(root: Path, points: tuple[str, ...], paths: list[str]) -> dict[tuple[str, str], bool]:
-    """Whether each path (a file or a folder) exists at each revision: one git call for the pairs not asked before
-    (a finding's folder and migration are shared by the others of its file)."""
-    found = {(point, p): _PRESENT[root, point, p] for point in points for p in paths if (root, point, p) in _PRESENT}
-    missing = [(point, p) for point in points for p in paths if (point, p) not in found]
-    if missing:
-        answer = _git(["cat-file", "--batch-check"], root, stdin="".join(f"{pt}:{p}\n" for pt, p in missing)) or ""
-        results = answer.splitlines()
-        if len(_PRESENT) > _MAX_PRESENT:
-            _PRESENT.clear()
-        for number, pair in enumerate(missing):
-            # "<sha> <type> <size>", or "<revision>:<path> missing"; no answer at all (git failed) is "missing"
-            found[pair] = _PRESENT[(root, *pair)] = number < len(results) and not results[number].endswith(" missing")
-    return found
-
-
-_PRESENT: dict[tuple[Path, str, str], bool] = {}
-_MAX_PRESENT = 200_000
+def _tags(root: Path, *conditions: str) -> frozenset[str]:
+    listed = _git(["for-each-ref", "--merged=HEAD", *conditions, "--format=%(refname)", "refs/tags"], root)
+    return frozenset(ref for ref in (listed or "").splitlines() if ref)
 
 
 def is_new(path: str | Path) -> bool:
@@ -215,7 +278,10 @@ def _default_branch(root: Path) -> str | None:
 
 def _git(args: list[str], root: Path, stdin: str | None = None) -> str | None:
     """git's output, or None when it fails or cannot run (no git, a broken repository)."""
-    environment = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # reading must not take the index lock
+    # Reading must not take the index lock, fetch missing objects of a partial clone or ask for credentials; and
+    # the repository is the one at `root`, whatever a git hook's environment says.
+    environment = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
+    environment.update(GIT_OPTIONAL_LOCKS="0", GIT_NO_LAZY_FETCH="1", GIT_TERMINAL_PROMPT="0")
     given = stdin.encode("utf-8", "surrogateescape") if stdin is not None else None
     try:
         done = subprocess.run(

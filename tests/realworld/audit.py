@@ -80,7 +80,7 @@ def extract(project: dict[str, str], cache: Path, mirrors: Path) -> Path:
         clone = cache / f".clone-{project['name']}"
         if not clone.is_dir():
             url = f"https://github.com/{project['repo']}.git"
-            subprocess.run(["git", "clone", "--bare", "--filter=blob:none", url, str(clone)], check=True)
+            subprocess.run(["git", "clone", "--bare", url, str(clone)], check=True)  # whole: shared below
         git_dir = clone
 
     def git(*args: str) -> None:
@@ -90,6 +90,8 @@ def extract(project: dict[str, str], cache: Path, mirrors: Path) -> Path:
     subprocess.run(["git", "clone", "--quiet", "--shared", "--no-checkout", str(git_dir), str(target)], check=True)
     git("sparse-checkout", "set", "--no-cone", f"/{project['folder']}/")
     git("checkout", "--quiet", "--detach", project["commit"])
+    if not any((target / project["folder"]).rglob("*.py")):  # git may leave objects it cannot read unchecked out
+        sys.exit(f"{project['name']}: the checkout of {project['folder']} at {project['commit']} is empty")
     marker.write_text(project["commit"] + "\n")
     return target
 

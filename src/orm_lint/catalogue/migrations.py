@@ -34,13 +34,15 @@ _NOT_REPORTED = (
 )
 # ORM402-ORM406 (flake8_plugin/checks/migrations.py asks for it; migration_scope.new_with_its_table decides).
 _SAME_RELEASE = (
-    " Nor when git shows the table came in the same release as this migration: every release tag that lacks "
-    "this migration (pre-releases such as `v2.0b1` count only before the first release), and the merge base "
-    "with the default branch when it lacks it, also lacks the migration with the table's `CreateModel` or "
-    "`op.create_table` (for a dropped or renamed column, the migration that added the column) while having "
-    "their folder. Then the table is empty when the migration runs and no deployed code uses it, as on a "
-    "branch that creates a table and indexes it. With no release tag or merge base lacking this migration, "
-    "or a folder that moved, nothing shows when the table came, and the finding stays."
+    " Nor when git shows the table (for a dropped or renamed column: the column) came in the same release as "
+    "this migration, so that it is empty when the migration runs and no deployed code uses it. Git is asked "
+    "about commits, not paths, so a moved app or a renamed revision keeps its history: for a migration new on "
+    "the branch, the one with the table's `CreateModel` or `op.create_table` (or the column's `AddField` or "
+    "`add_column`) must have been added on the branch too, not moved there; for an older one, some release tag "
+    "in the branch's history must hold that migration's first commit, and every such tag this one's too "
+    "(pre-releases such as `v2.0b1` count only before the first release). A squashed migration, an unmanaged "
+    "or proxy model, an Alembic `create_table` under an `if`, tables that no release has yet (a project "
+    "deployed from its default branch may have them), and any git failure keep the finding."
 )
 _OTHER_DIALECT = (
     " Alembic operations inside an `if` branch that runs only on another database "
@@ -189,11 +191,7 @@ COLUMN_OR_TABLE_DROPPED = Rule(
             "operations makemigrations writes first for that model's relations are part of the same drop. "
             "A `RemoveField` of a many-to-many field drops its join table, and the message says so; with "
             "`through=` naming the project's own model it runs no SQL and is not reported (that model's "
-            "`DeleteModel` is)."
-            + _NOT_REPORTED
-            + _SAME_RELEASE
-            + _ALL_BACKENDS
-            + _reviewed("ORM402")
+            "`DeleteModel` is)." + _NOT_REPORTED + _SAME_RELEASE + _ALL_BACKENDS + _reviewed("ORM402")
         ),
         why_bad=(
             "Migrations run before (or while) the new code is rolled out, so the previous release is "

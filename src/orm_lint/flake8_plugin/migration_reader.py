@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +22,7 @@ from pathlib import Path
 from ..files import read_source
 from ..frameworks import django
 from ..frameworks import migrations as fw
-from .queries import call_name, unchain
+from .queries import CONSULTED, call_name, unchain
 from .render import source
 from .scope import ModuleIndex, Scope
 
@@ -555,7 +556,19 @@ def created_tables(migration: MigrationFile) -> set[str]:
 def table_origin(op: Operation, filename: str, column: bool = False) -> str | None:
     """The file name of the migration, in this one's folder, that created the table `op` works on (with `column`,
     that added the column it drops or renames, when a later one did); None when the history does not say (a renamed
-    table, another app's)."""
+    table, another app's, a squashed or unmanaged one). The results cache keeps the finding while that file is
+    unchanged."""
+    origin = _table_origin(op, filename, column)
+    if origin is not None:
+        try:
+            status = os.stat(Path(filename).parent / origin)
+        except OSError:
+            return None
+        CONSULTED.add((str(Path(filename).parent / origin), status.st_size, status.st_mtime_ns))
+    return origin
+
+
+def _table_origin(op: Operation, filename: str, column: bool) -> str | None:
     if op.framework == DJANGO:
         previous = op.previous
         if previous is None:
@@ -592,9 +605,9 @@ class _AlembicHistory:
     def nearest(self, filename: str, candidates: tuple[str, ...]) -> str | None:
         """The candidate closest before `filename` in the revision chain (a table created, dropped and created
         again: the last creation); None when none is before it."""
-        wanted, pending, seen = set(candidates), list(self.parents.get(filename, ())), {filename}
+        wanted, pending, seen = set(candidates), deque(self.parents.get(filename, ())), {filename}
         while pending:
-            current = pending.pop(0)
+            current = pending.popleft()
             if current in wanted:
                 return current
             if current not in seen:
@@ -635,11 +648,10 @@ def _alembic_history(folder: Path) -> _AlembicHistory:
 
 
 def _created_by(upgrade: ast.FunctionDef) -> Iterator[str]:
-    """The tables (`likes`) and the added columns (`likes.note`) an upgrade() creates, lowercased."""
+    """The tables (`likes`) and the added columns (`likes.note`) an upgrade() always creates, lowercased: not under
+    an `if` or a `try` (`if not inspector.has_table("likes")` adopts a table that may be full)."""
     batches = _batch_tables(upgrade, {"op"})
-    for node in ast.walk(upgrade):
-        if not isinstance(node, ast.Call):
-            continue
+    for node in _unconditional_calls(upgrade.body):
         name = call_name(node)
         if name == fw.CREATE_TABLE:
             table = string_value(_argument(node, 0, fw.TABLE_ARGUMENT[fw.CREATE_TABLE][1]))
@@ -652,6 +664,15 @@ def _created_by(upgrade: ast.FunctionDef) -> Iterator[str]:
             column = string_value(added.args[0]) if isinstance(added, ast.Call) and added.args else None
             if table and column:
                 yield f"{table.lower()}.{column}"
+
+
+def _unconditional_calls(body: list[ast.stmt]) -> Iterator[ast.Call]:
+    """The calls of statements that always run: top level, and inside `with` blocks (batch_alter_table)."""
+    for statement in body:
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            yield from _unconditional_calls(statement.body)
+        elif isinstance(statement, (ast.Expr, ast.Assign)):
+            yield from (node for node in ast.walk(statement) if isinstance(node, ast.Call))
 
 
 _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -881,8 +902,8 @@ def _state_of_dependencies(path: Path, dependencies: ast.expr | None, names: _Na
 
 def _own_dependencies(path: Path, dependencies: ast.expr | None, names: _Names) -> list[Path]:
     """The dependency files in this app's migrations folder (named by the app's label: its package's name, or the
-    `label` its AppConfig declares)."""
-    labels = {_app_label(path), _declared_label(Path(os.path.abspath(path)).parent.parent)}
+    `label` its AppConfig declares instead)."""
+    labels = {_declared_label(Path(os.path.abspath(path)).parent.parent) or _app_label(path)}
     files = []
     for item in _elements(dependencies, names):
         if isinstance(item, ast.Tuple) and len(item.elts) == 2:
@@ -928,8 +949,10 @@ def _state_after(path: Path) -> _State | None:
         for dependency in own:
             for model, known in (_STATES.get(dependency) or {}).items():
                 state[model] = known.copy()
+        # A squashed migration's CreateModel made its table back when the migrations it replaces ran: no origin.
+        origin = None if fw.REPLACES_ATTRIBUTE in names else current.name
         for call in operations:
-            _apply(state, call, names, origin=current.name)
+            _apply(state, call, names, origin=origin)
         _STATES[current] = state
         pending.pop()
     return _STATES.get(path)
@@ -971,7 +994,8 @@ def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = Fals
     if kind == fw.CREATE_MODEL:
         created = state[text["name"].lower()] = _created_model(values["fields"], values["options"], names)
         created.table_unknown = state_only
-        created.created_in = None if state_only else origin
+        # state_operations, a proxy or an unmanaged model (a legacy table adopted): no table is created
+        created.created_in = None if state_only or created.proxy or not created.managed else origin
     elif kind == fw.ALTER_MODEL_OPTIONS:
         model = state.get(text["name"].lower())
         if model is not None:

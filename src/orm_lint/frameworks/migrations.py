@@ -93,6 +93,8 @@ MANAGED_OPTION = "managed"
 FIELDS_WITHOUT_COLUMN = frozenset({"ManyToManyField", "GeneratedField"})
 MANY_TO_MANY_FIELD = "ManyToManyField"
 THROUGH_KEYWORD = "through"  # ManyToManyField(through=...): the project's own model holds the join table
+# Many-to-many managers whose join table is always a model of its own (django-taggit's TaggedItem).
+THROUGH_MANAGERS = frozenset({"TaggableManager"})
 FOREIGN_KEY_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
 # How subclasses of them are named (mptt's TreeForeignKey, a project's own ...ForeignKey).
 FOREIGN_KEY_SUFFIXES = ("ForeignKey", "OneToOneField")
@@ -251,7 +253,6 @@ EXCLUSIVE_ALTERATIONS = frozenset(
         REMOVE_CONSTRAINT,
         REMOVE_INDEX,
         ALTER_UNIQUE_TOGETHER,
-        ALTER_INDEX_TOGETHER,
         ADD_COLUMN,
         ALTER_COLUMN,
         DROP_COLUMN,

@@ -231,8 +231,8 @@ def _removed_field(op: Operation) -> str | None:
     model is the project's own (that model's DeleteModel drops the table)."""
     name = string_value(op.argument("name"))
     field = op.previous.fields.get(name or "") if op.previous is not None else None
-    if isinstance(field, ast.Call) and call_name(field) == fw.MANY_TO_MANY_FIELD:
-        if keyword_value(field, fw.THROUGH_KEYWORD) is not None:
+    if _many_to_many(field):
+        if keyword_value(field, fw.THROUGH_KEYWORD) is not None or call_name(field) in fw.THROUGH_MANAGERS:
             return None
         return f"the join table of many-to-many field {op.table}.{name}"
     return f"column {op.table}.{name}"
@@ -287,7 +287,7 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
             continue
         found = _django_index(op, migration.imports) if op.framework == DJANGO else _alembic_index(op)
         holder = altered.get(op.table) if op.table and not op.autocommit else None
-        if op.name in fw.EXCLUSIVE_ALTERATIONS and migration.atomic and not op.autocommit:
+        if _takes_exclusive_lock(op) and migration.atomic and not op.autocommit:
             altered.setdefault(op.table, _operation_text(op))
         if found is not None:
             what, unique, fix = found
@@ -335,26 +335,53 @@ def _own_exclusive_lock(op: Operation, unique: bool, atomic: bool) -> str | None
 
 def _added_with_alter_table(op: Operation) -> bool:
     """Django's `_create_unique_sql` and Alembic's `create_unique_constraint()` use ALTER TABLE ... ADD CONSTRAINT;
-    a UniqueConstraint with a condition, expressions, `include` or `opclasses` is a CREATE UNIQUE INDEX instead."""
+    a UniqueConstraint with expressions, a condition, `include` or `opclasses` is a CREATE UNIQUE INDEX instead."""
     if op.name == fw.ADD_CONSTRAINT:
         constraint = op.argument("constraint")
-        return (
-            isinstance(constraint, ast.Call)
-            and not constraint.args
-            and not any(k.arg in fw.UNIQUE_INDEX_ARGUMENTS or k.arg == "expressions" for k in constraint.keywords)
-        )
+        return isinstance(constraint, ast.Call) and not _unique_index_form(constraint)
     return op.name in (fw.ADD_FIELD, fw.ALTER_FIELD, fw.CREATE_UNIQUE_CONSTRAINT, fw.ADD_COLUMN)
 
 
+def _unique_index_form(constraint: ast.Call) -> bool:
+    return call_name(constraint) == fw.UNIQUE_CONSTRAINT and (
+        bool(constraint.args) or any(k.arg in fw.UNIQUE_INDEX_ARGUMENTS for k in constraint.keywords)
+    )
+
+
+def _takes_exclusive_lock(op: Operation) -> bool:
+    """The operation holds its table's ACCESS EXCLUSIVE lock until the migration commits: an ALTER TABLE of that
+    table (a many-to-many field's is another table's) or a DROP INDEX. A constraint added with CREATE UNIQUE INDEX
+    takes a SHARE lock."""
+    if op.name == fw.ADD_CONSTRAINT:
+        constraint = op.argument("constraint")
+        return isinstance(constraint, ast.Call) and not _unique_index_form(constraint)
+    if op.name not in fw.EXCLUSIVE_ALTERATIONS:
+        return False
+    if op.name == fw.ADD_FIELD:
+        return not _many_to_many(op.argument("field"))
+    if op.name == fw.REMOVE_FIELD and op.previous is not None:
+        return not _many_to_many(op.previous.fields.get(string_value(op.argument("name")) or ""))
+    return True
+
+
+def _many_to_many(field: ast.expr | None) -> bool:
+    """A many-to-many field (Django's, a subclass, taggit's manager): a join table, no column."""
+    name = call_name(field) if isinstance(field, ast.Call) else None
+    return name is not None and (name.endswith(fw.MANY_TO_MANY_FIELD) or name in fw.THROUGH_MANAGERS)
+
+
 def _alters_column_too(op: Operation) -> bool:
-    """An AlterField that changes the column's type or nullability besides its index (Django alters the column
-    before it adds the index)."""
+    """An AlterField that changes the column's type (even a widening, which needs no rewrite) or nullability besides
+    its index: Django runs that ALTER COLUMN before it adds the index."""
     name = string_value(op.argument("name")) or ""
     old = op.previous.fields.get(name) if op.previous is not None else None
     new = op.argument("field")
     if not isinstance(old, ast.Call) or not isinstance(new, ast.Call):
         return False
-    return is_nullable(old) != is_nullable(new) or changes_column_type(old, new, None)
+    old_type, new_type = column_type(old), column_type(new)
+    return is_nullable(old) != is_nullable(new) or (
+        old_type is not None and new_type is not None and old_type != new_type
+    )
 
 
 @check(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, runs_on_migrations=True)
