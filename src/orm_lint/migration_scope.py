@@ -117,12 +117,13 @@ def _added_since(root: Path, base: str) -> frozenset[str]:
 class _History:
     """When each migration file of the repository first came, following renames and moves (git log -M)."""
 
-    events: dict[str, list[tuple[int, str, str | None]]]  # path -> (order, commit, renamed from), newest first
+    events: dict[str, list[tuple[int, str, str | None]]]  # path -> (order: older is larger, commit, renamed from)
 
     def first_commit(self, path: str, after: int = -1) -> str | None:
         """The commit that added the file now at `path` (under whatever name it had then); None when git has none."""
         for _ in range(_MAX_RENAMES):
-            event = next((e for e in self.events.get(path, ()) if e[0] > after), None)
+            # the oldest: a file merged again and again (a release branch into the default one) was born once
+            event = max((e for e in self.events.get(path, ()) if e[0] > after), default=None)
             if event is None:
                 return None
             order, commit, renamed_from = event
@@ -139,8 +140,21 @@ _MIGRATION_PATHS = (":(glob)**/migrations/**", ":(glob)**/versions/**")
 
 @lru_cache(maxsize=16)
 def _history(root: Path) -> _History:
+    """One walk of HEAD's history of the migration folders; a merge counts by what it brought to its first parent
+    (a file first seen in a merge's resolution has no other commit)."""
     log = _git(
-        ["log", "-M", "--diff-filter=AR", "--name-status", "-z", "--format=%x01%H", "HEAD", "--", *_MIGRATION_PATHS],
+        [
+            "log",
+            "-M",
+            "--diff-filter=AR",
+            "--name-status",
+            "-z",
+            "--diff-merges=first-parent",
+            "--format=%x01%H",
+            "HEAD",
+            "--",
+        ]
+        + list(_MIGRATION_PATHS),
         root,
     )
     events: dict[str, list[tuple[int, str, str | None]]] = {}
