@@ -619,3 +619,13 @@ def test_the_results_cache_notices_when_the_table_moves_to_an_older_migration(
     _write(upstream, MIGRATIONS / "0003_shelf.py", CREATE_SHELF.replace(shelf, ""))
     git(upstream, "commit", "-qam", "history rewritten")
     assert shelf_reported(), "0004 is unchanged, but the migration its table came from is not"
+
+
+def test_a_migration_deleted_then_written_again_is_dated_by_its_new_birth(upstream: Path) -> None:
+    """An app rewritten from scratch: v1.0 had a `0003_shelf.py` that v1.1 deleted; v2.0 writes a new one."""
+    _release(upstream, "v1.0", ("0003_shelf.py", CREATE_SHELF))
+    git(upstream, "rm", "-q", str(MIGRATIONS / "0003_shelf.py"))
+    git(upstream, "commit", "-q", "-m", "drop shelves")
+    git(upstream, "tag", "v1.1")
+    _release(upstream, "v2.0", ("0003_shelf.py", CREATE_SHELF), ("0004_indexes.py", INDEX_SHELF_AND_BOOK))
+    assert _index_lines(upstream) == [("book", 8)]

@@ -117,19 +117,24 @@ def _added_since(root: Path, base: str) -> frozenset[str]:
 class _History:
     """When each migration file of the repository first came, following renames and moves (git log -M)."""
 
-    events: dict[str, list[tuple[int, str, str | None]]]  # path -> (order: older is larger, commit, renamed from)
+    # path -> (order: older is larger, commit, source): source None for an addition, "" for a deletion, else the
+    # path it was renamed from
+    events: dict[str, list[tuple[int, str, str | None]]]
 
     def first_commit(self, path: str, after: int = -1) -> str | None:
-        """The commit that added the file now at `path` (under whatever name it had then); None when git has none."""
+        """The commit that added the file now at `path` (under whatever name it had then); None when git has none.
+        The oldest addition since the file was last deleted: a file merged again and again (a release branch into
+        the default one) was born once, and a file deleted then written again (an app rewritten) twice."""
         for _ in range(_MAX_RENAMES):
-            # the oldest: a file merged again and again (a release branch into the default one) was born once
-            event = max((e for e in self.events.get(path, ()) if e[0] > after), default=None)
+            events = [e for e in self.events.get(path, ()) if e[0] > after]
+            deleted = min((e[0] for e in events if e[2] == ""), default=None)
+            event = max((e for e in events if e[2] != "" and (deleted is None or e[0] < deleted)), default=None)
             if event is None:
                 return None
-            order, commit, renamed_from = event
-            if renamed_from is None:
+            order, commit, source = event
+            if source is None:
                 return commit
-            path, after = renamed_from, order
+            path, after = source, order
         return None
 
 
@@ -146,7 +151,7 @@ def _history(root: Path) -> _History:
         [
             "log",
             "-M",
-            "--diff-filter=AR",
+            "--diff-filter=ADR",
             "--name-status",
             "-z",
             "--diff-merges=first-parent",
@@ -169,8 +174,8 @@ def _history(root: Path) -> _History:
                 events.setdefault(fields[position + 2], []).append((order, commit, fields[position + 1]))
                 position += 3
             else:
-                if status == "A":
-                    events.setdefault(fields[position + 1], []).append((order, commit, None))
+                if status in ("A", "D"):
+                    events.setdefault(fields[position + 1], []).append((order, commit, None if status == "A" else ""))
                 position += 2
             order += 1
     return _History(events)
