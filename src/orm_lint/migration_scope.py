@@ -181,15 +181,17 @@ def _history(root: Path) -> _History:
     return _History(events)
 
 
-@lru_cache(maxsize=1024)
 def _released_together(root: Path, creator: str, migration: str | None) -> bool:
     """Some release tag holds commit `creator`, and every one that does holds `migration` too."""
-    releases = _releases(root)
-    holding = _tags(root, "--contains", creator) & releases
-    if not holding or migration is None:
-        return False
-    lacking = _tags(root, "--contains", creator, "--no-contains", migration) & releases
-    return not lacking
+    holding = _releases_holding(root, creator)
+    return bool(holding) and migration is not None and holding <= _releases_holding(root, migration)
+
+
+@lru_cache(maxsize=4096)
+def _releases_holding(root: Path, commit: str) -> frozenset[str]:
+    """The release tags in HEAD's history that contain `commit`: one git call per commit (findings share them)."""
+    listed = _git(["for-each-ref", "--merged=HEAD", f"--contains={commit}", "--format=%(refname)", "refs/tags"], root)
+    return frozenset(ref for ref in (listed or "").splitlines() if ref) & _releases(root)
 
 
 @lru_cache(maxsize=16)
@@ -201,11 +203,6 @@ def _releases(root: Path) -> frozenset[str]:
     final = [not _PRE_RELEASE.search(ref.rsplit("/", 1)[-1]) for ref in tags]
     first = final.index(True) if True in final else len(tags)
     return frozenset(ref for number, ref in enumerate(tags) if final[number] or number < first)
-
-
-def _tags(root: Path, *conditions: str) -> frozenset[str]:
-    listed = _git(["for-each-ref", "--merged=HEAD", *conditions, "--format=%(refname)", "refs/tags"], root)
-    return frozenset(ref for ref in (listed or "").splitlines() if ref)
 
 
 def is_new(path: str | Path) -> bool:
