@@ -32,8 +32,8 @@ class Finding:
     attribute: str | None = field(default=None, compare=False)  # its relation or column involved
     operation: str | None = field(default=None, compare=False)  # the ORM call at fault (`save`, `count`, ...)
     fix: str | None = field(default=None, compare=False)  # the concrete change, as the message says it
-    # A migration finding's table was created by this migration of the same folder (its file name): when both
-    # came in one release, the table is new to every deployment (migration_scope.new_with_its_table).
+    # A migration finding's table was created (for a dropped or renamed column: the column added) by this migration
+    # of the same folder, by file name: when both came in one release, it is left out (migration_scope).
     table_created_in: str | None = field(default=None, compare=False)
 
     @property

@@ -26,7 +26,7 @@ class Report:
     model: str | None = None
     attribute: str | None = None  # the relation or column involved
     operation: str | None = None  # the ORM call at fault: `save`, `count`, `get`, `execute`, ...
-    table_created_in: str | None = None  # a migration rule's table was created by this migration of the folder
+    table_created_in: str | None = None  # the migration of the folder that created the table (or added the column)
 
     @property
     def message(self) -> str:
