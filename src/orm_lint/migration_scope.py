@@ -34,7 +34,11 @@ _TIMEOUT_SECONDS = 60
 _DEFAULT_BRANCHES = ("refs/heads/main", "refs/remotes/origin/main", "refs/heads/master", "refs/remotes/origin/master")
 _REVISION_MARKER = b"down_revision"
 # Tags that name a pre-release: deployments upgrade from one release to the next, not through betas.
-_PRE_RELEASE = re.compile(r"(?:\d(?:a|b|c|rc)\d+|[.-](?:alpha|beta|rc|dev|pre|preview)(?:[.-]?\d+)?)$", re.IGNORECASE)
+_PRE_RELEASE = re.compile(
+    r"(?:\d(?:a|b|c|rc)\d+|[.-](?:a|b|c|m|rc)[.-]?\d+"
+    r"|[.-](?:alpha|beta|rc|dev|pre|preview|canary|next|snapshot)(?:[.-]?\d+)?)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
