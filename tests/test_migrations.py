@@ -601,30 +601,3 @@ def test_what_only_looks_like_an_exclusive_lock_is_told_apart(tmp_path: Path) ->
     findings: list[dict[str, Any]] = found["findings"]  # type: ignore[assignment]
     blocking = {f["line"]: f["message"].split(" while ")[1].split(" (")[0].split(";")[0] for f in findings}
     assert blocking == {8: "blocking writes to it", 9: "reads and writes wait", 13: "reads and writes wait"}
-
-
-_UNIQUE_TOGETHER = """\
-from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    dependencies = [("catalog", "0001_initial")]
-    operations = [
-        migrations.AlterUniqueTogether(name="book", unique_together={("title", "isbn")}),
-        migrations.AlterUniqueTogether(name="shelf", unique_together=set()),
-        migrations.AlterUniqueTogether(name="loan", unique_together=set()),
-    ]
-"""
-
-
-def test_unique_together_reported_only_when_it_adds_a_set(tmp_path: Path) -> None:
-    """Book gains a constraint (ALTER TABLE ... ADD CONSTRAINT: reads wait too); shelf only loses one; loan had none."""
-    migrations = tmp_path / "catalog" / "migrations"
-    migrations.mkdir(parents=True)
-    for name, text in (("__init__.py", ""), ("0001_initial.py", _LOCKS_INITIAL), ("0002_unique.py", _UNIQUE_TOGETHER)):
-        (migrations / name).write_text(text, encoding="utf-8")
-    found = check_json("catalog/migrations/0002_unique.py", "--no-cache", "--select", "ORM405", cwd=tmp_path)
-    assert [(f["line"], f["message"].split(" on book")[0]) for f in found["findings"]] == [  # type: ignore[union-attr]
-        (7, "AlterUniqueTogether builds a unique constraint on (title, isbn)")
-    ]
-    assert "reads and writes wait" in found["findings"][0]["message"]  # type: ignore[index]

@@ -512,8 +512,7 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
     message_defaults={"blocking": "blocking writes to it"},
     docs=Docs(
         what_it_does=(
-            "Reports Django `AddIndex`, `AddConstraint(UniqueConstraint(...))`, an `AlterUniqueTogether` that adds "
-            "a field set (compared with the earlier migrations), `AddField` with "
+            "Reports Django `AddIndex`, `AddConstraint(UniqueConstraint(...))`, `AddField` with "
             "`unique=True` or `db_index=True`, and an `AlterField` that adds an index, a unique "
             "constraint or a primary key (compared with the earlier migrations as Django's schema "
             "editor does: `unique=True` on a field that is already the primary key builds nothing), "

@@ -103,8 +103,6 @@ class _ModelState:
     table_unknown: bool = False
     created_in: str | None = None  # the file name of the migration in this folder whose CreateModel made the table
     added_in: dict[str, str] = field(default_factory=dict)  # a field AddField added later: that migration's file name
-    # the field sets `unique_together` keeps unique; None when the migrations do not say it readably
-    unique_together: frozenset[tuple[str, ...]] | None = frozenset()
 
     @property
     def has_table(self) -> bool:
@@ -121,7 +119,6 @@ class _ModelState:
             self.table_unknown,
             self.created_in,
             dict(self.added_in),
-            self.unique_together,
         )
 
 
@@ -999,8 +996,6 @@ def _apply(state: _State, call: ast.expr, names: _Names, state_only: bool = Fals
         created.table_unknown = state_only
         # state_operations, a proxy or an unmanaged model (a legacy table adopted): no table is created
         created.created_in = None if state_only or created.proxy or not created.managed else origin
-    elif kind == fw.ALTER_UNIQUE_TOGETHER and text["name"].lower() in state:
-        state[text["name"].lower()].unique_together = field_sets(values["unique_together"], names)
     elif kind == fw.ALTER_MODEL_OPTIONS:
         model = state.get(text["name"].lower())
         if model is not None:
@@ -1044,27 +1039,7 @@ def _created_model(fields: ast.expr | None, options: ast.expr | None, names: _Na
     model.db_table = string_value(_option(options, names, fw.DB_TABLE_OPTION))
     model.proxy = is_true(_option(options, names, fw.PROXY_OPTION))
     model.managed = not is_false(_option(options, names, fw.MANAGED_OPTION))
-    model.unique_together = field_sets(_option(options, names, fw.UNIQUE_TOGETHER_OPTION), names)
     return model
-
-
-def field_sets(value: ast.expr | None, names: _Names | None = None) -> frozenset[tuple[str, ...]] | None:
-    """`unique_together` as Django normalises it: `("a", "b")` alone is one set, `{("a", "b"), ("c", "d")}` two;
-    empty when absent or `set()`, None when it cannot be read."""
-    if value is None or isinstance(value, ast.Call) and call_name(value) == "set" and not value.args:
-        return frozenset()
-    elements = list(value.elts) if isinstance(value, ast.Set) else _elements(value, names)
-    if not elements:
-        return frozenset() if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else None
-    if all(string_value(e) is not None for e in elements):
-        elements = [ast.Tuple(elts=elements, ctx=ast.Load())]
-    sets = set()
-    for item in elements:
-        columns = tuple(string_value(e) or "" for e in _elements(item, names))
-        if not columns or not all(columns):
-            return None
-        sets.add(columns)
-    return frozenset(sets)
 
 
 def _option(options: ast.expr | None, names: _Names, key: str) -> ast.expr | None:

@@ -84,7 +84,6 @@ OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
     SEPARATE_DATABASE_AND_STATE: (DATABASE_OPERATIONS, STATE_OPERATIONS),
 }
 DB_TABLE_OPTION = "db_table"
-UNIQUE_TOGETHER_OPTION = "unique_together"
 
 # Model options that mean "no table of its own": Django runs no DDL for such a model.
 PROXY_OPTION = "proxy"

@@ -47,7 +47,6 @@ from ..migration_reader import (
     data_change,
     display_text,
     django_field,
-    field_sets,
     drops_check_constraint,
     field_text,
     is_false,
@@ -224,7 +223,7 @@ def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
         elif op.framework == ALEMBIC and op.name == fw.DROP_TABLE:
             target = f"table {op.table_text}"
         if target is not None:
-            yield _report(COLUMN_OR_TABLE_DROPPED, op, index, target=target)
+            yield _report(COLUMN_OR_TABLE_DROPPED, op, module=index, target=target)
 
 
 def _removed_field(op: Operation) -> str | None:
@@ -232,7 +231,7 @@ def _removed_field(op: Operation) -> str | None:
     model is the project's own (that model's DeleteModel drops the table)."""
     name = string_value(op.argument("name"))
     field = op.previous.fields.get(name or "") if op.previous is not None else None
-    if isinstance(field, ast.Call) and _many_to_many(field):
+    if _many_to_many(field):
         if keyword_value(field, fw.THROUGH_KEYWORD) is not None or call_name(field) in fw.THROUGH_MANAGERS:
             return None
         return f"the join table of many-to-many field {op.table}.{name}"
@@ -250,7 +249,7 @@ def column_or_table_renamed(index: ModuleIndex) -> Iterator[Report]:
             continue
         target = _django_rename(op, migration.app_label) if op.framework == DJANGO else _alembic_rename(op)
         if target is not None:
-            yield _report(COLUMN_OR_TABLE_RENAMED, op, index, target=target)
+            yield _report(COLUMN_OR_TABLE_RENAMED, op, module=index, target=target)
 
 
 @check(COLUMN_TYPE_OR_NULLABILITY_CHANGED, runs_on_migrations=True)
@@ -271,7 +270,7 @@ def column_type_or_nullability_changed(index: ModuleIndex) -> Iterator[Report]:
         if found is not None:
             change, fix = found
             yield _report(
-                COLUMN_TYPE_OR_NULLABILITY_CHANGED, op, index, change=change, fix=fix, **_size(index, op.table)
+                COLUMN_TYPE_OR_NULLABILITY_CHANGED, op, module=index, change=change, fix=fix, **_size(index, op.table)
             )
 
 
@@ -310,7 +309,7 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
             yield _report(
                 INDEX_CREATED_WITHOUT_CONCURRENTLY,
                 op,
-                index,
+                module=index,
                 index=what,
                 table=op.table_text,
                 fix=fix,
@@ -340,13 +339,7 @@ def _added_with_alter_table(op: Operation) -> bool:
     if op.name == fw.ADD_CONSTRAINT:
         constraint = op.argument("constraint")
         return isinstance(constraint, ast.Call) and not _unique_index_form(constraint)
-    return op.name in (
-        fw.ADD_FIELD,
-        fw.ALTER_FIELD,
-        fw.ALTER_UNIQUE_TOGETHER,
-        fw.CREATE_UNIQUE_CONSTRAINT,
-        fw.ADD_COLUMN,
-    )
+    return op.name in (fw.ADD_FIELD, fw.ALTER_FIELD, fw.CREATE_UNIQUE_CONSTRAINT, fw.ADD_COLUMN)
 
 
 def _unique_index_form(constraint: ast.Call) -> bool:
@@ -408,7 +401,7 @@ def constraint_added_without_not_valid(index: ModuleIndex) -> Iterator[Report]:
             values = {"constraint": constraint, "table": op.table_text, **size}
             if fix:
                 values["fix"] = fix
-            yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, index, **values)
+            yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, module=index, **values)
 
 
 @check(MIGRATION_WITHOUT_REVERSE, runs_on_migrations=True)
@@ -681,12 +674,6 @@ def _django_index(op: Operation, imports: dict[str, str]) -> tuple[str, bool, st
         if kind is not None and is_indexed(new):
             return f"the implicit index of {kind} {name}", False, _FK_INDEX_FIX
         return None
-    if op.name == fw.ALTER_UNIQUE_TOGETHER and op.previous is not None:
-        wanted, had = field_sets(op.argument("unique_together")), op.previous.unique_together
-        added = sorted(wanted - had) if wanted is not None and had is not None else []
-        if added:
-            return f"a unique constraint on ({', '.join(added[0])})", True, ""
-        return None
     if op.name == fw.ALTER_FIELD and op.previous is not None:
         name = string_value(op.argument("name")) or ""
         old, new = op.previous.fields.get(name), op.argument("field")
@@ -841,7 +828,7 @@ _NEED_AN_OLDER_TABLE = frozenset(
 )
 
 
-def _report(rule: Rule, op: Operation, module: ModuleIndex | None = None, /, **values: str) -> Report:
+def _report(rule: Rule, op: Operation, *, module: ModuleIndex | None = None, **values: str) -> Report:
     values.setdefault("fix", _FIX.get((rule.code, op.framework), ""))
     values.setdefault("scale", "")
     origin = None
