@@ -223,7 +223,7 @@ def column_or_table_dropped(index: ModuleIndex) -> Iterator[Report]:
         elif op.framework == ALEMBIC and op.name == fw.DROP_TABLE:
             target = f"table {op.table_text}"
         if target is not None:
-            yield _report(COLUMN_OR_TABLE_DROPPED, op, module=index, target=target)
+            yield _report(COLUMN_OR_TABLE_DROPPED, op, index, target=target)
 
 
 def _removed_field(op: Operation) -> str | None:
@@ -231,7 +231,7 @@ def _removed_field(op: Operation) -> str | None:
     model is the project's own (that model's DeleteModel drops the table)."""
     name = string_value(op.argument("name"))
     field = op.previous.fields.get(name or "") if op.previous is not None else None
-    if _many_to_many(field):
+    if isinstance(field, ast.Call) and _many_to_many(field):
         if keyword_value(field, fw.THROUGH_KEYWORD) is not None or call_name(field) in fw.THROUGH_MANAGERS:
             return None
         return f"the join table of many-to-many field {op.table}.{name}"
@@ -249,7 +249,7 @@ def column_or_table_renamed(index: ModuleIndex) -> Iterator[Report]:
             continue
         target = _django_rename(op, migration.app_label) if op.framework == DJANGO else _alembic_rename(op)
         if target is not None:
-            yield _report(COLUMN_OR_TABLE_RENAMED, op, module=index, target=target)
+            yield _report(COLUMN_OR_TABLE_RENAMED, op, index, target=target)
 
 
 @check(COLUMN_TYPE_OR_NULLABILITY_CHANGED, runs_on_migrations=True)
@@ -270,7 +270,7 @@ def column_type_or_nullability_changed(index: ModuleIndex) -> Iterator[Report]:
         if found is not None:
             change, fix = found
             yield _report(
-                COLUMN_TYPE_OR_NULLABILITY_CHANGED, op, module=index, change=change, fix=fix, **_size(index, op.table)
+                COLUMN_TYPE_OR_NULLABILITY_CHANGED, op, index, change=change, fix=fix, **_size(index, op.table)
             )
 
 
@@ -309,7 +309,7 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
             yield _report(
                 INDEX_CREATED_WITHOUT_CONCURRENTLY,
                 op,
-                module=index,
+                index,
                 index=what,
                 table=op.table_text,
                 fix=fix,
@@ -401,7 +401,7 @@ def constraint_added_without_not_valid(index: ModuleIndex) -> Iterator[Report]:
             values = {"constraint": constraint, "table": op.table_text, **size}
             if fix:
                 values["fix"] = fix
-            yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, module=index, **values)
+            yield _report(CONSTRAINT_ADDED_WITHOUT_NOT_VALID, op, index, **values)
 
 
 @check(MIGRATION_WITHOUT_REVERSE, runs_on_migrations=True)
@@ -828,7 +828,7 @@ _NEED_AN_OLDER_TABLE = frozenset(
 )
 
 
-def _report(rule: Rule, op: Operation, *, module: ModuleIndex | None = None, **values: str) -> Report:
+def _report(rule: Rule, op: Operation, module: ModuleIndex | None = None, /, **values: str) -> Report:
     values.setdefault("fix", _FIX.get((rule.code, op.framework), ""))
     values.setdefault("scale", "")
     origin = None
