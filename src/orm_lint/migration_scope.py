@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -106,14 +107,8 @@ def _added_since(root: Path, base: str) -> frozenset[str]:
     untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], root)
     if changes is None or untracked is None:
         return frozenset()
-    fields, added = changes.split("\0"), set(untracked.split("\0")) - {""}
-    position = 0
-    while position < len(fields) - 1:
-        status = fields[position]
-        width = 3 if status[:1] in ("R", "C") else 2
-        if status == "A":
-            added.add(fields[position + 1])
-        position += width
+    added = set(untracked.split("\0")) - {""}
+    added.update(path for status, path, _ in _name_status(changes) if status == "A")
     return frozenset(added)
 
 
@@ -170,19 +165,26 @@ def _history(root: Path) -> _History:
     order = 0
     for chunk in (log or "").split("\x01")[1:]:
         commit, _, changes = chunk.partition("\0")
-        fields = changes.lstrip("\n").split("\0")
-        position = 0
-        while position < len(fields) - 1:
-            status = fields[position]
-            if status[:1] == "R" and position + 2 < len(fields):
-                events.setdefault(fields[position + 2], []).append((order, commit, fields[position + 1]))
-                position += 3
-            else:
-                if status in ("A", "D"):
-                    events.setdefault(fields[position + 1], []).append((order, commit, None if status == "A" else ""))
-                position += 2
+        for status, path, renamed_from in _name_status(changes.lstrip("\n")):
+            if status in ("A", "D", "R"):
+                source = None if status == "A" else "" if status == "D" else renamed_from
+                events.setdefault(path, []).append((order, commit, source))
             order += 1
     return _History(events)
+
+
+def _name_status(output: str) -> Iterator[tuple[str, str, str | None]]:
+    """(status letter, path, the path it was renamed or copied from) for each entry of `--name-status -z` output."""
+    fields = output.split("\0")
+    position = 0
+    while position < len(fields) - 1:
+        status = fields[position][:1]
+        if status in ("R", "C") and position + 2 < len(fields):
+            yield status, fields[position + 2], fields[position + 1]
+            position += 3
+        else:
+            yield status, fields[position + 1], None
+            position += 2
 
 
 def _released_together(root: Path, creator: str, migration: str | None) -> bool:
@@ -296,17 +298,14 @@ def _default_branch(root: Path) -> str | None:
     return None
 
 
-def _git(args: list[str], root: Path, stdin: str | None = None) -> str | None:
+def _git(args: list[str], root: Path) -> str | None:
     """git's output, or None when it fails or cannot run (no git, a broken repository)."""
     # Reading must not take the index lock, fetch missing objects of a partial clone or ask for credentials; and
     # the repository is the one at `root`, whatever a git hook's environment says.
     environment = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
     environment.update(GIT_OPTIONAL_LOCKS="0", GIT_NO_LAZY_FETCH="1", GIT_TERMINAL_PROMPT="0")
-    given = stdin.encode("utf-8", "surrogateescape") if stdin is not None else None
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=root, input=given, capture_output=True, timeout=_TIMEOUT_SECONDS, env=environment
-        )
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=_TIMEOUT_SECONDS, env=environment)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:

@@ -546,8 +546,10 @@ INDEX_CREATED_WITHOUT_CONCURRENTLY = Rule(
             "`UniqueConstraint(fields=...)`, Alembic's `create_unique_constraint()`) takes it for the whole "
             "build; so does the `ADD COLUMN` an `AddField` or `add_column()` runs before its index, the "
             "`ALTER COLUMN` of an `AlterField` that also changes the column, and any earlier step of the "
-            "same migration that altered the table (a column added, altered, renamed or dropped, a "
-            "constraint or index dropped), all held until the migration commits. (MySQL/InnoDB "
+            "same migration that altered the table (a column added, altered, renamed or dropped, not a "
+            "many-to-many field's, whose join table is another; a CHECK or `ALTER TABLE` unique constraint "
+            "added; a constraint, `unique_together` or index dropped), all held until the migration commits. "
+            "(MySQL/InnoDB "
             "builds indexes online and SQLite has no concurrent writers, hence PostgreSQL only.)"
         ),
         fix_steps=(

@@ -280,7 +280,6 @@ _MODEL_PARAMETER = {
     fw.ALTER_MODEL_OPTIONS: "name",
     fw.RENAME_MODEL: "old_name",
     fw.ALTER_UNIQUE_TOGETHER: "name",
-    fw.ALTER_INDEX_TOGETHER: "name",
 }
 _NO_MODEL = frozenset({fw.RUN_PYTHON, fw.RUN_SQL})
 
@@ -903,12 +902,12 @@ def _state_of_dependencies(path: Path, dependencies: ast.expr | None, names: _Na
 def _own_dependencies(path: Path, dependencies: ast.expr | None, names: _Names) -> list[Path]:
     """The dependency files in this app's migrations folder (named by the app's label: its package's name, or the
     `label` its AppConfig declares instead)."""
-    labels = {_declared_label(Path(os.path.abspath(path)).parent.parent) or _app_label(path)}
+    app_label = _declared_label(Path(os.path.abspath(path)).parent.parent) or _app_label(path)
     files = []
     for item in _elements(dependencies, names):
         if isinstance(item, ast.Tuple) and len(item.elts) == 2:
             label, name = (string_value(e) for e in item.elts)
-            if label in labels and name:
+            if label == app_label and name:
                 file = path.parent / f"{name}.py"
                 if file.is_file():
                     files.append(file)

@@ -45,7 +45,6 @@ ADD_CONSTRAINT = "AddConstraint"
 REMOVE_CONSTRAINT = "RemoveConstraint"
 REMOVE_INDEX = "RemoveIndex"
 ALTER_UNIQUE_TOGETHER = "AlterUniqueTogether"
-ALTER_INDEX_TOGETHER = "AlterIndexTogether"
 RUN_PYTHON = "RunPython"
 RUN_SQL = "RunSQL"
 SEPARATE_DATABASE_AND_STATE = "SeparateDatabaseAndState"
@@ -78,7 +77,6 @@ OPERATION_PARAMETERS: dict[str, tuple[str, ...]] = {
     REMOVE_CONSTRAINT: ("model_name", "name"),
     REMOVE_INDEX: ("model_name", "name"),
     ALTER_UNIQUE_TOGETHER: ("name", "unique_together"),
-    ALTER_INDEX_TOGETHER: ("name", "index_together"),
     RUN_PYTHON: ("code", REVERSE_CODE, "atomic", "hints", "elidable"),
     RUN_SQL: ("sql", REVERSE_SQL, STATE_OPERATIONS, "hints", "elidable"),
     SEPARATE_DATABASE_AND_STATE: (DATABASE_OPERATIONS, STATE_OPERATIONS),

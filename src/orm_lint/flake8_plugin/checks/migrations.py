@@ -296,12 +296,10 @@ def index_created_without_concurrently(index: ModuleIndex) -> Iterator[Report]:
             elif not fix:
                 fix = _FIX[INDEX_CREATED_WITHOUT_CONCURRENTLY.code, op.framework]
             blocking = {}
-            own = _own_exclusive_lock(op, unique, migration.atomic)
-            if empty.get(id(op.call)):
-                pass
-            elif own is not None:
+            own = _own_exclusive_lock(op, unique, migration.atomic) if not empty.get(id(op.call)) else None
+            if own is not None:
                 blocking = {"blocking": f"reads and writes wait ({own})"}
-            elif holder is not None:
+            elif holder is not None and not empty.get(id(op.call)):
                 blocking = {
                     "blocking": f"reads and writes wait (the {holder} before it holds the table's exclusive lock "
                     "until the migration commits)"
@@ -334,8 +332,9 @@ def _own_exclusive_lock(op: Operation, unique: bool, atomic: bool) -> str | None
 
 
 def _added_with_alter_table(op: Operation) -> bool:
-    """Django's `_create_unique_sql` and Alembic's `create_unique_constraint()` use ALTER TABLE ... ADD CONSTRAINT;
-    a UniqueConstraint with expressions, a condition, `include` or `opclasses` is a CREATE UNIQUE INDEX instead."""
+    """Django's `_create_unique_sql` and Alembic's `create_unique_constraint()` use ALTER TABLE ... ADD CONSTRAINT,
+    as does AddConstraint of a CHECK; a UniqueConstraint with expressions, a condition, `include` or `opclasses` is a
+    CREATE UNIQUE INDEX instead."""
     if op.name == fw.ADD_CONSTRAINT:
         constraint = op.argument("constraint")
         return isinstance(constraint, ast.Call) and not _unique_index_form(constraint)
@@ -353,8 +352,7 @@ def _takes_exclusive_lock(op: Operation) -> bool:
     table (a many-to-many field's is another table's) or a DROP INDEX. A constraint added with CREATE UNIQUE INDEX
     takes a SHARE lock."""
     if op.name == fw.ADD_CONSTRAINT:
-        constraint = op.argument("constraint")
-        return isinstance(constraint, ast.Call) and not _unique_index_form(constraint)
+        return _added_with_alter_table(op)
     if op.name not in fw.EXCLUSIVE_ALTERATIONS:
         return False
     if op.name == fw.ADD_FIELD:
